@@ -1,0 +1,105 @@
+// habits/history.h: the history store — every command the hub heard and
+// every device action and state change, in one SQLite file (WAL mode, schema
+// versioned with forward migrations). The routine miner (a later layer)
+// reads it; the daemon writes it.
+//
+// Threading: a HistoryStore is used by one thread at a time (the daemon runs
+// all calls on a single writer thread). Each record_*() call is one
+// transaction: after it returns ok the data survives kill -9 and power loss
+// (synchronous=FULL in WAL mode).
+//
+// Failure policy: a read-only, locked, full or corrupt database gives a clear
+// Error (kReadOnly, kBusy, kIo, kCorrupt) naming the file; it never destroys
+// what was stored.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hearth/common/clock.h"
+#include "hearth/common/result.h"
+
+namespace hearth {
+
+inline constexpr int kHistorySchemaVersion = 1;
+
+struct CommandRecord {
+  int64_t id = 0;                                  // assigned by the store
+  std::chrono::system_clock::time_point time;      // when the command arrived
+  std::string text;                                // what was said or typed
+  std::string intent;                              // "HassTurnOff", "" = not understood
+  std::string slots_json = "{}";                   // intent slots as a JSON object
+  std::string targets_json = "[]";                 // resolved device ids as a JSON array
+  std::string source;                              // template | custom | llm | cloud | none
+  std::string origin = "api";                      // voice | app | api | cli
+  double confidence = 0.0;                         // 0..1
+  int64_t latency_us = 0;                          // text in → all actions done
+  bool ok = false;                                 // every action succeeded
+  std::string response;                            // answer given to the user
+};
+
+struct EventRecord {
+  int64_t id = 0;                                  // assigned by the store
+  std::chrono::system_clock::time_point time;
+  std::string device_id;                           // "light.kitchen_ceiling"
+  std::string kind;                                // "action" (a command sent) | "state" (a change seen)
+  std::string attribute;                           // kind=state: "state", "brightness", ...; kind=action: the action
+  std::string old_value;                           // text form (value_to_string); "" for actions
+  std::string new_value;                           // kind=state: new value; kind=action: params JSON
+  std::string origin;                              // voice | app | api | schedule | device
+  int64_t command_id = 0;                          // CommandRecord::id that caused it, 0 = none
+  std::string result;                              // kind=action: "ok" or the error code name
+};
+
+struct HistoryQuery {
+  int64_t before_id = 0;                           // paging: only ids < before_id (0 = newest)
+  int limit = 100;                                 // 1..1000
+  std::optional<std::chrono::system_clock::time_point> since, until;  // [since, until)
+  std::string device_id;                           // "" = all
+  std::string kind;                                // "" = all
+  std::string origin;                              // "" = all
+};
+
+struct HistoryOptions {
+  bool read_only = false;                          // open without writing (export, inspection)
+  std::chrono::milliseconds busy_timeout{2000};    // wait this long for a lock before kBusy
+};
+
+class HistoryStore {
+ public:
+  // Opens or creates `path`, applies migrations up to kHistorySchemaVersion.
+  // A newer schema than this build knows → kUnsupported; not a database or
+  // failed integrity check → kCorrupt; directory not writable → kReadOnly.
+  static Result<std::unique_ptr<HistoryStore>> open(const std::string& path, const HistoryOptions& opt = {});
+  virtual ~HistoryStore() = default;
+
+  virtual int schema_version() const = 0;
+  virtual const std::string& path() const = 0;
+
+  // Returns the new command id.
+  virtual Result<int64_t> record_command(const CommandRecord& c) = 0;
+  // All events in one transaction.
+  virtual Result<void> record_events(const std::vector<EventRecord>& events) = 0;
+
+  // Newest first.
+  virtual Result<std::vector<EventRecord>> events(const HistoryQuery& q) const = 0;
+  virtual Result<std::vector<CommandRecord>> commands(const HistoryQuery& q) const = 0;
+  virtual Result<int64_t> count_events() const = 0;
+  virtual Result<int64_t> count_commands() const = 0;
+
+  // JSON lines, one object per record, oldest first:
+  // {"type":"command",...} / {"type":"event",...}. Import appends (new ids),
+  // all or nothing; a bad line → kBadInput naming the line number.
+  virtual Result<int64_t> export_jsonl(std::ostream& out) const = 0;
+  virtual Result<int64_t> import_jsonl(std::istream& in) = 0;
+
+  // PRAGMA quick_check; ok when the file is sound.
+  virtual Result<void> check_integrity() const = 0;
+};
+
+}  // namespace hearth

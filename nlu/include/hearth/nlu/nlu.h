@@ -1,0 +1,93 @@
+// nlu/nlu.h: text → intent. First layer: the template grammar (exact match
+// against compiled English templates, microseconds). Later layers (on-device
+// LLM, cloud) plug in behind it. Intent and slot names follow Home
+// Assistant's (see docs/intents.md for every intent, slot and value form).
+//
+// Called by daemon/ (typed commands, ASR transcripts) and the `hearth parse`
+// CLI. A TemplateParser is immutable after create() and safe to share across
+// threads; rebuild it when the home or custom sentences change.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hearth/common/config_errors.h"
+#include "hearth/common/result.h"
+#include "hearth/common/value.h"
+#include "hearth/devices/home.h"
+
+namespace hearth {
+
+struct Intent {
+  std::string name;  // "HassTurnOff"
+  ValueMap slots;    // {"area": "Kitchen", "domain": "light"}; names/areas/floors in the home's spelling
+  bool operator==(const Intent&) const = default;
+};
+
+// A device action run by a custom sentence.
+struct CustomAction {
+  std::string device_id;  // "light.porch"
+  std::string action;     // bus action ("turn_on", "set_position", ...)
+  ValueMap params;        // action parameters
+};
+
+// User-defined sentences (config "nlu.custom_intents"): the same template
+// language as the built-in grammar; when one matches, the intent is `intent`
+// and the daemon runs `actions` and answers `response`.
+struct CustomIntent {
+  std::string intent;                  // "MovieTime" (must not clash with a Hass* intent)
+  std::vector<std::string> sentences;  // templates: "[it's] movie time", "(start|begin) the movie"
+  std::vector<CustomAction> actions;   // run in order; device ids checked against the home
+  std::string response;                // spoken/printed answer, "" = default
+};
+
+struct NluConfig {
+  std::vector<CustomIntent> custom_intents;
+  // Validates against the home: unknown device ids, bad templates, clashing
+  // intent names. Adds every problem under `path`.
+  void validate(const Home& home, ConfigErrors& out, std::string_view path = "$.nlu") const;
+};
+
+struct ParseResult {
+  std::string text;                    // the input as given
+  std::optional<Intent> intent;        // nullopt: not understood
+  std::vector<std::string> targets;    // resolved device ids (sorted), empty when the intent has none
+  double confidence = 0.0;             // 0..1; template matches are 1.0 unless resolution failed
+  std::string source = "none";         // "template" | "custom" | "none"
+  std::optional<Error> problem;        // kNotFound / kAmbiguous / kUnsupported when the words matched
+                                       // but the targets could not be resolved (intent still set)
+  const CustomIntent* custom = nullptr;  // the matched custom intent (source == "custom"); owned by the parser
+  std::chrono::nanoseconds latency{0};
+};
+
+class TemplateParser {
+ public:
+  virtual ~TemplateParser() = default;
+  // Parses one sentence. Case- and punctuation-insensitive; tolerates filler.
+  virtual ParseResult parse(std::string_view text) const = 0;
+  // Number of compiled templates (built-in + custom), for logs.
+  virtual size_t template_count() const = 0;
+};
+
+// Compiles the built-in English templates plus `cfg`'s custom sentences
+// against `home` (slot lists are filled from its names and aliases). `home`
+// must outlive the parser. Errors: a custom template that does not compile.
+Result<std::unique_ptr<TemplateParser>> make_template_parser(const Home& home, const NluConfig& cfg);
+
+// Turns an intent's slots into device ids: name → that device; area/floor
+// (+ domain / device_class) → the devices there; domain alone → the whole
+// house. Unknown name → kNotFound, a name shared by several devices with
+// nothing to tell them apart → kAmbiguous, a target that cannot do the
+// intent (e.g. HassLightSet on a lock) → kUnsupported. Intents with no
+// device targets (timers, time, nevermind) resolve to an empty list.
+Result<std::vector<std::string>> resolve_targets(const Home& home, const Intent& intent);
+
+// JSON form used by `hearth parse` and the API:
+// {"text", "intent": {"name", "slots"} | null, "targets", "confidence", "source"[, "error": {code, message}]}
+std::string parse_result_to_json(const ParseResult& r);
+
+}  // namespace hearth
