@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# tools/deps.sh run|test|bench — installs the Debian 12 packages Hearth needs
+# for that purpose, if any are missing. Idempotent: does nothing when all are
+# present. As root it runs apt-get; otherwise it prints the exact command to
+# run and exits 1. Nothing outside Debian's archive is ever fetched.
+set -euo pipefail
+
+purpose=${1:-test}
+build_pkgs=(g++ cmake make pkg-config ca-certificates
+  libboost-dev nlohmann-json3-dev libsqlite3-dev
+  portaudio19-dev libsndfile1-dev libfftw3-dev)
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev)
+
+case "$purpose" in
+  run) want=("${build_pkgs[@]}") ;;
+  test | bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: tools/deps.sh run|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "hearth: missing Debian packages; install them with:" >&2
+  echo "  sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "hearth: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; refresh them when an install fails.
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
