@@ -17,7 +17,7 @@ std::string format_iso8601_utc(std::chrono::system_clock::time_point t) {
   int millis = static_cast<int>(ms - static_cast<int64_t>(secs) * 1000);
   std::tm tm;
   gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[96];  // sized for any int fields
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
   return buf;
