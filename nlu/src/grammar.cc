@@ -1,0 +1,900 @@
+#include "grammar.h"
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include "hearth/common/log.h"
+#include "text.h"
+
+namespace hearth::nlu {
+namespace {
+
+// Skipped anywhere in the input; dropped from templates. Multi-word ones are
+// skipped as a unit only.
+const char* const kFillers[] = {
+    "please", "the", "my", "our", "now", "thanks", "kindly", "just", "hey", "ok", "okay", "um", "uh",
+    "could you", "can you", "would you", "will you", "for me", "thank you", "go ahead and",
+    "i want you to", "i would like you to", "hearth", "right now", "oh", "quickly", "also",
+    "let us", "i want to", "i would like to", "i need to", "do me a favor and", "would you mind",
+};
+
+struct KindEntry {
+  const char* words;
+  const char* domain;
+  const char* device_class;  // "" = none
+};
+// Words for kinds of device -> domain (+ device_class). Singular and plural.
+const KindEntry kKinds[] = {
+    {"light", "light", ""},        {"lights", "light", ""},        {"lamp", "light", ""},
+    {"lamps", "light", ""},        {"lighting", "light", ""},      {"bulb", "light", ""},
+    {"bulbs", "light", ""},        {"switch", "switch", ""},       {"switches", "switch", ""},
+    {"plug", "switch", ""},        {"plugs", "switch", ""},        {"outlet", "switch", ""},
+    {"outlets", "switch", ""},     {"socket", "switch", ""},       {"sockets", "switch", ""},
+    {"fan", "fan", ""},            {"fans", "fan", ""},            {"blind", "cover", "blind"},
+    {"blinds", "cover", "blind"},  {"curtain", "cover", "curtain"}, {"curtains", "cover", "curtain"},
+    {"drapes", "cover", "curtain"}, {"shade", "cover", "shade"},   {"shades", "cover", "shade"},
+    {"shutter", "cover", "shutter"}, {"shutters", "cover", "shutter"}, {"cover", "cover", ""},
+    {"covers", "cover", ""},       {"garage door", "cover", "garage"}, {"garage doors", "cover", "garage"},
+    {"lock", "lock", ""},          {"locks", "lock", ""},          {"door", "lock", ""},
+    {"doors", "lock", ""},         {"thermostat", "climate", ""},  {"thermostats", "climate", ""},
+    {"radiator", "climate", ""},   {"radiators", "climate", ""},   {"tv", "media_player", ""},
+    {"tvs", "media_player", ""},   {"television", "media_player", ""}, {"speaker", "media_player", ""},
+    {"speakers", "media_player", ""}, {"media player", "media_player", ""},
+    {"media players", "media_player", ""}, {"sensor", "sensor", ""}, {"sensors", "sensor", ""},
+    {"window", "binary_sensor", "window"}, {"windows", "binary_sensor", "window"},
+    {"vacuum", "vacuum", ""},      {"vacuums", "vacuum", ""},      {"scene", "scene", ""},
+    {"scenes", "scene", ""},       {"script", "script", ""},       {"scripts", "script", ""},
+};
+
+const char* const kColors[] = {"red",  "orange",    "yellow",    "green",    "blue",   "purple", "pink",
+                               "white", "warm white", "cyan",    "magenta",  "teal",   "turquoise",
+                               "lavender", "gold",  "amber",     "violet",   "indigo", "lime"};
+
+struct ColorTemp {
+  const char* words;
+  int kelvin;
+};
+const ColorTemp kColorTemps[] = {{"warm", 2700},          {"warm white", 2700},   {"soft white", 3000},
+                                 {"soft", 3000},          {"neutral", 4000},      {"natural", 4000},
+                                 {"neutral white", 4000}, {"natural white", 4000}, {"cool", 5000},
+                                 {"cool white", 5000},    {"cold white", 5000},   {"cold", 5000},
+                                 {"daylight", 6500},      {"daylight white", 6500}};
+
+// Last words that people say in either number: "porch lights" for "Porch Light".
+const std::pair<const char*, const char*> kPluralPairs[] = {
+    {"light", "lights"}, {"lamp", "lamps"}, {"blind", "blinds"}, {"curtain", "curtains"},
+    {"shade", "shades"}, {"speaker", "speakers"}, {"fan", "fans"}, {"door", "doors"}};
+
+Value tag_value(std::string_view text) {
+  if (text.empty()) return std::string();
+  char* end = nullptr;
+  std::string s(text);
+  long long i = std::strtoll(s.c_str(), &end, 10);
+  if (end && *end == '\0' && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-'))
+    return static_cast<int64_t>(i);
+  double d = std::strtod(s.c_str(), &end);
+  if (end && *end == '\0' && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-')) return d;
+  return s;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+bool is_syntax_char(char c) {
+  return c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == '<' || c == '>' ||
+         c == '|' || c == '$';
+}
+
+int find_edge(const std::vector<std::pair<int, int>>& edges, int key) {
+  auto it = std::lower_bound(edges.begin(), edges.end(), std::make_pair(key, INT_MIN));
+  if (it != edges.end() && it->first == key) return it->second;
+  return -1;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Template reader: recursive descent over one template or macro fragment,
+// producing every expansion as a sequence of elements plus fixed slot tags.
+
+class Grammar::TemplateReader {
+ public:
+  TemplateReader(Grammar& g, std::string_view text) : g_(g), text_(text) {}
+
+  Result<Alts> read_all() {
+    auto r = alternatives();
+    if (!r) return r.error();
+    skip_space();
+    if (pos_ < text_.size()) return fail(std::string("unexpected '") + text_[pos_] + "'");
+    return r;
+  }
+
+ private:
+  Error fail(const std::string& what) const {
+    return Error{Code::kBadInput, "column " + std::to_string(pos_ + 1) + ": " + what};
+  }
+  void skip_space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
+  }
+
+  Result<Alts> product(const Alts& a, const Alts& b) const {
+    if (a.size() * b.size() > kMaxExpansions)
+      return fail("template expands to more than " + std::to_string(kMaxExpansions) + " sentences");
+    Alts out;
+    out.reserve(a.size() * b.size());
+    for (const Seq& x : a) {
+      for (const Seq& y : b) {
+        Seq s = x;
+        s.elems.insert(s.elems.end(), y.elems.begin(), y.elems.end());
+        for (const auto& [k, v] : y.tags) s.tags[k] = v;
+        out.push_back(std::move(s));
+      }
+    }
+    return out;
+  }
+
+  // A group of single words (some possibly empty, e.g. a dropped filler) becomes
+  // one word-set element; anything else stays as it is.
+  Alts collapse_word_set(Alts alts) const {
+    std::vector<int> words;
+    bool optional = false;
+    for (const Seq& s : alts) {
+      if (!s.tags.empty()) return alts;
+      if (s.elems.empty()) {
+        optional = true;
+      } else if (s.elems.size() == 1 && s.elems[0].word >= 0) {
+        words.push_back(s.elems[0].word);
+      } else {
+        return alts;
+      }
+    }
+    if (words.empty()) return Alts{Seq{}};
+    if (words.size() == 1 && !optional) return alts;
+    std::sort(words.begin(), words.end());
+    words.erase(std::unique(words.begin(), words.end()), words.end());
+    Special sp;
+    sp.kind = SpecialKind::kWordSet;
+    sp.words = std::move(words);
+    sp.optional = optional;
+    Seq s;
+    s.elems.push_back(Elem{-1, g_.add_special(sp)});
+    return Alts{s};
+  }
+
+  // seq ('|' seq)*
+  Result<Alts> alternatives() {
+    Alts out;
+    for (;;) {
+      size_t start = pos_;
+      int n_items = 0;
+      auto s = sequence(&n_items);
+      if (!s) return s.error();
+      if (n_items == 0) {
+        pos_ = start;
+        return fail("empty alternative (use [...] for something optional)");
+      }
+      for (Seq& q : *s) out.push_back(std::move(q));
+      if (out.size() > kMaxExpansions)
+        return fail("template expands to more than " + std::to_string(kMaxExpansions) + " sentences");
+      skip_space();
+      if (pos_ < text_.size() && text_[pos_] == '|') {
+        ++pos_;
+        continue;
+      }
+      return out;
+    }
+  }
+
+  // item*
+  Result<Alts> sequence(int* n_items) {
+    Alts cur{Seq{}};
+    for (;;) {
+      skip_space();
+      if (pos_ >= text_.size()) return cur;
+      char c = text_[pos_];
+      if (c == '|' || c == ')' || c == ']') return cur;
+      auto item = one_item();
+      if (!item) return item.error();
+      ++*n_items;
+      auto next = product(cur, *item);
+      if (!next) return next.error();
+      cur = std::move(*next);
+    }
+  }
+
+  Result<Alts> one_item() {
+    char c = text_[pos_];
+    if (c == '(' || c == '[') {
+      char close = c == '(' ? ')' : ']';
+      size_t open_at = pos_;
+      ++pos_;
+      auto inner = alternatives();
+      if (!inner) return inner.error();
+      skip_space();
+      if (pos_ >= text_.size() || text_[pos_] != close) {
+        pos_ = open_at;
+        return fail(std::string("'") + c + "' is never closed with '" + close + "'");
+      }
+      ++pos_;
+      Alts out = std::move(*inner);
+      if (c == '[') out.push_back(Seq{});
+      return collapse_word_set(std::move(out));
+    }
+    if (c == '{') {
+      size_t end = text_.find('}', pos_);
+      if (end == std::string_view::npos) return fail("'{' is never closed with '}'");
+      std::string_view spec = trim(text_.substr(pos_ + 1, end - pos_ - 1));
+      auto special = g_.special_for(spec);
+      if (!special) return fail(special.error().message);
+      pos_ = end + 1;
+      Seq s;
+      s.elems.push_back(Elem{-1, *special});
+      return Alts{s};
+    }
+    if (c == '<') {
+      size_t end = text_.find('>', pos_);
+      if (end == std::string_view::npos) return fail("'<' is never closed with '>'");
+      std::string_view tag = text_.substr(pos_ + 1, end - pos_ - 1);
+      size_t eq = tag.find('=');
+      if (eq == std::string_view::npos || trim(tag.substr(0, eq)).empty())
+        return fail("a fixed value is written <slot=value>, got <" + std::string(tag) + ">");
+      Seq s;
+      s.tags[std::string(trim(tag.substr(0, eq)))] = tag_value(trim(tag.substr(eq + 1)));
+      pos_ = end + 1;
+      return Alts{s};
+    }
+    if (c == '$') {
+      size_t start = ++pos_;
+      while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_'))
+        ++pos_;
+      std::string name(text_.substr(start, pos_ - start));
+      auto it = g_.macros_.find(name);
+      if (it == g_.macros_.end()) {
+        pos_ = start - 1;
+        return fail("unknown macro $" + name);
+      }
+      return it->second;
+    }
+    if (c == '}' || c == '>') return fail(std::string("unexpected '") + c + "'");
+    size_t start = pos_;
+    while (pos_ < text_.size() && text_[pos_] != ' ' && text_[pos_] != '\t' && !is_syntax_char(text_[pos_])) ++pos_;
+    Seq s;
+    for (const std::string& w : tokenize(text_.substr(start, pos_ - start))) {
+      if (g_.is_filler_word(w)) continue;  // skipped in the input anyway
+      s.elems.push_back(Elem{g_.intern(w), -1});
+    }
+    return Alts{s};
+  }
+
+  Grammar& g_;
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+
+Grammar::Grammar(const Home& home) : home_(home) {
+  nodes_.emplace_back();
+  for (const char* f : kFillers) {
+    std::vector<int> ids;
+    for (const std::string& w : tokenize(f)) ids.push_back(intern(w));
+    if (ids.size() == 1) {
+      if (filler_word_.size() <= static_cast<size_t>(ids[0])) filler_word_.resize(ids[0] + 1, false);
+      filler_word_[ids[0]] = true;
+    }
+    filler_phrases_.push_back(std::move(ids));
+  }
+  for (const std::string& w : number_and_duration_words()) intern(w);
+
+  make_kind_list("");
+
+  PhraseList colors;
+  colors.name = "color";
+  for (const char* c : kColors) add_phrase(colors, c, ValueMap{{"color", std::string(c)}}, true);
+  list_by_key_["color"] = add_list(std::move(colors));
+
+  PhraseList temps;
+  temps.name = "color_temp";
+  for (const ColorTemp& t : kColorTemps)
+    add_phrase(temps, t.words, ValueMap{{"color_temp", static_cast<int64_t>(t.kelvin)}}, true);
+  list_by_key_["color_temp"] = add_list(std::move(temps));
+
+  PhraseList areas;
+  areas.name = "area";
+  areas.bonus = kBonusAreaFloor;
+  for (const Area& a : home_.areas()) {
+    add_phrase(areas, a.name, ValueMap{{"area", a.name}}, true);
+    for (const std::string& alias : a.aliases) add_phrase(areas, alias, ValueMap{{"area", a.name}}, true);
+  }
+  list_by_key_["area"] = add_list(std::move(areas));
+
+  PhraseList floors;
+  floors.name = "floor";
+  floors.bonus = kBonusAreaFloor;
+  for (const Floor& f : home_.floors()) {
+    add_phrase(floors, f.name, ValueMap{{"floor", f.name}}, true);
+    for (const std::string& alias : f.aliases) add_phrase(floors, alias, ValueMap{{"floor", f.name}}, true);
+  }
+  list_by_key_["floor"] = add_list(std::move(floors));
+
+  make_name_list("");
+}
+
+int Grammar::intern(std::string_view word) {
+  auto it = vocab_.find(std::string(word));
+  if (it != vocab_.end()) return it->second;
+  int id = static_cast<int>(words_.size());
+  words_.emplace_back(word);
+  vocab_.emplace(std::string(word), id);
+  return id;
+}
+
+int Grammar::word_id(std::string_view word) const {
+  auto it = vocab_.find(std::string(word));
+  return it == vocab_.end() ? -1 : it->second;
+}
+
+bool Grammar::is_filler_word(std::string_view word) const {
+  int id = word_id(word);
+  return id >= 0 && static_cast<size_t>(id) < filler_word_.size() && filler_word_[id];
+}
+
+void Grammar::add_phrase(PhraseList& list, std::string_view phrase, ValueMap value, bool keep_first) {
+  std::vector<std::string> words = tokenize(phrase);
+  if (words.empty()) return;
+  int node = 0;
+  for (const std::string& w : words) {
+    int id = intern(w);
+    int child = -1;
+    for (const auto& [wid, c] : list.nodes[node].next)
+      if (wid == id) child = c;
+    if (child < 0) {
+      child = static_cast<int>(list.nodes.size());
+      list.nodes[node].next.emplace_back(id, child);
+      list.nodes.emplace_back();
+    }
+    node = child;
+  }
+  if (list.nodes[node].value >= 0 && keep_first) return;
+  list.nodes[node].value = static_cast<int>(list.values.size());
+  list.values.push_back(std::move(value));
+}
+
+int Grammar::add_list(PhraseList list) {
+  for (PhraseList::Node& n : list.nodes) std::sort(n.next.begin(), n.next.end());
+  lists_.push_back(std::move(list));
+  return static_cast<int>(lists_.size()) - 1;
+}
+
+static std::set<std::string> split_domains(std::string_view domains) {
+  std::set<std::string> wanted;
+  for (size_t start = 0; start <= domains.size();) {
+    size_t comma = domains.find(',', start);
+    if (comma == std::string_view::npos) comma = domains.size();
+    std::string_view d = trim(domains.substr(start, comma - start));
+    if (!d.empty()) wanted.insert(std::string(d));
+    start = comma + 1;
+  }
+  return wanted;
+}
+
+// Kind words ("lights", "blinds"), optionally only for some domains ("cover").
+int Grammar::make_kind_list(std::string_view domains) {
+  std::string key = domains.empty() ? std::string("kind") : "kind:" + std::string(domains);
+  if (auto it = list_by_key_.find(key); it != list_by_key_.end()) return it->second;
+  std::set<std::string> wanted = split_domains(domains);
+  PhraseList kinds;
+  kinds.name = key;
+  for (const KindEntry& k : kKinds) {
+    if (!wanted.empty() && !wanted.count(k.domain)) continue;
+    ValueMap v{{"domain", std::string(k.domain)}};
+    if (*k.device_class) v["device_class"] = std::string(k.device_class);
+    add_phrase(kinds, k.words, v, true);
+  }
+  int index = add_list(std::move(kinds));
+  list_by_key_[key] = index;
+  return index;
+}
+
+// Whether `phrase` reads as an area or floor followed by a kind word
+// ("dining room lights"): such words keep their area + kind meaning.
+bool Grammar::reads_as_place_and_kind(const std::vector<std::string>& words) const {
+  for (size_t cut = 1; cut < words.size(); ++cut) {
+    std::string place = join_words(words, 0, cut);
+    std::string kind = join_words(words, cut, words.size());
+    bool is_place = false;
+    for (const Area& a : home_.areas()) {
+      if (join_words(tokenize(a.name), 0, SIZE_MAX) == place) is_place = true;
+      for (const std::string& al : a.aliases)
+        if (join_words(tokenize(al), 0, SIZE_MAX) == place) is_place = true;
+    }
+    for (const Floor& f : home_.floors()) {
+      if (join_words(tokenize(f.name), 0, SIZE_MAX) == place) is_place = true;
+      for (const std::string& al : f.aliases)
+        if (join_words(tokenize(al), 0, SIZE_MAX) == place) is_place = true;
+    }
+    if (!is_place) continue;
+    for (const KindEntry& k : kKinds)
+      if (kind == k.words) return true;
+  }
+  return false;
+}
+
+// The device-name list, optionally only for some domains ("light,switch").
+// A phrase shared by several devices (in any domain) keeps the spoken form
+// so that resolution can report it as ambiguous.
+int Grammar::make_name_list(std::string_view domains) {
+  std::string key = domains.empty() ? std::string("name") : "name:" + std::string(domains);
+  if (auto it = list_by_key_.find(key); it != list_by_key_.end()) return it->second;
+
+  std::set<std::string> wanted = split_domains(domains);
+
+  std::map<std::string, std::set<std::string>> owners;  // phrase -> device ids
+  for (const Device& d : home_.devices()) {
+    owners[join_words(tokenize(d.name), 0, SIZE_MAX)].insert(d.id);
+    for (const std::string& a : d.aliases) owners[join_words(tokenize(a), 0, SIZE_MAX)].insert(d.id);
+  }
+  auto value_for = [&](const std::string& phrase, const Device& d) {
+    const auto& ids = owners[phrase];
+    return ValueMap{{"name", ids.size() > 1 ? phrase : d.name}};
+  };
+
+  PhraseList list;
+  list.name = key;
+  // A list limited to some domains is the more specific reading.
+  list.bonus = wanted.empty() ? kBonusDeviceName : kBonusDeviceName + 1;
+  for (const std::string& w : wanted)
+    if (w.find('.') != std::string::npos) list.bonus = kBonusDeviceName + 2;  // a device_class is narrower still
+  std::vector<std::pair<std::string, ValueMap>> variants;
+  for (const Device& d : home_.devices()) {
+    const std::string dom(domain_name(d.domain));
+    if (!wanted.empty() && !wanted.count(dom) && !wanted.count(dom + "." + d.device_class)) continue;
+    std::vector<std::string> phrases{d.name};
+    phrases.insert(phrases.end(), d.aliases.begin(), d.aliases.end());
+    for (const std::string& p : phrases) {
+      std::vector<std::string> words = tokenize(p);
+      if (words.empty()) continue;
+      std::string phrase = join_words(words, 0, words.size());
+      ValueMap v = value_for(phrase, d);
+      add_phrase(list, phrase, v, true);
+      for (const auto& [one, many] : kPluralPairs) {
+        std::string other;
+        if (words.back() == one) other = many;
+        if (words.back() == many) other = one;
+        if (other.empty()) continue;
+        std::vector<std::string> w2 = words;
+        w2.back() = other;
+        if (reads_as_place_and_kind(w2)) continue;
+        variants.emplace_back(join_words(w2, 0, w2.size()), v);
+      }
+    }
+  }
+  // Variants never displace a real name or alias.
+  for (auto& [phrase, v] : variants) {
+    if (owners.count(phrase)) continue;
+    add_phrase(list, phrase, v, true);
+  }
+  int index = add_list(std::move(list));
+  list_by_key_[key] = index;
+  return index;
+}
+
+int Grammar::add_special(const Special& s) {
+  for (size_t i = 0; i < specials_.size(); ++i)
+    if (specials_[i] == s) return static_cast<int>(i);
+  specials_.push_back(s);
+  return static_cast<int>(specials_.size()) - 1;
+}
+
+Result<int> Grammar::special_for(std::string_view spec) {
+  if (spec.empty()) return Error{Code::kBadInput, "empty slot {}"};
+  size_t colon = spec.find(':');
+  std::string_view head = trim(spec.substr(0, colon));
+  if (colon == std::string_view::npos) {
+    if (head == "duration") {
+      Special s;
+      s.kind = SpecialKind::kDuration;
+      return add_special(s);
+    }
+    auto it = list_by_key_.find(std::string(head));
+    if (it == list_by_key_.end())
+      return Error{Code::kBadInput, "unknown slot list {" + std::string(head) +
+                                        "} (known: name, area, floor, kind, color, color_temp, duration, "
+                                        "{slot:lo-hi}, {slot:*})"};
+    Special s;
+    s.kind = SpecialKind::kList;
+    s.list = it->second;
+    return add_special(s);
+  }
+  std::string_view arg = trim(spec.substr(colon + 1));
+  if (head.empty()) return Error{Code::kBadInput, "slot name missing in {" + std::string(spec) + "}"};
+  if (arg == "*") {
+    Special s;
+    s.kind = SpecialKind::kWildcard;
+    s.slot = std::string(head);
+    return add_special(s);
+  }
+  if (!arg.empty() && (std::isdigit(static_cast<unsigned char>(arg[0])) || arg[0] == '-')) {
+    size_t dash = arg.find('-', 1);
+    if (dash == std::string_view::npos)
+      return Error{Code::kBadInput, "a number range is written {slot:lo-hi}, got {" + std::string(spec) + "}"};
+    std::string lo_s(trim(arg.substr(0, dash)));
+    std::string hi_s(trim(arg.substr(dash + 1)));
+    char* e1 = nullptr;
+    char* e2 = nullptr;
+    double lo = std::strtod(lo_s.c_str(), &e1);
+    double hi = std::strtod(hi_s.c_str(), &e2);
+    if (lo_s.empty() || hi_s.empty() || *e1 != '\0' || *e2 != '\0' || lo > hi)
+      return Error{Code::kBadInput, "bad number range in {" + std::string(spec) + "} (want lo-hi with lo <= hi)"};
+    Special s;
+    s.kind = SpecialKind::kNumber;
+    s.slot = std::string(head);
+    s.lo = lo;
+    s.hi = hi;
+    return add_special(s);
+  }
+  if (head == "name" || head == "kind") {
+    for (char c : arg)
+      if (!(std::islower(static_cast<unsigned char>(c)) || c == '_' || c == ',' || c == ' ' ||
+            (c == '.' && head == "name")))
+        return Error{Code::kBadInput, "{" + std::string(head) + ":...} takes domains like {" + std::string(head) +
+                                          ":light,switch}, got {" + std::string(spec) + "}"};
+    for (const std::string& d : split_domains(arg))
+      if (!domain_from_name(d.substr(0, d.find('.'))))
+        return Error{Code::kBadInput, "unknown domain '" + d + "' in {" + std::string(spec) + "}"};
+    Special s;
+    s.kind = SpecialKind::kList;
+    s.list = head == "name" ? make_name_list(arg) : make_kind_list(arg);
+    return add_special(s);
+  }
+  return Error{Code::kBadInput, "cannot read slot {" + std::string(spec) +
+                                    "} (want {list}, {name:domains}, {slot:lo-hi} or {slot:*})"};
+}
+
+Result<Grammar::Alts> Grammar::parse_fragment(std::string_view text) {
+  TemplateReader reader(*this, text);
+  return reader.read_all();
+}
+
+Result<void> Grammar::define_macro(std::string_view name, std::string_view fragment) {
+  // Parsed as one group so a macro of single words becomes one word-set element.
+  auto alts = parse_fragment("(" + std::string(fragment) + ")");
+  if (!alts) return alts.error().with_context("macro $" + std::string(name));
+  macros_[std::string(name)] = std::move(*alts);
+  return {};
+}
+
+int Grammar::intent_index(std::string_view intent) {
+  for (size_t i = 0; i < intent_names_.size(); ++i)
+    if (intent_names_[i] == intent) return static_cast<int>(i);
+  intent_names_.emplace_back(intent);
+  return static_cast<int>(intent_names_.size()) - 1;
+}
+
+Result<void> Grammar::add_template(std::string_view intent, std::string_view text, int custom) {
+  auto alts = parse_fragment(text);
+  if (!alts) return alts.error().with_context("template '" + std::string(text) + "'");
+  for (const Seq& s : *alts)
+    if (s.elems.empty())
+      return Error{Code::kBadInput, "template '" + std::string(text) + "': can match a sentence with no words"};
+  int intent_i = intent_index(intent);
+  int template_index = static_cast<int>(n_templates_++);
+  for (const Seq& s : *alts) insert(s, intent_i, custom, template_index);
+  return {};
+}
+
+void Grammar::insert(const Seq& seq, int intent, int custom, int template_index) {
+  int node = 0;
+  for (const Elem& e : seq.elems) {
+    const bool is_word = e.word >= 0;
+    const int key = is_word ? e.word : e.special;
+    int child = -1;
+    for (const auto& [k, c] : is_word ? nodes_[node].words : nodes_[node].specials)
+      if (k == key) {
+        child = c;
+        break;
+      }
+    if (child < 0) {
+      child = static_cast<int>(nodes_.size());
+      // Add the edge before growing nodes_, which may move nodes_[node].
+      (is_word ? nodes_[node].words : nodes_[node].specials).emplace_back(key, child);
+      nodes_.emplace_back();
+    }
+    node = child;
+  }
+  for (int a : nodes_[node].accepts) {
+    const Accept& x = accepts_[a];
+    if (x.intent == intent && x.custom == custom && x.fixed == seq.tags) return;
+  }
+  Accept acc;
+  acc.intent = intent;
+  acc.fixed = seq.tags;
+  acc.custom = custom;
+  acc.template_index = template_index;
+  nodes_[node].accepts.push_back(static_cast<int>(accepts_.size()));
+  accepts_.push_back(std::move(acc));
+}
+
+Result<void> Grammar::add_source(std::string_view source, std::string_view source_name) {
+  std::string intent;
+  int line_no = 0;
+  size_t start = 0;
+  while (start <= source.size()) {
+    size_t end = source.find('\n', start);
+    if (end == std::string_view::npos) end = source.size();
+    std::string_view raw = source.substr(start, end - start);
+    start = end + 1;
+    ++line_no;
+    std::string_view line = trim(raw);
+    std::string where = std::string(source_name) + ":" + std::to_string(line_no);
+    if (line.empty() || line[0] == '#') continue;
+    const bool indented = raw[0] == ' ' || raw[0] == '\t';
+    if (line[0] == '$' && !indented) {
+      size_t eq = line.find('=');
+      if (eq == std::string_view::npos) return Error{Code::kBadInput, where + ": a macro is written $name = ..."};
+      std::string_view name = trim(line.substr(1, eq - 1));
+      auto r = define_macro(name, trim(line.substr(eq + 1)));
+      if (!r) return r.error().with_context(where);
+    } else if (line.substr(0, 7) == "intent " && !indented) {
+      intent = std::string(trim(line.substr(7)));
+    } else {
+      if (intent.empty()) return Error{Code::kBadInput, where + ": template before any 'intent' line"};
+      auto r = add_template(intent, line);
+      if (!r) return r.error().with_context(where);
+    }
+    if (end == source.size()) break;
+  }
+  return {};
+}
+
+void Grammar::finish() {
+  for (Node& n : nodes_) {
+    std::sort(n.words.begin(), n.words.end());
+    n.words.shrink_to_fit();
+    n.specials.shrink_to_fit();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Matching
+
+namespace {
+
+struct Candidate {
+  int end = 0;
+  int score = 0;
+  int value = -1;        // kList: value index
+  double number = 0;     // kNumber
+  bool integer = true;   // kNumber
+  int hours = -1;        // kDuration
+  int minutes = -1;
+  int seconds = -1;
+};
+
+constexpr int kNoMatch = INT_MIN / 4;
+
+enum class Step : uint8_t { kNone, kAccept, kFiller, kWord, kSpecial };
+
+struct Memo {
+  int score = kNoMatch;
+  Step step = Step::kNone;
+  int a = -1;  // accept index | filler length | child node | special edge index
+  int b = -1;  // candidate index (kSpecial)
+};
+
+}  // namespace
+
+std::optional<GrammarMatch> Grammar::match(std::string_view text) const {
+  const std::vector<std::string> tokens = tokenize(text);
+  const int n = static_cast<int>(tokens.size());
+  if (n == 0) return std::nullopt;
+  std::vector<int> ids(n);
+  for (int i = 0; i < n; ++i) ids[i] = word_id(tokens[i]);
+  auto is_filler_at = [&](int i) {
+    return ids[i] >= 0 && static_cast<size_t>(ids[i]) < filler_word_.size() && filler_word_[ids[i]];
+  };
+
+  // Filler phrases starting at each position (lengths).
+  std::vector<std::vector<int>> filler_at(n);
+  for (int i = 0; i < n; ++i) {
+    for (const std::vector<int>& f : filler_phrases_) {
+      int len = static_cast<int>(f.size());
+      if (i + len > n) continue;
+      bool ok = true;
+      for (int k = 0; k < len && ok; ++k) ok = ids[i + k] == f[k];
+      if (ok) filler_at[i].push_back(len);
+    }
+  }
+
+  // Candidates of each special edge at each position, computed on first use.
+  const int n_specials = static_cast<int>(specials_.size());
+  std::vector<std::vector<Candidate>> cands(static_cast<size_t>(n_specials) * (n + 1));
+  std::vector<char> have(cands.size(), 0);
+  std::vector<NumberReading> numbers;
+  std::vector<DurationReading> durations;
+  auto candidates = [&](int sp, int pos) -> const std::vector<Candidate>& {
+    size_t key = static_cast<size_t>(sp) * (n + 1) + pos;
+    if (have[key]) return cands[key];
+    have[key] = 1;
+    std::vector<Candidate>& out = cands[key];
+    const Special& s = specials_[sp];
+    switch (s.kind) {
+      case SpecialKind::kList: {
+        const PhraseList& list = lists_[s.list];
+        int node = 0;
+        for (int i = pos; i < n; ++i) {
+          if (ids[i] < 0) break;
+          node = find_edge(list.nodes[node].next, ids[i]);
+          if (node < 0) break;
+          if (list.nodes[node].value >= 0) {
+            Candidate c;
+            c.end = i + 1;
+            c.score = kScoreWord * (i + 1 - pos) + list.bonus;
+            c.value = list.nodes[node].value;
+            out.push_back(c);
+          }
+        }
+        break;
+      }
+      case SpecialKind::kNumber: {
+        numbers.clear();
+        read_numbers(tokens, pos, numbers);
+        for (const NumberReading& r : numbers) {
+          if (r.value < s.lo || r.value > s.hi) continue;
+          Candidate c;
+          c.end = r.end;
+          c.score = kScoreWord * (r.end - pos);
+          c.number = r.value;
+          c.integer = r.integer;
+          out.push_back(c);
+        }
+        break;
+      }
+      case SpecialKind::kDuration: {
+        durations.clear();
+        read_durations(tokens, pos, durations);
+        for (const DurationReading& d : durations) {
+          Candidate c;
+          c.end = d.end;
+          c.score = kScoreWord * (d.end - pos);
+          c.hours = d.hours;
+          c.minutes = d.minutes;
+          c.seconds = d.seconds;
+          out.push_back(c);
+        }
+        break;
+      }
+      case SpecialKind::kWordSet: {
+        if (s.optional) out.push_back(Candidate{pos, 0});
+        if (pos < n && ids[pos] >= 0 && std::binary_search(s.words.begin(), s.words.end(), ids[pos])) {
+          Candidate c;
+          c.end = pos + 1;
+          c.score = kScoreWord;
+          out.push_back(c);
+        }
+        break;
+      }
+      case SpecialKind::kWildcard: {
+        if (pos >= n || is_filler_at(pos)) break;  // free words never start or end with filler
+        for (int len = 1; len <= kMaxWildcardWords && pos + len <= n; ++len) {
+          if (is_filler_at(pos + len - 1)) continue;
+          Candidate c;
+          c.end = pos + len;
+          c.score = kScoreWildcardWord * len;
+          out.push_back(c);
+        }
+        break;
+      }
+    }
+    return out;
+  };
+
+  std::unordered_map<uint64_t, Memo> memo;
+  memo.reserve(256);
+  // best(node, pos): best score for consuming tokens[pos..] from trie node `node`.
+  auto best = [&](auto&& self, int node, int pos) -> int {
+    uint64_t key = static_cast<uint64_t>(node) * static_cast<uint64_t>(n + 1) + static_cast<uint64_t>(pos);
+    if (auto it = memo.find(key); it != memo.end()) return it->second.score;
+    Memo m;
+    const Node& nd = nodes_[node];
+    if (pos == n && !nd.accepts.empty()) {
+      int chosen = nd.accepts[0];
+      for (int a : nd.accepts)
+        if (accepts_[a].custom >= 0) {
+          chosen = a;
+          break;
+        }
+      m.score = accepts_[chosen].custom >= 0 ? kBonusCustom : 0;
+      m.step = Step::kAccept;
+      m.a = chosen;
+    }
+    if (pos < n) {
+      for (int len : filler_at[pos]) {
+        int s = self(self, node, pos + len);
+        if (s > m.score) {
+          m = Memo{s, Step::kFiller, len, -1};
+        }
+      }
+      if (ids[pos] >= 0) {
+        int child = find_edge(nd.words, ids[pos]);
+        if (child >= 0) {
+          int s = self(self, child, pos + 1);
+          if (s != kNoMatch && s + kScoreWord > m.score) m = Memo{s + kScoreWord, Step::kWord, child, -1};
+        }
+      }
+    }
+    // Specials run at the end of the input too: an optional word set matches nothing there.
+    for (size_t e = 0; e < nd.specials.size(); ++e) {
+      const std::vector<Candidate>& cs = candidates(nd.specials[e].first, pos);
+      for (size_t ci = 0; ci < cs.size(); ++ci) {
+        int s = self(self, nd.specials[e].second, cs[ci].end);
+        if (s != kNoMatch && s + cs[ci].score > m.score)
+          m = Memo{s + cs[ci].score, Step::kSpecial, static_cast<int>(e), static_cast<int>(ci)};
+      }
+    }
+    memo[key] = m;
+    return m.score;
+  };
+  if (best(best, 0, 0) == kNoMatch) return std::nullopt;
+
+  // Walk the winning path and collect its slots.
+  GrammarMatch out;
+  int node = 0;
+  int pos = 0;
+  for (;;) {
+    const Memo& m = memo.at(static_cast<uint64_t>(node) * static_cast<uint64_t>(n + 1) + static_cast<uint64_t>(pos));
+    if (m.step == Step::kAccept) {
+      const Accept& acc = accepts_[m.a];
+      for (const auto& [k, v] : acc.fixed) out.slots[k] = v;
+      out.intent = intent_names_[acc.intent];
+      out.custom = acc.custom;
+      break;
+    }
+    if (m.step == Step::kFiller) {
+      pos += m.a;
+    } else if (m.step == Step::kWord) {
+      node = m.a;
+      pos += 1;
+    } else {
+      HEARTH_ASSERT(m.step == Step::kSpecial);
+      const auto& edge = nodes_[node].specials[m.a];
+      const Special& s = specials_[edge.first];
+      const Candidate& c = candidates(edge.first, pos)[m.b];
+      switch (s.kind) {
+        case SpecialKind::kList:
+          for (const auto& [k, v] : lists_[s.list].values[c.value]) out.slots[k] = v;
+          break;
+        case SpecialKind::kNumber:
+          if (c.integer)
+            out.slots[s.slot] = static_cast<int64_t>(std::llround(c.number));
+          else
+            out.slots[s.slot] = std::round(c.number * 10.0) / 10.0;
+          break;
+        case SpecialKind::kDuration:
+          if (c.hours >= 0) out.slots["hours"] = static_cast<int64_t>(c.hours);
+          if (c.minutes >= 0) out.slots["minutes"] = static_cast<int64_t>(c.minutes);
+          if (c.seconds >= 0) out.slots["seconds"] = static_cast<int64_t>(c.seconds);
+          break;
+        case SpecialKind::kWildcard:
+          out.slots[s.slot] = join_words(tokens, pos, c.end);
+          break;
+        case SpecialKind::kWordSet:
+          break;
+      }
+      node = edge.second;
+      pos = c.end;
+    }
+  }
+  out.score = memo.at(0).score;
+  return out;
+}
+
+}  // namespace hearth::nlu

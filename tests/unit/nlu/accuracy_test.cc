@@ -1,0 +1,133 @@
+// GrammarAccuracy: the template grammar against the hand-written sentence
+// sets in tests/data/sentences (written without seeing the templates; see
+// the README there). Counts exact intent + slot matches (numbers compared
+// numerically), prints every mismatch, and holds accuracy at or above
+// kMinAccuracy. Targets and resolution errors are checked and reported too.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hearth/common/value_json.h"
+#include "hearth/nlu/nlu.h"
+
+namespace hearth {
+namespace {
+
+constexpr double kMinAccuracy = 0.97;
+
+bool same_value(const nlohmann::json& want, const Value& got) {
+  if (want.is_number()) {
+    std::optional<double> g = as_number(got);
+    return g && std::fabs(*g - want.get<double>()) < 1e-6;
+  }
+  if (want.is_string()) {
+    const std::string* g = as_string(got);
+    return g && *g == want.get<std::string>();
+  }
+  return false;
+}
+
+bool same_slots(const nlohmann::json& want, const ValueMap& got) {
+  if (want.size() != got.size()) return false;
+  for (auto it = want.begin(); it != want.end(); ++it) {
+    auto g = got.find(it.key());
+    if (g == got.end() || !same_value(it.value(), g->second)) return false;
+  }
+  return true;
+}
+
+struct SetScore {
+  int total = 0;
+  int intent_ok = 0;      // intent name and slots exactly right
+  int targets_ok = 0;     // of the lines that list targets
+  int targets_total = 0;
+  int errors_ok = 0;      // of the lines that expect a resolution error
+  int errors_total = 0;
+};
+
+SetScore score_set(const TemplateParser& parser, const std::string& path) {
+  SetScore s;
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << "cannot open " << path;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    nlohmann::json want = nlohmann::json::parse(line);
+    ++s.total;
+    const std::string text = want["text"].get<std::string>();
+    ParseResult got = parser.parse(text);
+    bool ok;
+    if (want["intent"].is_null()) {
+      ok = !got.intent.has_value();
+    } else {
+      ok = got.intent && got.intent->name == want["intent"]["name"].get<std::string>() &&
+           same_slots(want["intent"]["slots"], got.intent->slots);
+    }
+    if (ok) {
+      ++s.intent_ok;
+    } else {
+      std::printf("MISMATCH %s:%d\n  text: %s\n  want: %s\n  got:  %s\n", path.c_str(), line_no, text.c_str(),
+                  want["intent"].dump().c_str(), parse_result_to_json(got).c_str());
+    }
+    if (want.contains("targets")) {
+      ++s.targets_total;
+      if (got.targets == want["targets"].get<std::vector<std::string>>()) {
+        ++s.targets_ok;
+      } else if (ok) {
+        std::printf("TARGETS %s:%d %s\n  want: %s\n  got:  %s\n", path.c_str(), line_no, text.c_str(),
+                    want["targets"].dump().c_str(), parse_result_to_json(got).c_str());
+      }
+    }
+    if (want.contains("error")) {
+      ++s.errors_total;
+      if (got.problem && code_name(got.problem->code) == want["error"].get<std::string>()) {
+        ++s.errors_ok;
+      } else if (ok) {
+        std::printf("ERROR %s:%d %s want %s got %s\n", path.c_str(), line_no, text.c_str(),
+                    want["error"].dump().c_str(), parse_result_to_json(got).c_str());
+      }
+    }
+  }
+  return s;
+}
+
+class GrammarAccuracy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ConfigErrors errors;
+    auto home = Home::load_file(HEARTH_ASSETS_DIR "/homes/demo.json", errors);
+    ASSERT_TRUE(home) << errors.to_string();
+    home_ = std::move(*home);
+    auto parser = make_template_parser(home_, NluConfig{});
+    ASSERT_TRUE(parser) << parser.error().message;
+    parser_ = std::move(*parser);
+  }
+
+  void check(const char* file) {
+    const std::string path = std::string(HEARTH_TEST_DATA_DIR "/sentences/") + file;
+    SetScore s = score_set(*parser_, path);
+    ASSERT_GT(s.total, 0) << path;
+    const double accuracy = static_cast<double>(s.intent_ok) / s.total;
+    std::printf("%s: intent+slots %d/%d = %.4f; targets %d/%d; resolution errors %d/%d\n", file, s.intent_ok,
+                s.total, accuracy, s.targets_ok, s.targets_total, s.errors_ok, s.errors_total);
+    EXPECT_GE(accuracy, kMinAccuracy) << file;
+  }
+
+  Home home_;
+  std::unique_ptr<TemplateParser> parser_;
+};
+
+TEST_F(GrammarAccuracy, Dev) { check("dev.jsonl"); }
+TEST_F(GrammarAccuracy, Test) { check("test.jsonl"); }
+
+}  // namespace
+}  // namespace hearth
