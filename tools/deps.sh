@@ -10,10 +10,14 @@ build_pkgs=(g++ cmake make pkg-config ca-certificates
   libboost-dev nlohmann-json3-dev libsqlite3-dev
   portaudio19-dev libsndfile1-dev libfftw3-dev)
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev)
+# Peers and data generators for the benchmarks only (never needed by tests).
+bench_pkgs=(libspeexdsp-dev libwebrtc-audio-processing-dev espeak-ng flite festival
+  festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts python3-numpy python3-scipy)
 
 case "$purpose" in
   run) want=("${build_pkgs[@]}") ;;
-  test | bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
   *) echo "usage: tools/deps.sh run|test|bench" >&2; exit 2 ;;
 esac
 
