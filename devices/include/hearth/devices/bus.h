@@ -11,8 +11,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,16 +85,35 @@ class DeviceAdapter {
                              Done done) = 0;
   // Stops timers and connections; calls `done` when nothing is in flight.
   virtual void async_shutdown(std::function<void()> done) = 0;
+
+  // State a device reaches by itself, without a command: a script that
+  // finishes, a vacuum that docks, an MQTT state topic. The adapter calls
+  // `report` on its executor; the bus sets it once, before the first command,
+  // and records such changes with origin "device". Adapters that never report
+  // keep this default.
+  using StateReport = std::function<void(const std::string& device_id, DeviceState state)>;
+  virtual void set_state_report(StateReport report) { (void)report; }
 };
 
 // The `virtual` adapter: simulates every domain with realistic state
 // transitions. Per-device adapter options (home file "adapter" object):
-//   {"type": "virtual", "latency_ms": 0..60000, "offline": false, "fail_rate": 0..1}
+//   {"type": "virtual", "latency_ms": 0..60000, "offline": false, "fail_rate": 0..1,
+//    "seed": integer (fail_rate draws; default from the device id),
+//    "transition_ms": 0..600000 (a script's run time, a vacuum's way home; default 1000)}
+// `ex` must be a strand (or an io_context run by one thread); `clock` must
+// outlive the adapter.
 std::unique_ptr<DeviceAdapter> make_virtual_adapter(boost::asio::any_io_executor ex, const Clock& clock);
 
 struct BusOptions {
-  std::chrono::milliseconds command_timeout{5000};  // deadline per command
-  size_t max_queued_per_device = 8;                  // beyond this: kBusy
+  std::chrono::milliseconds command_timeout{5000};  // deadline per command, from acceptance
+  size_t max_queued_per_device = 8;                  // unfinished commands per device; beyond this: kBusy
+
+  // Makes the adapter for a device whose adapter type is not "virtual"
+  // (tests' fakes; later MQTT / HTTP). Called once per device by create(),
+  // with the device's strand; nullptr means "unknown adapter type".
+  using AdapterFactory =
+      std::function<std::unique_ptr<DeviceAdapter>(const Device& device, boost::asio::any_io_executor ex)>;
+  AdapterFactory adapter_factory;
 };
 
 class Bus {
@@ -108,7 +129,10 @@ class Bus {
 
   // Runs a command. `on_done` is called exactly once, with a result that is
   // an error for unknown devices, invalid actions, timeouts or adapter
-  // failures. Never blocks; callable from any thread.
+  // failures. Never blocks; callable from any thread. `on_done` runs on the
+  // device's strand (on the bus's executor for an unknown device id). The
+  // deadline counts from acceptance, so time spent queued behind earlier
+  // commands to the same device counts too.
   void async_execute(Command cmd, ResultHandler on_done);
 
   // Current state of a device (a copy); nullopt for unknown ids.
