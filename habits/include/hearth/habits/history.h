@@ -11,6 +11,9 @@
 // Failure policy: a read-only, locked, full or corrupt database gives a clear
 // Error (kReadOnly, kBusy, kIo, kCorrupt) naming the file; it never destroys
 // what was stored.
+//
+// Times are stored as Unix milliseconds: sub-millisecond parts are dropped.
+// open() runs PRAGMA quick_check, so it reads the whole file once.
 #pragma once
 
 #include <chrono>
