@@ -21,6 +21,33 @@ const char* const kFillers[] = {
     "could you", "can you", "would you", "will you", "for me", "thank you", "go ahead and",
     "i want you to", "i would like you to", "hearth", "right now", "oh", "quickly", "also",
     "let us", "i want to", "i would like to", "i need to", "do me a favor and", "would you mind",
+    // Interjections and self-corrections: "oops, never mind", "no wait, turn it off".
+    "oops", "whoops", "ugh", "hmm", "hm", "erm", "er", "ah", "umm", "uhm", "well", "actually", "wait",
+    "no wait", "alright", "all right", "yeah", "sorry", "so",
+    // Politeness frames; what is left is the terse command ("i need a timer for five minutes").
+    "i need", "i want", "i would like", "i would love", "i would love you to", "could i have", "can i have",
+    "can i get", "could i get", "may i have", "do you know", "do you mind", "would you be able to",
+    "are you able to", "if you can", "if you could", "if you would",
+    "when you get a chance", "cheers", "we need", "we want", "we would like", "and", "for us",
+    // Trailing time hedges: "pause the telly for a sec".
+    "for a sec", "for a second", "for a moment", "for a bit", "for now", "real quick",
+};
+
+// Words a free-words slot ({name:*}, {timer_name:*}) never takes: pronouns,
+// articles, prepositions and verbs of the sentence frame. Without them,
+// "i need a timer for five minutes" cannot name a timer "i need a", and "for
+// me" after a duration cannot name it "me".
+const char* const kNotFreeWords[] = {
+    "i", "me", "you", "we", "us", "it", "its", "they", "them", "he", "she", "him", "her", "that", "this",
+    "these", "those", "a", "an", "to", "of", "in", "on", "off", "at", "for", "from", "with", "by", "and",
+    "or", "but", "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "not", "no", "what",
+    "which", "who", "how", "why", "when", "where", "if", "whether", "up", "down", "all", "every", "some",
+    "any", "anything", "something", "everything", "there", "here", "need", "want", "like", "would", "will",
+    "can", "could", "should", "have", "has", "had", "get", "got", "set", "turn", "switch", "timer", "timers",
+    "volume", "brightness", "temperature", "level", "color", "colour", "percent", "degrees", "anyone", "someone",
+    "anybody", "somebody", "everyone", "everybody", "nobody", "nothing",
+    // Things a phone assistant has and a home hub does not: "turn off my alarm" is not a device.
+    "alarm", "alarms", "reminder", "reminders", "music",
 };
 
 struct KindEntry {
@@ -266,11 +293,14 @@ class Grammar::TemplateReader {
     if (c == '}' || c == '>') return fail(std::string("unexpected '") + c + "'");
     size_t start = pos_;
     while (pos_ < text_.size() && text_[pos_] != ' ' && text_[pos_] != '\t' && !is_syntax_char(text_[pos_])) ++pos_;
+    // "=the": a filler word the sentence must say here ("lock =the {name:*}").
+    const bool required = text_[start] == '=';
     Seq s;
     for (const std::string& w : tokenize(text_.substr(start, pos_ - start))) {
-      if (g_.is_filler_word(w)) continue;  // skipped in the input anyway
+      if (!required && g_.is_filler_word(w)) continue;  // skipped in the input anyway
       s.elems.push_back(Elem{g_.intern(w), -1});
     }
+    if (required && s.elems.empty()) return fail("'=' must be followed by a word");
     return Alts{s};
   }
 
@@ -326,6 +356,26 @@ Grammar::Grammar(const Home& home) : home_(home) {
   list_by_key_["floor"] = add_list(std::move(floors));
 
   make_name_list("");
+
+  for (const char* w : kNotFreeWords) {
+    int id = intern(w);
+    if (not_free_word_.size() <= static_cast<size_t>(id)) not_free_word_.resize(id + 1, false);
+    not_free_word_[id] = true;
+  }
+  for (const char* key : {"name", "area", "floor", "kind"}) known_phrase_lists_.push_back(list_by_key_.at(key));
+}
+
+bool Grammar::is_known_phrase(const std::vector<int>& ids, int begin, int end) const {
+  for (int li : known_phrase_lists_) {
+    const PhraseList& list = lists_[li];
+    int node = 0;
+    for (int i = begin; i < end && node >= 0; ++i) {
+      if (ids[i] < 0) node = -1;
+      else node = find_edge(list.nodes[node].next, ids[i]);
+    }
+    if (node >= 0 && list.nodes[node].value >= 0) return true;
+  }
+  return false;
 }
 
 int Grammar::intern(std::string_view word) {
@@ -785,7 +835,11 @@ std::optional<GrammarMatch> Grammar::match(std::string_view text) const {
       case SpecialKind::kWildcard: {
         if (pos >= n || is_filler_at(pos)) break;  // free words never start or end with filler
         for (int len = 1; len <= kMaxWildcardWords && pos + len <= n; ++len) {
+          const int last = ids[pos + len - 1];
+          if (last >= 0 && static_cast<size_t>(last) < not_free_word_.size() && not_free_word_[last]) break;
           if (is_filler_at(pos + len - 1)) continue;
+          // A name, area, floor or kind the home knows is never "unknown free words".
+          if (is_known_phrase(ids, pos, pos + len)) continue;
           Candidate c;
           c.end = pos + len;
           c.score = kScoreWildcardWord * len;
@@ -826,8 +880,10 @@ std::optional<GrammarMatch> Grammar::match(std::string_view text) const {
       if (ids[pos] >= 0) {
         int child = find_edge(nd.words, ids[pos]);
         if (child >= 0) {
+          // A required filler word (=the) counts no more than a skipped one.
+          const int gain = is_filler_at(pos) ? 0 : kScoreWord;
           int s = self(self, child, pos + 1);
-          if (s != kNoMatch && s + kScoreWord > m.score) m = Memo{s + kScoreWord, Step::kWord, child, -1};
+          if (s != kNoMatch && s + gain > m.score) m = Memo{s + gain, Step::kWord, child, -1};
         }
       }
     }

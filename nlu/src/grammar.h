@@ -6,6 +6,8 @@
 // expanded, "%" -> percent).
 //
 //   word            a literal word: turn, on, what's (-> "what is")
+//   =word           a filler word that must be said here (=the): filler is
+//                   otherwise dropped from templates (see below)
 //   (a|b c|d)       exactly one of the alternatives (each a sequence)
 //   [a|b]           optional: one of the alternatives or nothing ([please])
 //   {list}          one phrase from a slot list; sets the slots of that entry:
@@ -21,7 +23,10 @@
 //                     {duration}  "an hour and a half"      -> hours / minutes / seconds
 //   {slot:lo-hi}    a number from lo to hi, in digits or words -> slot
 //                   ("{brightness:0-100}" takes "30", "thirty", "a hundred", "21.5")
-//   {slot:*}        one to four free words -> slot, as said ({timer_name:*})
+//   {slot:*}        one to four free words -> slot, as said ({timer_name:*});
+//                   never filler at either end, never a frame word (i, me,
+//                   a, for, need, ...) and never a name, area, floor or kind
+//                   the home knows, so only unknown names end up here
 //   <slot=value>    sets a fixed slot value when the template matches this way
 //                   (<domain=light>, <state=on>); numbers become numbers
 //   $macro          a named fragment defined with "$macro = ..." (see below)
@@ -151,6 +156,8 @@ class Grammar {
   int make_name_list(std::string_view domains);    // "" = every domain
   int make_kind_list(std::string_view domains);    // "" = every domain
   bool reads_as_place_and_kind(const std::vector<std::string>& words) const;
+  // Whether words [begin, end) are a whole device name, area, floor or kind phrase.
+  bool is_known_phrase(const std::vector<int>& ids, int begin, int end) const;
   int add_list(PhraseList list);
   void add_phrase(PhraseList& list, std::string_view phrase, ValueMap value, bool keep_first);
   Result<Alts> parse_fragment(std::string_view text);
@@ -162,6 +169,8 @@ class Grammar {
   std::vector<std::string> words_;               // id -> word
   std::vector<std::vector<int>> filler_phrases_; // word-id sequences skipped anywhere
   std::vector<bool> filler_word_;                // by word id: a one-word filler
+  std::vector<bool> not_free_word_;              // by word id: never taken by {slot:*} (kNotFreeWords)
+  std::vector<int> known_phrase_lists_;          // name/area/floor/kind lists that {slot:*} must not repeat
   std::vector<PhraseList> lists_;
   std::unordered_map<std::string, int> list_by_key_;
   std::vector<Special> specials_;

@@ -13,17 +13,41 @@ bool is_alpha(char c) { return c >= 'a' && c <= 'z'; }
 // Subject words whose "'s" means "is" ("what's"), not a possessive ("kid's").
 bool s_means_is(std::string_view stem) {
   static const char* const kStems[] = {"what", "it", "that", "there", "how", "who", "where",
-                                       "when", "here", "he", "she", "this"};
+                                       "when", "here", "he", "she", "this", "whatever", "long", "time",
+                                       "everything", "anything", "something", "nothing"};
   for (const char* s : kStems)
     if (stem == s) return true;
   return false;
 }
+
+// Contractions typed without their apostrophe ("whats the time"). Only
+// spellings that are not also ordinary words: no "its", "ill", "well", "were".
+struct Unapostrophed {
+  const char* word;
+  const char* first;
+  const char* second;
+};
+constexpr Unapostrophed kUnapostrophed[] = {
+    {"whats", "what", "is"},   {"thats", "that", "is"},   {"hows", "how", "is"},     {"wheres", "where", "is"},
+    {"whos", "who", "is"},     {"theres", "there", "is"}, {"dont", "do", "not"},     {"doesnt", "does", "not"},
+    {"didnt", "did", "not"},   {"cant", "can", "not"},    {"isnt", "is", "not"},     {"arent", "are", "not"},
+    {"wasnt", "was", "not"},   {"havent", "have", "not"}, {"im", "i", "am"},         {"ive", "i", "have"},
+    {"youre", "you", "are"},   {"whatevers", "whatever", "is"},
+};
 
 // Appends `word` (which may hold one apostrophe) to `out`, expanding contractions.
 void push_word(std::string& word, std::vector<std::string>& out) {
   if (word.empty()) return;
   size_t apos = word.find('\'');
   if (apos == std::string::npos) {
+    for (const Unapostrophed& u : kUnapostrophed) {
+      if (word == u.word) {
+        out.emplace_back(u.first);
+        out.emplace_back(u.second);
+        word.clear();
+        return;
+      }
+    }
     out.push_back(word);
     word.clear();
     return;

@@ -116,6 +116,44 @@ TEST_F(GrammarTest, FreeWordsAreTheLastResort) {
   EXPECT_EQ(match("turn on the"), "none");  // free words never are only filler
 }
 
+TEST_F(GrammarTest, FreeWordsSkipFrameWordsAndKnownNames) {
+  add("Timer", "[a] {timer_name:*} timer for {duration}");
+  add("Timer", "[a] timer for {duration} [for {timer_name:*}]");
+  add("On", "turn on {name:*}");
+  EXPECT_EQ(match("i need a timer for five minutes"), "Timer {minutes=5}");
+  EXPECT_EQ(match("a timer for 8 minutes for me"), "Timer {minutes=8}");
+  EXPECT_EQ(match("a timer for 8 minutes for the pizza"), "Timer {minutes=8, timer_name=pizza}");
+  EXPECT_EQ(match("pizza timer for 8 minutes"), "Timer {minutes=8, timer_name=pizza}");
+  EXPECT_EQ(match("turn on the lights in the sauna"), "none");  // "in" is a frame word
+  EXPECT_EQ(match("turn on the kitchen"), "none");              // an area is not an unknown name
+}
+
+TEST_F(GrammarTest, RequiredFillerWord) {
+  add("Lock", "lock =the {name:*}");
+  EXPECT_EQ(match("lock the shed door"), "Lock {name=shed door}");
+  EXPECT_EQ(match("please lock the shed door"), "Lock {name=shed door}");
+  EXPECT_EQ(match("lock screen"), "none");
+  EXPECT_EQ(match("lock the front door"), "none");  // a known name is not free words
+  EXPECT_NE(error_of("lock ="), "ok");
+}
+
+TEST_F(GrammarTest, RequiredFillerScoresLikeSkippedFiller) {
+  add("Named", "set =the {name:*} to {brightness:0-100} percent");
+  add("Volume", "set volume to {volume_level:0-100} percent");
+  EXPECT_EQ(match("set the volume to 30 percent"), "Volume {volume_level=30}");
+}
+
+TEST_F(GrammarTest, InterjectionsAndPolitenessFramesAreFiller) {
+  add("Never", "never mind");
+  add("Timer", "[a] timer for {duration}");
+  add("Pause", "pause {name}");
+  EXPECT_EQ(match("oops, never mind"), "Never {}");
+  EXPECT_EQ(match("no wait, never mind"), "Never {}");
+  EXPECT_EQ(match("ugh, just never mind"), "Never {}");
+  EXPECT_EQ(match("could I have a timer for 2 minutes"), "Timer {minutes=2}");
+  EXPECT_EQ(match("pause the big light for a sec"), "Pause {name=Kitchen Light}");
+}
+
 TEST_F(GrammarTest, Macros) {
   ASSERT_TRUE(grammar_.define_macro("verb", "turn | switch"));
   add("On", "$verb on {name}");

@@ -20,6 +20,13 @@ TEST(Tokenize, ExpandsContractionsAndDropsPossessives) {
   EXPECT_EQ(tokenize("what\xE2\x80\x99s up"), (Words{"what", "is", "up"}));
 }
 
+TEST(Tokenize, ContractionsTypedWithoutApostrophe) {
+  EXPECT_EQ(tokenize("whats the time dont"), (Words{"what", "is", "the", "time", "do", "not"}));
+  EXPECT_EQ(tokenize("its dock"), (Words{"its", "dock"}));  // "its" is also a word: kept
+  EXPECT_EQ(tokenize("how long's left, whatever's playing"),
+            (Words{"how", "long", "is", "left", "whatever", "is", "playing"}));
+}
+
 TEST(Tokenize, PercentDegreesAndDecimals) {
   EXPECT_EQ(tokenize("30% 40 per cent"), (Words{"30", "percent", "40", "percent"}));
   EXPECT_EQ(tokenize("21.5\xC2\xB0"), (Words{"21.5", "degrees"}));

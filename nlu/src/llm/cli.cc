@@ -1,0 +1,236 @@
+// `hearth llm ...` sub-commands (see hearth/nlu/llm.h).
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include "hearth/nlu/llm.h"
+#include "llm/model.h"
+#include "llm/quantize.h"
+#include "llm/random_model.h"
+
+namespace hearth {
+namespace {
+
+using llm::Model;
+using llm::SamplerParams;
+using llm::Session;
+using llm::Token;
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  std::map<std::string, std::string> opt;  // "--model" -> value; flags -> ""
+  std::vector<std::string> pos;
+};
+
+Args parse_args(const std::vector<std::string>& a) {
+  Args out;
+  static const char* kFlags[] = {"--greedy"};
+  for (size_t i = 1; i < a.size(); ++i) {
+    if (a[i].size() > 1 && a[i][0] == '-') {
+      const bool flag = std::find_if(std::begin(kFlags), std::end(kFlags), [&](const char* f) { return a[i] == f; }) != std::end(kFlags);
+      if (flag || i + 1 == a.size()) {
+        out.opt[a[i]] = "";
+      } else {
+        out.opt[a[i]] = a[i + 1];
+        ++i;
+      }
+    } else {
+      out.pos.push_back(a[i]);
+    }
+  }
+  return out;
+}
+
+bool parse_type(const std::string& s, WeightType* t) {
+  static const std::map<std::string, WeightType> kTypes = {
+      {"f32", WeightType::kF32},   {"f16", WeightType::kF16},   {"q8_0", WeightType::kQ8_0}, {"q4_0", WeightType::kQ4_0},
+      {"q4_1", WeightType::kQ4_1}, {"q4_k", WeightType::kQ4_K}, {"q5_k", WeightType::kQ5_K}, {"q6_k", WeightType::kQ6_K}};
+  std::string l = s;
+  std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto it = kTypes.find(l);
+  if (it == kTypes.end()) return false;
+  *t = it->second;
+  return true;
+}
+
+int get_int(const Args& a, const char* k, int def) {
+  auto it = a.opt.find(k);
+  return it == a.opt.end() ? def : std::atoi(it->second.c_str());
+}
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+long peak_rss_kb() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+bool write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  return static_cast<bool>(f);
+}
+
+Result<std::shared_ptr<const Model>> load_model(const Args& a) {
+  auto it = a.opt.find("--model");
+  if (it == a.opt.end() || it->second.empty()) return Error{Code::kBadInput, "--model FILE is required"};
+  return Model::load(it->second);
+}
+
+// Read bandwidth of this machine: every thread sums its slice of a buffer
+// far larger than the caches; best of a few runs (STREAM-like).
+double measure_read_gbps(int n_threads, int mib) {
+  const size_t n = size_t(std::max(1, mib)) << 18;  // floats in `mib` MiB
+  std::vector<float> buf(n, 1.0f);
+  ThreadPool pool(n_threads);
+  const KernelTable& k = kernels();
+  const std::vector<float> ones(1 << 16, 1.0f);
+  double best = 0;
+  for (int rep = 0; rep < 4; ++rep) {
+    std::vector<float> partial(static_cast<size_t>(n_threads) * 16, 0.f);
+    const auto t0 = Clock::now();
+    const int chunks = static_cast<int>(n >> 16);
+    pool.parallel_for(chunks, 1, [&](int b, int e) {
+      float s = 0;
+      for (int c = b; c < e; ++c) s += k.dot_f32(1 << 16, buf.data() + (size_t(c) << 16), ones.data());
+      partial[static_cast<size_t>(b) % partial.size()] += s;
+    });
+    const double dt = seconds_since(t0);
+    best = std::max(best, double(n * sizeof(float)) / dt / 1e9);
+  }
+  return best;
+}
+
+int cmd_info(const Args& a, std::FILE* out, std::FILE* err) {
+  auto m = load_model(a);
+  if (!m) return std::fprintf(err, "llm info: %s\n", m.error().message.c_str()), 1;
+  const llm::Hparams& hp = (*m)->hparams();
+  std::fprintf(out, "%s", (*m)->file().describe().c_str());
+  std::fprintf(out, "arch %s: vocab %d, embd %d, layers %d, heads %d/%d (kv), head_dim %d, ff %d, rot %d, ctx %d\n",
+               hp.arch.c_str(), hp.n_vocab, hp.n_embd, hp.n_layer, hp.n_head, hp.n_head_kv, hp.head_dim, hp.n_ff, hp.n_rot,
+               hp.n_ctx_train);
+  std::fprintf(out, "weights read per token: %.1f MiB\n", double((*m)->weight_bytes_per_token()) / (1 << 20));
+  return 0;
+}
+
+int cmd_generate(const Args& a, std::FILE* out, std::FILE* err) {
+  auto m = load_model(a);
+  if (!m) return std::fprintf(err, "llm generate: %s\n", m.error().message.c_str()), 1;
+  auto p = a.opt.find("--prompt");
+  if (p == a.opt.end()) return std::fprintf(err, "llm generate: --prompt TEXT is required\n"), 2;
+  SamplerParams sp;
+  if (!a.opt.count("--greedy")) {
+    sp.temperature = a.opt.count("--temp") ? std::stof(a.opt.at("--temp")) : 0.8f;
+    sp.top_k = get_int(a, "--top-k", 40);
+    sp.top_p = a.opt.count("--top-p") ? std::stof(a.opt.at("--top-p")) : 0.95f;
+    sp.seed = static_cast<uint64_t>(get_int(a, "--seed", 0));
+  }
+  const int n_predict = get_int(a, "-n", 64);
+  Session s(*m, get_int(a, "--ctx", 0), get_int(a, "-t", 2));
+  const std::vector<Token> ids = (*m)->tokenizer().encode(p->second, true, false);
+  auto logits = s.prefill(ids);
+  if (!logits) return std::fprintf(err, "llm generate: %s\n", logits.error().message.c_str()), 1;
+  std::mt19937_64 rng(sp.seed);
+  llm::StreamingDetokenizer detok((*m)->tokenizer());
+  std::fprintf(out, "%s", p->second.c_str());
+  for (int i = 0; i < n_predict; ++i) {
+    const Token t = llm::sample(*logits, sp, rng);
+    if ((*m)->tokenizer().is_eog(t)) break;
+    std::fprintf(out, "%s", detok.push(t).c_str());
+    std::fflush(out);
+    if (i + 1 == n_predict) break;
+    logits = s.decode(t);
+    if (!logits) return std::fprintf(err, "\nllm generate: %s\n", logits.error().message.c_str()), 1;
+  }
+  std::fprintf(out, "%s\n", detok.flush().c_str());
+  return 0;
+}
+
+int cmd_bench(const Args& a, std::FILE* out, std::FILE* err) {
+  auto m = load_model(a);
+  if (!m) return std::fprintf(err, "llm bench: %s\n", m.error().message.c_str()), 1;
+  const int n_threads = get_int(a, "-t", 1), n_prompt = get_int(a, "-p", 32), n_gen = get_int(a, "-n", 32);
+  const llm::Hparams& hp = (*m)->hparams();
+  Session s(*m, n_prompt + n_gen + 1, n_threads);
+  std::vector<Token> prompt(static_cast<size_t>(n_prompt));
+  for (int i = 0; i < n_prompt; ++i) prompt[static_cast<size_t>(i)] = static_cast<Token>(3 + (i * 7919) % (hp.n_vocab - 3));
+  auto t0 = Clock::now();
+  auto lg = s.prefill(prompt);
+  if (!lg) return std::fprintf(err, "llm bench: %s\n", lg.error().message.c_str()), 1;
+  const double prefill_s = seconds_since(t0);
+  t0 = Clock::now();
+  Token t = prompt.back();
+  for (int i = 0; i < n_gen; ++i) {
+    t = static_cast<Token>(std::max_element(lg->begin(), lg->end()) - lg->begin());
+    lg = s.decode(t);
+    if (!lg) return std::fprintf(err, "llm bench: %s\n", lg.error().message.c_str()), 1;
+  }
+  const double decode_s = seconds_since(t0);
+  const double gbps = measure_read_gbps(n_threads, get_int(a, "--bw-mib", 256));
+  const double bytes = double((*m)->weight_bytes_per_token());
+  const double bound = gbps * 1e9 / bytes;
+  const double decode_tps = n_gen / decode_s;
+  std::fprintf(out,
+               "kernels %s, threads %d\n"
+               "prefill: %d tokens in %.3f s = %.2f tok/s\n"
+               "decode:  %d tokens in %.3f s = %.2f tok/s\n"
+               "weights read per token: %.1f MiB; measured read bandwidth %.2f GB/s -> bound %.2f tok/s; decode at %.0f%% of bound\n"
+               "peak RSS: %.1f MiB\n",
+               kernels().name, n_threads, n_prompt, prefill_s, n_prompt / prefill_s, n_gen, decode_s, decode_tps,
+               bytes / (1 << 20), gbps, bound, 100.0 * decode_tps / bound, peak_rss_kb() / 1024.0);
+  return 0;
+}
+
+int cmd_quantize(const Args& a, std::FILE* out, std::FILE* err) {
+  WeightType type;
+  if (a.pos.size() != 3 || !parse_type(a.pos[2], &type))
+    return std::fprintf(err, "usage: llm quantize IN OUT TYPE (f16 q8_0 q4_0 q4_1 q4_k q5_k q6_k)\n"), 2;
+  auto in = GgufFile::open(a.pos[0]);
+  if (!in) return std::fprintf(err, "llm quantize: %s\n", in.error().message.c_str()), 1;
+  llm::QuantizeStats st;
+  auto bytes = llm::quantize_gguf(**in, type, &st);
+  if (!bytes) return std::fprintf(err, "llm quantize: %s\n", bytes.error().message.c_str()), 1;
+  if (!write_file(a.pos[1], *bytes)) return std::fprintf(err, "llm quantize: cannot write %s\n", a.pos[1].c_str()), 1;
+  std::fprintf(out, "%s: %d tensors quantized to %s, %d kept, %.1f MiB\n", a.pos[1].c_str(), st.n_quantized,
+               weight_type_traits(type)->name, st.n_kept, double(bytes->size()) / (1 << 20));
+  return 0;
+}
+
+int cmd_random(const Args& a, std::FILE* out, std::FILE* err) {
+  auto preset = llm::random_model_preset(a.opt.count("--preset") ? a.opt.at("--preset") : "tiny");
+  if (!preset) return std::fprintf(err, "llm random: %s\n", preset.error().message.c_str()), 2;
+  WeightType type = WeightType::kQ4_0;
+  if (a.opt.count("--type") && !parse_type(a.opt.at("--type"), &type))
+    return std::fprintf(err, "llm random: unknown --type %s\n", a.opt.at("--type").c_str()), 2;
+  if (!a.opt.count("--out")) return std::fprintf(err, "llm random: --out FILE is required\n"), 2;
+  preset->type = type;
+  preset->seed = static_cast<uint64_t>(get_int(a, "--seed", 1));
+  const std::vector<uint8_t> bytes = llm::make_random_model(*preset);
+  if (!write_file(a.opt.at("--out"), bytes)) return std::fprintf(err, "llm random: cannot write the output\n"), 1;
+  std::fprintf(out, "%s: %.1f MiB\n", a.opt.at("--out").c_str(), double(bytes.size()) / (1 << 20));
+  return 0;
+}
+
+}  // namespace
+
+int run_llm_command(const std::vector<std::string>& args, std::FILE* out, std::FILE* err) {
+  if (args.empty()) return std::fprintf(err, "usage: llm info|generate|bench|quantize|random ... (see hearth/nlu/llm.h)\n"), 2;
+  const Args a = parse_args(args);
+  try {  // std::stof and friends throw on malformed numbers
+    if (args[0] == "info") return cmd_info(a, out, err);
+    if (args[0] == "generate") return cmd_generate(a, out, err);
+    if (args[0] == "bench") return cmd_bench(a, out, err);
+    if (args[0] == "quantize") return cmd_quantize(a, out, err);
+    if (args[0] == "random") return cmd_random(a, out, err);
+  } catch (const std::exception& e) {
+    return std::fprintf(err, "llm %s: bad argument: %s\n", args[0].c_str(), e.what()), 2;
+  }
+  return std::fprintf(err, "llm: unknown command '%s'\n", args[0].c_str()), 2;
+}
+
+}  // namespace hearth
