@@ -1,0 +1,41 @@
+// daemon/src/api.h: the JSON API routes (v1). Knows nothing of sockets: the
+// HttpServer hands it method, target and body, and it answers through the
+// responder. Private to daemon/.
+//
+//   GET  /api/v1/health                    200 {"status", "version", "uptime_s", "devices", "history", ...}
+//   GET  /api/v1/devices                   200 {"devices": [device...]}
+//   GET  /api/v1/devices/{id}              200 device | 404
+//   POST /api/v1/devices/{id}/actions      {"action", "params"?, "origin"?} → 200 {"device_id", "action",
+//                                          "ok", "state", "previous_state", "latency_ms"} | 400 | 404 | 422 | 503 | 504
+//   POST /api/v1/command                   {"text", "origin"?} → 200 {"text", "intent", "targets", "results",
+//                                          "response", "ok", "confidence", "source", "latency_ms"} | 400
+//   GET  /api/v1/history?limit=&before=&device=&kind=&origin=&since=&until=
+//                                          200 {"items": [...], "next_before": cursor | null} | 400 | 503
+// Every error is {"error": {"code", "message"}}; unknown routes 404, wrong
+// method 405 (with Allow), POST bodies that are not JSON 415.
+#pragma once
+
+#include "app_context.h"
+#include "hearth/daemon/http_server.h"
+
+namespace hearth {
+
+class Api {
+ public:
+  explicit Api(AppContext& app) : app_(app) {}
+
+  // Routes one request; calls `respond` exactly once (maybe later, from another thread).
+  void handle(HttpRequestData request, HttpResponder respond);
+
+ private:
+  void get_health(HttpResponder respond);
+  void get_devices(HttpResponder respond);
+  void get_device(const std::string& id, HttpResponder respond);
+  void post_device_action(const std::string& id, const HttpRequestData& request, HttpResponder respond);
+  void post_command(const HttpRequestData& request, HttpResponder respond);
+  void get_history(const std::string& query, HttpResponder respond);
+
+  AppContext& app_;
+};
+
+}  // namespace hearth

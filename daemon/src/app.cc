@@ -1,0 +1,387 @@
+#include "hearth/daemon/app.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <ostream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "api.h"
+#include "app_context.h"
+#include "hearth/common/log.h"
+#include "hearth/daemon/http_server.h"
+
+#ifndef HEARTH_VERSION
+#define HEARTH_VERSION "dev"
+#endif
+
+namespace hearth {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Bus::async_shutdown gets this long to drain device commands.
+constexpr std::chrono::milliseconds kDrainDeadline{2000};
+// The whole shutdown (drain + history flush) must finish within this.
+constexpr std::chrono::milliseconds kShutdownDeadline{5000};
+
+void log_config_errors(const ConfigErrors& errors) {
+  for (const ConfigErrors::Entry& e : errors.entries()) {
+    HEARTH_LOG_ERROR("config", "%s%s%s: %s", e.file.c_str(), e.file.empty() ? "" : ": ", e.path.c_str(),
+                     e.message.c_str());
+  }
+}
+
+HttpServerOptions server_options(const DaemonConfig& c) {
+  HttpServerOptions o;
+  o.body_limit_bytes = static_cast<size_t>(c.api.body_limit_bytes);
+  o.request_timeout = std::chrono::milliseconds(c.api.request_timeout_ms);
+  o.max_connections = c.api.max_connections;
+  return o;
+}
+
+// Writes atomically (temp file + rename) so a reader never sees half a number.
+Result<void> write_port_file(const std::string& path, uint16_t port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return Error{Code::kIo, "port file '" + tmp + "': cannot create"};
+    out << port << "\n";
+    if (!out.flush()) return Error{Code::kIo, "port file '" + tmp + "': write failed"};
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Error{Code::kIo, "port file '" + path + "': " + ec.message()};
+  return {};
+}
+
+class App final : public AppContext {
+ public:
+  explicit App(DaemonOptions options) : options_(std::move(options)) {}
+
+  int run();
+
+  // AppContext
+  std::shared_ptr<const Runtime> runtime() const override {
+    std::lock_guard<std::mutex> lock(runtime_mu_);
+    return runtime_;
+  }
+  HistoryWriter& history() override { return *history_; }
+  TimerManager& timers() override { return *timers_; }
+  AppCounters& counters() override { return counters_; }
+  const Clock& clock() const override { return system_clock(); }
+  asio::any_io_executor executor() override { return ioc_.get_executor(); }
+  std::chrono::steady_clock::time_point started_at() const override { return started_at_; }
+  HttpServer::Stats http_stats() const override { return server_ ? server_->stats() : HttpServer::Stats{}; }
+  std::string config_source() const override {
+    return options_.config_path.empty() ? std::string(kBuiltinConfigName) : options_.config_path;
+  }
+
+ private:
+  Result<std::shared_ptr<Runtime>> build_runtime(ConfigBundle bundle, uint64_t generation);
+  void on_state_change(const StateChange& change);
+  void on_timer_fired(const TimerInfo& timer);
+  void wait_for_signal();
+  void on_signal(const boost::system::error_code& ec, int signal_number);
+  void reload();
+  void retire(std::shared_ptr<Runtime> old);
+  void begin_shutdown();
+  void finish_shutdown(int exit_code);
+
+  const DaemonOptions options_;
+  asio::io_context ioc_{1};  // one thread runs everything; see STYLE.md §8
+  asio::signal_set signals_{ioc_, SIGINT, SIGTERM, SIGHUP};
+  asio::steady_timer shutdown_deadline_{ioc_};
+  const std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
+  AppCounters counters_;
+  std::unique_ptr<HistoryWriter> history_;
+  std::unique_ptr<TimerManager> timers_;
+  mutable std::mutex runtime_mu_;  // guards runtime_ (read from connection strands)
+  std::shared_ptr<Runtime> runtime_;
+  Api api_{*this};
+  std::unique_ptr<HttpServer> server_;
+  bool shutting_down_ = false;
+  bool shutdown_done_ = false;
+  int exit_code_ = kExitOk;
+};
+
+Result<std::shared_ptr<Runtime>> App::build_runtime(ConfigBundle bundle, uint64_t generation) {
+  auto rt = std::make_shared<Runtime>();
+  rt->config = std::move(bundle.config);
+  rt->home = std::move(bundle.home);
+  rt->generation = generation;
+  Result<std::unique_ptr<TemplateParser>> parser = make_template_parser(*rt->home, rt->config.nlu);
+  if (!parser) return parser.error().with_context("nlu");
+  rt->parser = std::move(*parser);
+  BusOptions bus_options;
+  bus_options.command_timeout = std::chrono::milliseconds(rt->config.devices.command_timeout_ms);
+  Result<std::unique_ptr<Bus>> bus = Bus::create(ioc_.get_executor(), *rt->home, bus_options, clock());
+  if (!bus) return bus.error().with_context("devices");
+  rt->bus = std::move(*bus);
+  rt->bus->set_state_listener([this](const StateChange& change) { on_state_change(change); });
+  rt->handler = std::make_unique<IntentHandler>(ioc_.get_executor(), *rt->home, *rt->bus, *timers_, clock());
+  return rt;
+}
+
+void App::on_state_change(const StateChange& change) {
+  counters_.state_changes.fetch_add(1);
+  EventRecord e;
+  e.time = change.time;
+  e.device_id = change.device_id;
+  e.kind = "state";
+  e.attribute = change.attribute;
+  e.old_value = value_to_string(change.old_value);
+  e.new_value = value_to_string(change.new_value);
+  e.origin = change.origin;
+  history_->record_events({std::move(e)});
+}
+
+void App::on_timer_fired(const TimerInfo& timer) {
+  counters_.timers_fired.fetch_add(1);
+  HEARTH_LOG_INFO("timer", "timer %d%s%s (%lld s) finished", timer.id, timer.name.empty() ? "" : " ",
+                  timer.name.c_str(), static_cast<long long>(timer.duration.count()));
+  // History knows device events only ("action" | "state"): a timer is
+  // recorded as the pseudo device timer.<name or id> changing state.
+  EventRecord e;
+  e.time = clock().now();
+  e.device_id = "timer." + (timer.name.empty() ? std::to_string(timer.id) : timer.name);
+  e.kind = "state";
+  e.attribute = "state";
+  e.old_value = "running";
+  e.new_value = "finished";
+  e.origin = timer.origin;
+  history_->record_events({std::move(e)});
+}
+
+int App::run() {
+  ConfigErrors errors;
+  Result<ConfigBundle> bundle = load_config_bundle(options_.config_path, options_.overrides, errors);
+  if (!bundle) {
+    HEARTH_LOG_ERROR("config", "%s: %zu problem(s); nothing started", config_source().c_str(), errors.size());
+    log_config_errors(errors);
+    return kExitStartupFailed;
+  }
+  LogLevel level = LogLevel::kInfo;
+  parse_log_level(bundle->config.log_level, &level);
+  set_log_level(level);
+  HEARTH_LOG_INFO("hearthd", "hearthd %s starting (pid %d)", HEARTH_VERSION, static_cast<int>(getpid()));
+  HEARTH_LOG_INFO("hearthd", "config: %s", config_source().c_str());
+  HEARTH_LOG_INFO("hearthd", "effective config: %s", bundle->config.to_string().c_str());
+
+  // Startup order: history, timers, runtime (home, parser, bus, handler),
+  // HTTP server, signals. Shutdown runs in reverse.
+  history_ = HistoryWriter::open(bundle->config.db);
+  if (!history_->enabled()) {
+    if (bundle->config.db_required) {
+      HEARTH_LOG_ERROR("history", "%s; \"db_required\" is true, so hearthd will not start (fix the file or "
+                       "its permissions, or point \"db\"/--db elsewhere)", history_->open_error().c_str());
+      return kExitStartupFailed;
+    }
+    HEARTH_LOG_ERROR("history", "%s; serving WITHOUT history (see /api/v1/health; set \"db_required\": true to "
+                     "refuse to start instead)", history_->open_error().c_str());
+  } else {
+    HEARTH_LOG_INFO("history", "writing to %s", history_->path().c_str());
+  }
+  timers_ = std::make_unique<TimerManager>(ioc_.get_executor(), clock(),
+                                           [this](const TimerInfo& t) { on_timer_fired(t); });
+
+  const std::string listen = bundle->config.listen;
+  const HttpServerOptions http_options = server_options(bundle->config);
+  Result<std::shared_ptr<Runtime>> rt = build_runtime(std::move(*bundle), 1);
+  if (!rt) {
+    HEARTH_LOG_ERROR("hearthd", "startup failed: %s", rt.error().message.c_str());
+    return kExitStartupFailed;
+  }
+  runtime_ = std::move(*rt);
+  HEARTH_LOG_INFO("hearthd", "home: %s (%zu devices, %zu areas), %zu sentence templates",
+                  runtime_->config.home.c_str(), runtime_->home->devices().size(), runtime_->home->areas().size(),
+                  runtime_->parser->template_count());
+
+  std::string host;
+  uint16_t port = 0;
+  split_listen_address(listen, &host, &port);
+  Result<std::unique_ptr<HttpServer>> server = HttpServer::start(
+      ioc_, host, port, http_options,
+      [this](HttpRequestData request, HttpResponder respond) { api_.handle(std::move(request), std::move(respond)); });
+  if (!server) {
+    HEARTH_LOG_ERROR("api", "%s", server.error().message.c_str());
+    return kExitStartupFailed;
+  }
+  server_ = std::move(*server);
+  HEARTH_LOG_INFO("api", "listening on http://%s:%u/api/v1", host.c_str(), static_cast<unsigned>(server_->port()));
+  if (!options_.port_file.empty()) {
+    Result<void> w = write_port_file(options_.port_file, server_->port());
+    if (!w) {
+      HEARTH_LOG_ERROR("hearthd", "%s", w.error().message.c_str());
+      return kExitStartupFailed;
+    }
+  }
+
+  wait_for_signal();
+  HEARTH_LOG_INFO("hearthd", "ready");
+  ioc_.run();
+
+  // The loop has stopped; release what it drove, then let cancelled
+  // operations complete so no handler outlives its owner.
+  server_.reset();
+  timers_->cancel_all();
+  {
+    std::lock_guard<std::mutex> lock(runtime_mu_);
+    runtime_.reset();
+  }
+  ioc_.restart();
+  ioc_.poll();
+  history_.reset();  // joins the writer thread after its queue is empty
+  HEARTH_LOG_INFO("hearthd", "stopped (exit %d)", exit_code_);
+  return exit_code_;
+}
+
+void App::wait_for_signal() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int n) { on_signal(ec, n); });
+}
+
+void App::on_signal(const boost::system::error_code& ec, int signal_number) {
+  if (ec) return;
+  if (signal_number == SIGHUP) {
+    if (!shutting_down_) reload();
+  } else if (shutting_down_) {
+    // Second SIGINT/SIGTERM: the user does not want to wait.
+    std::fprintf(stderr, "hearthd: second signal %d during shutdown; exiting now\n", signal_number);
+    std::fflush(stderr);
+    std::_Exit(kExitForced);
+  } else {
+    HEARTH_LOG_INFO("hearthd", "signal %d: shutting down", signal_number);
+    begin_shutdown();
+  }
+  wait_for_signal();
+}
+
+void App::reload() {
+  HEARTH_LOG_INFO("hearthd", "SIGHUP: reloading %s", config_source().c_str());
+  ConfigErrors errors;
+  Result<ConfigBundle> bundle = load_config_bundle(options_.config_path, options_.overrides, errors);
+  std::shared_ptr<const Runtime> old = runtime();
+  if (!bundle) {
+    counters_.reload_failures.fetch_add(1);
+    HEARTH_LOG_ERROR("config", "reload rejected (%zu problem(s)); keeping the running config", errors.size());
+    log_config_errors(errors);
+    return;
+  }
+  // Non-reloadable fields keep their running values.
+  if (bundle->config.listen != old->config.listen) {
+    HEARTH_LOG_INFO("config", "listen changed to %s: requires restart; still listening on %s",
+                    bundle->config.listen.c_str(), old->config.listen.c_str());
+    bundle->config.listen = old->config.listen;
+  }
+  if (bundle->config.db != old->config.db || bundle->config.db_required != old->config.db_required) {
+    HEARTH_LOG_INFO("config", "db changed to %s: requires restart; still writing %s", bundle->config.db.c_str(),
+                    old->config.db.c_str());
+    bundle->config.db = old->config.db;
+    bundle->config.db_required = old->config.db_required;
+  }
+  Result<std::shared_ptr<Runtime>> staged = build_runtime(std::move(*bundle), old->generation + 1);
+  if (!staged) {
+    counters_.reload_failures.fetch_add(1);
+    HEARTH_LOG_ERROR("config", "reload rejected: %s; keeping the running config", staged.error().message.c_str());
+    return;
+  }
+  LogLevel level = LogLevel::kInfo;
+  parse_log_level((*staged)->config.log_level, &level);
+  set_log_level(level);
+  server_->set_options(server_options((*staged)->config));
+  std::shared_ptr<Runtime> previous;
+  {
+    std::lock_guard<std::mutex> lock(runtime_mu_);
+    previous = runtime_;
+    runtime_ = *staged;
+  }
+  counters_.reloads.fetch_add(1);
+  HEARTH_LOG_INFO("config", "reloaded (generation %llu): %s", static_cast<unsigned long long>(runtime_->generation),
+                  runtime_->config.to_string().c_str());
+  HEARTH_LOG_INFO("config", "home: %s (%zu devices); device states restart from the home file",
+                  runtime_->config.home.c_str(), runtime_->home->devices().size());
+  retire(std::move(previous));
+}
+
+void App::retire(std::shared_ptr<Runtime> old) {
+  // Requests still holding the old generation finish against it; its bus
+  // drains, and the last reference is dropped from a fresh handler so the
+  // bus is never destroyed inside its own callback.
+  Bus* bus = old->bus.get();
+  bus->async_shutdown(kDrainDeadline, [this, old]() mutable {
+    asio::post(ioc_, [old = std::move(old)]() mutable { old.reset(); });
+  });
+}
+
+void App::begin_shutdown() {
+  shutting_down_ = true;
+  shutdown_deadline_.expires_after(kShutdownDeadline);
+  shutdown_deadline_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || shutdown_done_) return;
+    HEARTH_LOG_ERROR("hearthd", "shutdown did not finish within %lld ms; stopping anyway",
+                     static_cast<long long>(kShutdownDeadline.count()));
+    finish_shutdown(kExitShutdownTimeout);
+  });
+  // 1. stop accepting and close connections.
+  server_->stop();
+  // 2. timers will not fire any more.
+  timers_->cancel_all();
+  // 3. drain device commands, 4. flush history, 5. stop the loop.
+  std::shared_ptr<const Runtime> rt = runtime();
+  rt->bus->async_shutdown(kDrainDeadline, [this, rt] {
+    asio::post(ioc_, [this] {
+      HEARTH_LOG_INFO("hearthd", "devices drained; flushing history");
+      history_->async_flush(ioc_.get_executor(), [this] { finish_shutdown(kExitOk); }, /*final_flush=*/true);
+    });
+  });
+}
+
+void App::finish_shutdown(int exit_code) {
+  if (shutdown_done_) return;
+  shutdown_done_ = true;
+  exit_code_ = exit_code;
+  shutdown_deadline_.cancel();
+  signals_.cancel();
+  ioc_.stop();
+}
+
+}  // namespace
+
+const char* hearth_version() { return HEARTH_VERSION; }
+
+int run_daemon(const DaemonOptions& options) {
+  App app(options);
+  return app.run();
+}
+
+int check_config(const std::string& config_path, const ConfigOverrides& overrides, std::ostream& out,
+                 std::ostream& err) {
+  ConfigErrors errors;
+  Result<ConfigBundle> bundle = load_config_bundle(config_path, overrides, errors);
+  if (!bundle) {
+    err << errors.to_string();
+    err << errors.size() << " problem(s) found in " << (config_path.empty() ? std::string(kBuiltinConfigName) : config_path)
+        << "\n";
+    return 1;
+  }
+  // The templates compile only against the home; check that too.
+  Result<std::unique_ptr<TemplateParser>> parser = make_template_parser(*bundle->home, bundle->config.nlu);
+  if (!parser) {
+    err << (config_path.empty() ? std::string(kBuiltinConfigName) : config_path)
+        << ": $.nlu.custom_intents: " << parser.error().message << "\n";
+    return 1;
+  }
+  out << "config ok\n";
+  return 0;
+}
+
+}  // namespace hearth

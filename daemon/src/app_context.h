@@ -1,0 +1,71 @@
+// daemon/src/app_context.h: what the API routes need from the running daemon
+// (the current config generation, history, timers, counters). Implemented by
+// the App in app.cc; private to daemon/.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "hearth/common/clock.h"
+#include "hearth/daemon/config.h"
+#include "hearth/daemon/history_writer.h"
+#include "hearth/daemon/http_server.h"
+#include "hearth/daemon/intent_handler.h"
+#include "hearth/daemon/timer_manager.h"
+#include "hearth/devices/bus.h"
+#include "hearth/devices/home.h"
+#include "hearth/nlu/nlu.h"
+
+namespace hearth {
+
+// One config generation: the config and everything built from it. Built
+// whole in staging on SIGHUP and swapped in only when every part succeeded.
+// Immutable once published; requests hold a shared_ptr so an old generation
+// lives until its last request is answered. Members are declared in
+// dependency order, so destruction (reverse order) tears down the handler,
+// then the bus, then the parser, before the home they refer to.
+struct Runtime {
+  DaemonConfig config;
+  std::shared_ptr<const Home> home;         // read by parser, bus and handler
+  std::unique_ptr<TemplateParser> parser;   // refers to *home
+  std::unique_ptr<Bus> bus;                 // refers to *home
+  std::unique_ptr<IntentHandler> handler;   // refers to *home, *bus
+  uint64_t generation = 0;                  // 1 at start, +1 per successful reload
+};
+
+// Counters for /health (tests assert on these, never on log text).
+struct AppCounters {
+  std::atomic<uint64_t> http_requests{0};
+  std::atomic<uint64_t> http_4xx{0};
+  std::atomic<uint64_t> http_5xx{0};
+  std::atomic<uint64_t> commands{0};           // /command requests handled
+  std::atomic<uint64_t> commands_failed{0};    // not understood, unresolved, or an action failed
+  std::atomic<uint64_t> device_actions{0};     // bus commands run (command + direct)
+  std::atomic<uint64_t> reloads{0};            // successful SIGHUP reloads
+  std::atomic<uint64_t> reload_failures{0};    // SIGHUP reloads rejected (old config kept)
+  std::atomic<uint64_t> timers_fired{0};
+  std::atomic<uint64_t> state_changes{0};      // attribute changes seen on the bus
+};
+
+class AppContext {
+ public:
+  virtual ~AppContext() = default;
+  virtual std::shared_ptr<const Runtime> runtime() const = 0;
+  virtual HistoryWriter& history() = 0;
+  virtual TimerManager& timers() = 0;
+  virtual AppCounters& counters() = 0;
+  virtual const Clock& clock() const = 0;
+  virtual boost::asio::any_io_executor executor() = 0;
+  virtual std::chrono::steady_clock::time_point started_at() const = 0;
+  // Connection-level counters of the HTTP server (requests rejected before routing).
+  virtual HttpServer::Stats http_stats() const = 0;
+  // The config file in use, or kBuiltinConfigName.
+  virtual std::string config_source() const = 0;
+};
+
+}  // namespace hearth

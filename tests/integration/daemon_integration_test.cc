@@ -1,0 +1,495 @@
+// The real hearthd binary, started with a temp config, home and history
+// file, listening on 127.0.0.1:0, driven over real HTTP. Every wait polls
+// with a bounded deadline; nothing sleeps for a fixed time.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "hearth/daemon/http_client.h"
+#include "hearth/habits/history.h"
+
+extern char** environ;
+
+namespace hearth {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr auto kStartDeadline = 10s;   // port file must appear within this
+constexpr auto kExitDeadline = 10s;    // hearthd must exit within this after SIGTERM
+constexpr auto kPollInterval = 10ms;   // between two looks at a condition
+constexpr auto kReloadDeadline = 10s;  // a SIGHUP must show in /health within this
+constexpr int kBodyLimit = 4096;       // the test config's api.body_limit_bytes
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+// Polls `ready` until true or the deadline passes.
+bool wait_until(std::function<bool()> ready, std::chrono::steady_clock::duration deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < end) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  return ready();
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "hearth-it-XXXXXX").string();
+    if (mkdtemp(pattern.data())) path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+// A child process with stdout and stderr captured in files.
+class Process {
+ public:
+  Process(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path)
+      : out_path_(out_path), err_path_(err_path) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0].c_str(), &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~Process() {
+    if (pid_ > 0 && !exit_code_) {
+      kill(pid_, SIGKILL);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  void signal(int sig) const { kill(pid_, sig); }
+
+  // The exit code once the process ended within `deadline` (killed by a signal: 128 + n).
+  std::optional<int> wait_exit(std::chrono::steady_clock::duration deadline) {
+    wait_until(
+        [&] {
+          if (exit_code_) return true;
+          int status = 0;
+          if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+          }
+          return exit_code_.has_value();
+        },
+        deadline);
+    return exit_code_;
+  }
+  std::string out() const { return read_file(out_path_); }
+  std::string err() const { return read_file(err_path_); }
+
+ private:
+  pid_t pid_ = -1;
+  std::string out_path_, err_path_;
+  std::optional<int> exit_code_;
+};
+
+std::string demo_home_text() { return read_file(std::string(HEARTH_ASSETS_DIR) + "/homes/demo.json"); }
+
+// The demo home plus one extra light, to tell a reloaded home apart.
+std::string demo_home_with_sauna() {
+  json home = json::parse(demo_home_text());
+  home["devices"].push_back({{"id", "light.sauna"}, {"name", "Sauna Light"}, {"area", "bathroom"},
+                             {"state", "off"}, {"adapter", {{"type", "virtual"}}}});
+  return home.dump(1);
+}
+
+json test_config(const std::string& extra_key = "", const json& extra_value = nullptr) {
+  json cfg = {{"home", "home.json"},
+              {"db", "history.db"},
+              {"log_level", "info"},
+              {"api", {{"body_limit_bytes", kBodyLimit}, {"request_timeout_ms", 10000}, {"max_connections", 16}}},
+              {"devices", {{"command_timeout_ms", 2000}}}};
+  if (!extra_key.empty()) cfg[extra_key] = extra_value;
+  return cfg;
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_file(dir_.file("home.json"), demo_home_text());
+    write_file(dir_.file("hearth.json"), test_config().dump(2));
+  }
+
+  // Starts hearthd with the temp config and waits for its port file.
+  void start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {HEARTHD_PATH, "--config", dir_.file("hearth.json"), "--listen", "127.0.0.1:0",
+                                     "--port-file", dir_.file("port")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    daemon_ = std::make_unique<Process>(args, dir_.file("hearthd.out"), dir_.file("hearthd.err"));
+    ASSERT_GT(daemon_->pid(), 0) << "cannot spawn " << HEARTHD_PATH;
+    bool up = wait_until(
+        [&] {
+          std::string text = read_file(dir_.file("port"));
+          return !text.empty() && text.back() == '\n';
+        },
+        kStartDeadline);
+    ASSERT_TRUE(up) << "hearthd did not write its port file within the deadline; stderr:\n" << daemon_->err();
+    url_.host = "127.0.0.1";
+    url_.port = std::to_string(std::stoi(read_file(dir_.file("port"))));
+  }
+
+  HttpReply request(const std::string& method, const std::string& target, const std::string& body = "",
+                    const std::string& content_type = "application/json") {
+    HttpCall call;
+    call.method = method;
+    call.target = target;
+    call.body = body;
+    call.content_type = content_type;
+    Result<HttpReply> r = http_request(url_, call);
+    EXPECT_TRUE(r) << method << " " << target << ": " << (r ? "" : r.error().message);
+    return r ? *r : HttpReply{};
+  }
+  json get_json(const std::string& target, int expected_status = 200) {
+    HttpReply r = request("GET", target);
+    EXPECT_EQ(r.status, expected_status) << target << ": " << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+  json post_json(const std::string& target, const json& body, int expected_status = 200) {
+    HttpReply r = request("POST", target, body.dump());
+    EXPECT_EQ(r.status, expected_status) << target << ": " << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+  // Checks an error reply: the status and {"error": {"code", "message"}}.
+  void expect_error(const HttpReply& r, int status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.body;
+    json j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << "error body is not JSON: " << r.body;
+    ASSERT_TRUE(j.contains("error")) << r.body;
+    EXPECT_EQ(j["error"].value("code", ""), code) << r.body;
+    EXPECT_FALSE(j["error"].value("message", "").empty()) << r.body;
+    EXPECT_EQ(r.header("Content-Type"), "application/json");
+  }
+  uint64_t counter(const std::string& name) {
+    json h = get_json("/api/v1/health");
+    return h["counters"].value(name, uint64_t{0});
+  }
+  void stop_and_expect_clean_exit() {
+    daemon_->signal(SIGTERM);
+    std::optional<int> code = daemon_->wait_exit(kExitDeadline);
+    ASSERT_TRUE(code.has_value()) << "hearthd did not exit after SIGTERM";
+    EXPECT_EQ(*code, 0) << daemon_->err();
+  }
+
+  // Sends raw bytes on a fresh connection and returns everything read back.
+  std::string raw_exchange(const std::string& bytes) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(std::stoi(url_.port)));
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    std::string reply;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+      timeval tv{5, 0};  // bound on each read
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      (void)!write(fd, bytes.data(), bytes.size());
+      char buf[4096];
+      ssize_t n;
+      while ((n = read(fd, buf, sizeof(buf))) > 0) reply.append(buf, static_cast<size_t>(n));
+    }
+    close(fd);
+    return reply;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Process> daemon_;
+  HttpUrl url_;
+};
+
+TEST_F(DaemonTest, HealthDevicesCommandAndHistory) {
+  start();
+  json health = get_json("/api/v1/health");
+  EXPECT_EQ(health.value("status", ""), "ok");
+  EXPECT_EQ(health.value("history", ""), "ok");
+  EXPECT_FALSE(health.value("version", "").empty());
+  EXPECT_TRUE(health.contains("uptime_s"));
+  EXPECT_GT(health.value("devices", 0), 10);
+
+  json devices = get_json("/api/v1/devices");
+  ASSERT_TRUE(devices["devices"].is_array());
+  EXPECT_EQ(devices["devices"].size(), static_cast<size_t>(health.value("devices", 0)));
+  json kitchen = get_json("/api/v1/devices/light.kitchen_ceiling");
+  EXPECT_EQ(kitchen.value("state", ""), "on");
+  EXPECT_EQ(kitchen.value("area", ""), "kitchen");
+  EXPECT_EQ(kitchen.value("domain", ""), "light");
+  EXPECT_TRUE(kitchen["capabilities"].is_array());
+
+  json reply = post_json("/api/v1/command", {{"text", "turn off the kitchen lights"}});
+  EXPECT_EQ(reply["intent"].value("name", ""), "HassTurnOff");
+  EXPECT_EQ(reply.value("response", ""), "Turned off 2 lights in the Kitchen.");
+  EXPECT_EQ(reply.value("source", ""), "template");
+  EXPECT_EQ(reply["results"].size(), 2u);
+  for (const json& r : reply["results"]) EXPECT_TRUE(r.value("ok", false)) << r.dump();
+  EXPECT_TRUE(reply.contains("latency_ms"));
+  EXPECT_EQ(get_json("/api/v1/devices/light.kitchen_ceiling").value("state", ""), "off");
+  EXPECT_EQ(get_json("/api/v1/devices/light.kitchen_counter").value("state", ""), "off");
+
+  // A direct device action.
+  json action = post_json("/api/v1/devices/light.porch/actions", {{"action", "turn_on"}});
+  EXPECT_EQ(action["state"].value("state", ""), "on");
+
+  // History is written on its own thread: poll until the rows are there.
+  json command_row;
+  bool found = wait_until(
+      [&] {
+        json h = get_json("/api/v1/history?kind=command&limit=10");
+        for (const json& item : h["items"]) {
+          if (item.value("text", "") == "turn off the kitchen lights") command_row = item;
+        }
+        return !command_row.is_null();
+      },
+      5s);
+  ASSERT_TRUE(found) << "the command never showed up in /api/v1/history";
+  EXPECT_EQ(command_row.value("intent", ""), "HassTurnOff");
+  EXPECT_TRUE(command_row.value("ok", false));
+  EXPECT_EQ(command_row.value("origin", ""), "api");
+  json actions = get_json("/api/v1/history?kind=action&device=light.kitchen_ceiling");
+  ASSERT_FALSE(actions["items"].empty()) << actions.dump();
+  EXPECT_EQ(actions["items"][0].value("attribute", ""), "turn_off");
+  EXPECT_EQ(actions["items"][0].value("command_id", int64_t{0}), command_row.value("id", int64_t{-1}));
+  json states = get_json("/api/v1/history?kind=state&device=light.kitchen_ceiling");
+  ASSERT_FALSE(states["items"].empty()) << states.dump();
+  EXPECT_EQ(states["items"][0].value("new_value", ""), "off");
+
+  // Paging: one item per page walks back through everything without repeats.
+  std::set<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 50; ++page) {
+    json p = get_json("/api/v1/history?limit=1" + (cursor.empty() ? std::string() : "&before=" + cursor));
+    ASSERT_LE(p["items"].size(), 1u);
+    for (const json& item : p["items"]) {
+      std::string key = item.value("type", "") + std::to_string(item.value("id", int64_t{0}));
+      EXPECT_TRUE(seen.insert(key).second) << "repeated " << key;
+    }
+    if (p["next_before"].is_null()) break;
+    cursor = p["next_before"].get<std::string>();
+  }
+  EXPECT_GE(seen.size(), 4u);
+
+  stop_and_expect_clean_exit();
+  Result<std::unique_ptr<HistoryStore>> store = HistoryStore::open(dir_.file("history.db"));
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_TRUE((*store)->check_integrity());
+  Result<int64_t> n = (*store)->count_commands();
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1);
+}
+
+TEST_F(DaemonTest, BadRequestsGetJsonErrorsAndServingGoesOn) {
+  start();
+  expect_error(request("POST", "/api/v1/command", "{\"text\": "), 400, "bad_json");
+  expect_error(request("POST", "/api/v1/command", "{\"words\": \"hi\"}"), 400, "bad_request");
+  expect_error(request("POST", "/api/v1/command", std::string(kBodyLimit * 3, 'x')), 413, "too_large");
+  expect_error(request("GET", "/api/v1/devices/light.nope"), 404, "not_found");
+  expect_error(request("POST", "/api/v1/devices/light.nope/actions", "{\"action\": \"turn_on\"}"), 404, "not_found");
+  expect_error(request("POST", "/api/v1/devices/light.porch/actions", "{\"action\": \"lock\"}"), 422, "unsupported");
+  expect_error(request("POST", "/api/v1/devices/light.porch/actions", "{\"action\": \"fly\"}"), 400, "bad_input");
+  expect_error(request("POST", "/api/v1/devices/light.porch/actions", "{\"params\": {}}"), 400, "bad_request");
+  expect_error(request("GET", "/api/v1/nothing-here"), 404, "not_found");
+  expect_error(request("GET", "/"), 404, "not_found");
+  expect_error(request("POST", "/api/v1/command", "text=hi", "application/x-www-form-urlencoded"), 415,
+               "unsupported_media_type");
+  expect_error(request("GET", "/api/v1/history?limit=0"), 400, "bad_request");
+  expect_error(request("GET", "/api/v1/history?before=zz"), 400, "bad_request");
+  HttpReply wrong_method = request("DELETE", "/api/v1/devices");
+  expect_error(wrong_method, 405, "method_not_allowed");
+  EXPECT_EQ(wrong_method.header("Allow"), "GET");
+
+  std::string garbage = raw_exchange("THIS IS NOT HTTP\r\n\r\n");
+  EXPECT_NE(garbage.find(" 400 "), std::string::npos) << garbage;
+  EXPECT_NE(garbage.find("\"code\""), std::string::npos) << garbage;
+
+  // Still serving, on a fresh connection.
+  EXPECT_EQ(get_json("/api/v1/health").value("status", ""), "ok");
+  // 13 errors answered by the router, 2 (413, garbage) by the server itself.
+  EXPECT_EQ(counter("http_4xx"), 13u);
+  EXPECT_EQ(counter("http_bad_requests"), 2u);
+  stop_and_expect_clean_exit();
+}
+
+TEST_F(DaemonTest, TimerFiresAndIsRecorded) {
+  start();
+  json reply = post_json("/api/v1/command", {{"text", "set a timer for 1 second"}});
+  EXPECT_EQ(reply.value("response", ""), "Timer set for 1 second.");
+  EXPECT_EQ(get_json("/api/v1/health").value("timers", 0), 1);
+  bool fired = wait_until([&] { return counter("timers_fired") == 1; }, 5s);
+  ASSERT_TRUE(fired) << daemon_->err();
+  bool recorded = wait_until(
+      [&] { return !get_json("/api/v1/history?kind=state&device=timer.1")["items"].empty(); }, 5s);
+  EXPECT_TRUE(recorded);
+  stop_and_expect_clean_exit();
+}
+
+TEST_F(DaemonTest, ConnectionsBeyondTheLimitGet503) {
+  start();
+  const int max_connections = test_config()["api"]["max_connections"].get<int>();
+  std::vector<int> idle;
+  for (int i = 0; i < max_connections; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(std::stoi(url_.port)));
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    idle.push_back(fd);
+  }
+  // The acceptor takes connections in order, so this one is over the limit.
+  expect_error(request("GET", "/api/v1/health"), 503, "too_many_connections");
+  for (int fd : idle) close(fd);
+  bool back = wait_until([&] { return request("GET", "/api/v1/health").status == 200; }, 5s);
+  EXPECT_TRUE(back);
+  EXPECT_GE(counter("http_connections_rejected"), 1u);
+  stop_and_expect_clean_exit();
+}
+
+TEST_F(DaemonTest, SighupWithBrokenConfigKeepsTheOldOne) {
+  start();
+  write_file(dir_.file("hearth.json"), "{\"home\": \"home.json\", \"api\": {\"max_connections\": \"many\"");
+  daemon_->signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return counter("reload_failures") == 1; }, kReloadDeadline)) << daemon_->err();
+  EXPECT_EQ(counter("reloads"), 0u);
+  EXPECT_EQ(get_json("/api/v1/health").value("generation", 0), 1);
+  // A config that parses but fails validation is rejected the same way.
+  write_file(dir_.file("hearth.json"), test_config("log_level", "loud").dump());
+  daemon_->signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return counter("reload_failures") == 2; }, kReloadDeadline)) << daemon_->err();
+  json reply = post_json("/api/v1/command", {{"text", "turn on the porch light"}});
+  EXPECT_EQ(reply.value("response", ""), "Turned on the Porch Light.");
+  stop_and_expect_clean_exit();
+}
+
+TEST_F(DaemonTest, SighupWithNewHomeAppliesIt) {
+  start();
+  get_json("/api/v1/devices/light.sauna", 404);
+  write_file(dir_.file("home.json"), demo_home_with_sauna());
+  daemon_->signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return counter("reloads") == 1; }, kReloadDeadline)) << daemon_->err();
+  json sauna = get_json("/api/v1/devices/light.sauna");
+  EXPECT_EQ(sauna.value("name", ""), "Sauna Light");
+  json reply = post_json("/api/v1/command", {{"text", "turn on the sauna light"}});
+  EXPECT_EQ(reply.value("response", ""), "Turned on the Sauna Light.");
+  EXPECT_EQ(get_json("/api/v1/devices/light.sauna").value("state", ""), "on");
+  stop_and_expect_clean_exit();
+}
+
+TEST_F(DaemonTest, CheckConfigListsEveryError) {
+  write_file(dir_.file("bad.json"), R"({
+    "home": "missing-home.json", "listen": "nowhere", "log_level": "loud", "colour": 1,
+    "api": {"body_limit_bytes": 1, "max_connections": "many"}})");
+  Process check({HEARTHD_PATH, "--check-config", "--config", dir_.file("bad.json")}, dir_.file("check.out"),
+                dir_.file("check.err"));
+  std::optional<int> code = check.wait_exit(kExitDeadline);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  const std::string err = check.err();
+  for (const char* path : {"$.colour", "$.api.max_connections", "$.home", "$.listen", "$.log_level",
+                           "$.api.body_limit_bytes"}) {
+    EXPECT_NE(err.find(path), std::string::npos) << path << " not in:\n" << err;
+  }
+  EXPECT_NE(err.find(dir_.file("bad.json")), std::string::npos) << err;
+  EXPECT_EQ(check.out(), "");
+
+  Process ok({HEARTHD_PATH, "--check-config", "--config", dir_.file("hearth.json")}, dir_.file("ok.out"),
+             dir_.file("ok.err"));
+  code = ok.wait_exit(kExitDeadline);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << ok.err();
+  EXPECT_EQ(ok.out(), "config ok\n");
+}
+
+TEST_F(DaemonTest, BadConfigStartsNothing) {
+  write_file(dir_.file("hearth.json"), test_config("listen", "nowhere").dump());
+  Process p({HEARTHD_PATH, "--config", dir_.file("hearth.json"), "--port-file", dir_.file("port")},
+            dir_.file("p.out"), dir_.file("p.err"));
+  std::optional<int> code = p.wait_exit(kExitDeadline);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 1);
+  EXPECT_NE(p.err().find("$.listen"), std::string::npos) << p.err();
+  EXPECT_FALSE(fs::exists(dir_.file("port")));
+}
+
+TEST_F(DaemonTest, CorruptDbServesWithHistoryDisabled) {
+  write_file(dir_.file("history.db"), std::string(8192, 'Z'));
+  start();
+  json health = get_json("/api/v1/health");
+  EXPECT_EQ(health.value("status", ""), "degraded");
+  EXPECT_EQ(health.value("history", ""), "error");
+  EXPECT_NE(health["history_detail"].value("error", "").find("history.db"), std::string::npos) << health.dump();
+  json reply = post_json("/api/v1/command", {{"text", "turn on the porch light"}});
+  EXPECT_EQ(reply.value("response", ""), "Turned on the Porch Light.");
+  expect_error(request("GET", "/api/v1/history"), 503, "unavailable");
+  stop_and_expect_clean_exit();
+  // The damaged file was left as it was.
+  EXPECT_EQ(read_file(dir_.file("history.db")), std::string(8192, 'Z'));
+}
+
+TEST_F(DaemonTest, CorruptDbWithDbRequiredRefusesToStart) {
+  write_file(dir_.file("history.db"), std::string(8192, 'Z'));
+  write_file(dir_.file("hearth.json"), test_config("db_required", true).dump());
+  Process p({HEARTHD_PATH, "--config", dir_.file("hearth.json"), "--listen", "127.0.0.1:0", "--port-file",
+             dir_.file("port")},
+            dir_.file("p.out"), dir_.file("p.err"));
+  std::optional<int> code = p.wait_exit(kExitDeadline);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 1);
+  EXPECT_NE(p.err().find(dir_.file("history.db")), std::string::npos) << p.err();
+  EXPECT_FALSE(fs::exists(dir_.file("port")));
+}
+
+TEST_F(DaemonTest, UnwritableDbLocationIsReported) {
+  // /proc cannot hold files for anyone, root included.
+  start({"--db", "/proc/hearth-test/history.db"});
+  json health = get_json("/api/v1/health");
+  EXPECT_EQ(health.value("history", ""), "error");
+  EXPECT_NE(health["history_detail"].value("error", "").find("/proc/hearth-test"), std::string::npos)
+      << health.dump();
+  stop_and_expect_clean_exit();
+}
+
+}  // namespace
+}  // namespace hearth

@@ -1,0 +1,296 @@
+// Config loading and validation: every kind of bad config lists all of its
+// problems, each with the file and the JSON path.
+#include "hearth/daemon/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+namespace hearth {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "hearth-config-test-XXXXXX").string();
+    char* made = mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string write(const std::string& name, const std::string& text) const {
+    fs::path p = fs::path(path_) / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p.string();
+  }
+
+ private:
+  std::string path_;
+};
+
+std::set<std::string> paths_of(const ConfigErrors& errors) {
+  std::set<std::string> out;
+  for (const ConfigErrors::Entry& e : errors.entries()) out.insert(e.path);
+  return out;
+}
+
+bool has_path_prefix(const ConfigErrors& errors, const std::string& prefix) {
+  for (const ConfigErrors::Entry& e : errors.entries()) {
+    if (e.path.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+// A tiny valid home with one light and one lock.
+constexpr const char* kSmallHome = R"({
+  "floors": [{"id": "ground", "name": "Ground"}],
+  "areas": [{"id": "kitchen", "name": "Kitchen", "floor": "ground"}],
+  "devices": [
+    {"id": "light.kitchen", "name": "Kitchen Light", "area": "kitchen", "state": "off"},
+    {"id": "lock.door", "name": "Door", "area": "kitchen", "state": "locked"}
+  ]})";
+
+TEST(DaemonConfig, EmbeddedDefaultConfigIsValid) {
+  ConfigErrors errors;
+  Result<ConfigBundle> bundle = load_config_bundle("", {}, errors);
+  ASSERT_TRUE(bundle) << errors.to_string();
+  EXPECT_EQ(bundle->config.home, kBuiltinDemoHome);
+  EXPECT_EQ(bundle->config.listen, "127.0.0.1:8765");
+  EXPECT_EQ(bundle->config.source, kBuiltinConfigName);
+  ASSERT_NE(bundle->home, nullptr);
+  EXPECT_GT(bundle->home->devices().size(), 10u);
+}
+
+TEST(DaemonConfig, EmbeddedDemoHomeParses) {
+  ConfigErrors errors;
+  Result<Home> home = load_home(std::string(kBuiltinDemoHome), errors);
+  ASSERT_TRUE(home) << errors.to_string();
+  EXPECT_NE(home->device("light.kitchen_ceiling"), nullptr);
+}
+
+TEST(DaemonConfig, TypeErrorsAreAllReportedWithPaths) {
+  ConfigErrors errors;
+  Result<DaemonConfig> cfg = parse_config(R"({
+      "listen": 5, "colour": "blue", "db_required": "yes",
+      "api": {"body_limit_bytes": "big", "max_connections": 1.5, "speed": 1},
+      "devices": [],
+      "nlu": {"custom_intents": {}}})",
+                                          "bad.json", "/tmp", errors);
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().code, Code::kBadInput);
+  std::set<std::string> paths = paths_of(errors);
+  for (const char* p : {"$.listen", "$.colour", "$.db_required", "$.api.body_limit_bytes", "$.api.max_connections",
+                        "$.api.speed", "$.devices", "$.nlu.custom_intents"}) {
+    EXPECT_TRUE(paths.count(p)) << "missing error for " << p << "\n" << errors.to_string();
+  }
+  EXPECT_EQ(errors.size(), 8u) << errors.to_string();
+  for (const ConfigErrors::Entry& e : errors.entries()) {
+    EXPECT_EQ(e.file, "bad.json");
+    EXPECT_FALSE(e.message.empty());
+  }
+}
+
+TEST(DaemonConfig, InvalidJsonIsOneErrorAtRoot) {
+  ConfigErrors errors;
+  Result<DaemonConfig> cfg = parse_config("{\"listen\": ", "broken.json", "/tmp", errors);
+  ASSERT_FALSE(cfg);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors.entries()[0].path, "$");
+  EXPECT_NE(errors.entries()[0].message.find("not valid JSON"), std::string::npos);
+}
+
+TEST(DaemonConfig, TopLevelMustBeObject) {
+  ConfigErrors errors;
+  ASSERT_FALSE(parse_config("[1, 2]", "arr.json", "/tmp", errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors.entries()[0].message.find("object"), std::string::npos);
+}
+
+TEST(DaemonConfig, RangeErrorsAreAllReported) {
+  TempDir dir;
+  std::string home = dir.write("home.json", kSmallHome);
+  ConfigErrors errors;
+  Result<DaemonConfig> cfg = parse_config(R"({
+      "home": "home.json", "listen": "nowhere", "log_level": "loud",
+      "api": {"body_limit_bytes": 10, "request_timeout_ms": 50, "max_connections": 0},
+      "devices": {"command_timeout_ms": 0}})",
+                                          "ranges.json", dir.path(), errors);
+  ASSERT_TRUE(cfg) << errors.to_string();
+  cfg->validate(nullptr, errors);
+  std::set<std::string> paths = paths_of(errors);
+  for (const char* p : {"$.listen", "$.log_level", "$.api.body_limit_bytes", "$.api.request_timeout_ms",
+                        "$.api.max_connections", "$.devices.command_timeout_ms"}) {
+    EXPECT_TRUE(paths.count(p)) << "missing error for " << p << "\n" << errors.to_string();
+  }
+  EXPECT_EQ(errors.size(), 6u) << errors.to_string();
+}
+
+TEST(DaemonConfig, RequestTimeoutMustExceedCommandTimeout) {
+  ConfigErrors errors;
+  Result<DaemonConfig> cfg = parse_config(
+      R"({"api": {"request_timeout_ms": 1000}, "devices": {"command_timeout_ms": 5000}})", "x.json", "/tmp", errors);
+  ASSERT_TRUE(cfg);
+  cfg->validate(nullptr, errors);
+  ASSERT_EQ(errors.size(), 1u) << errors.to_string();
+  EXPECT_EQ(errors.entries()[0].path, "$.api.request_timeout_ms");
+  EXPECT_NE(errors.entries()[0].message.find("devices.command_timeout_ms"), std::string::npos);
+}
+
+TEST(DaemonConfig, RelativePathsResolveAgainstConfigDirectory) {
+  TempDir dir;
+  dir.write("homes/small.json", kSmallHome);
+  std::string config = dir.write("conf/hearth.json", R"({"home": "../homes/small.json", "db": "state/h.db"})");
+  ConfigErrors errors;
+  Result<ConfigBundle> bundle = load_config_bundle(config, {}, errors);
+  ASSERT_TRUE(bundle) << errors.to_string();
+  EXPECT_EQ(bundle->config.home, (fs::path(dir.path()) / "homes" / "small.json").string());
+  EXPECT_EQ(bundle->config.db, (fs::path(dir.path()) / "conf" / "state" / "h.db").string());
+  EXPECT_EQ(bundle->home->devices().size(), 2u);
+}
+
+TEST(DaemonConfig, MissingHomeFileIsReported) {
+  TempDir dir;
+  std::string config = dir.write("c.json", R"({"home": "nope.json"})");
+  ConfigErrors errors;
+  ASSERT_FALSE(load_config_bundle(config, {}, errors));
+  ASSERT_EQ(errors.size(), 1u) << errors.to_string();
+  EXPECT_EQ(errors.entries()[0].path, "$.home");
+  EXPECT_EQ(errors.entries()[0].file, config);
+  EXPECT_NE(errors.entries()[0].message.find("nope.json"), std::string::npos);
+}
+
+TEST(DaemonConfig, HomeErrorsAndConfigErrorsComeTogether) {
+  TempDir dir;
+  std::string home = dir.write("home.json", R"({"areas": [], "devices": [
+      {"id": "light.a", "name": "A", "area": "kitchn"}]})");
+  std::string config = dir.write("c.json", R"({"home": "home.json", "log_level": "loud"})");
+  ConfigErrors errors;
+  ASSERT_FALSE(load_config_bundle(config, {}, errors));
+  bool home_error = false;
+  bool config_error = false;
+  for (const ConfigErrors::Entry& e : errors.entries()) {
+    if (e.file.find("home.json") != std::string::npos) home_error = true;
+    if (e.file == config && e.path == "$.log_level") config_error = true;
+  }
+  EXPECT_TRUE(home_error) << errors.to_string();
+  EXPECT_TRUE(config_error) << errors.to_string();
+}
+
+TEST(DaemonConfig, CustomIntentTypeErrorsHavePaths) {
+  ConfigErrors errors;
+  ASSERT_FALSE(parse_config(R"({"nlu": {"custom_intents": [
+      {"intent": 3, "sentences": "movie", "actions": [{"device": 1, "params": {"x": [1]}}], "extra": 1},
+      "not an object"]}})",
+                            "ci.json", "/tmp", errors));
+  std::set<std::string> paths = paths_of(errors);
+  for (const char* p : {"$.nlu.custom_intents[0].intent", "$.nlu.custom_intents[0].sentences",
+                        "$.nlu.custom_intents[0].actions[0].device", "$.nlu.custom_intents[0].actions[0].action",
+                        "$.nlu.custom_intents[0].actions[0].params.x", "$.nlu.custom_intents[0].extra",
+                        "$.nlu.custom_intents[1]"}) {
+    EXPECT_TRUE(paths.count(p)) << "missing error for " << p << "\n" << errors.to_string();
+  }
+}
+
+TEST(DaemonConfig, CustomIntentWithUnknownDeviceIsCheckedAgainstHome) {
+  TempDir dir;
+  dir.write("home.json", kSmallHome);
+  std::string config = dir.write("c.json", R"({"home": "home.json", "nlu": {"custom_intents": [
+      {"intent": "Sauna", "sentences": ["heat the sauna"],
+       "actions": [{"device": "switch.sauna", "action": "turn_on"}], "response": "Hot."}]}})");
+  ConfigErrors errors;
+  ASSERT_FALSE(load_config_bundle(config, {}, errors));
+  EXPECT_TRUE(has_path_prefix(errors, "$.nlu")) << errors.to_string();
+  EXPECT_NE(errors.to_string().find("switch.sauna"), std::string::npos) << errors.to_string();
+}
+
+TEST(DaemonConfig, ValidCustomIntentPasses) {
+  TempDir dir;
+  dir.write("home.json", kSmallHome);
+  std::string config = dir.write("c.json", R"({"home": "home.json", "nlu": {"custom_intents": [
+      {"intent": "Cooking", "sentences": ["[it's] cooking time"],
+       "actions": [{"device": "light.kitchen", "action": "turn_on", "params": {}}], "response": "Enjoy."}]}})");
+  ConfigErrors errors;
+  Result<ConfigBundle> bundle = load_config_bundle(config, {}, errors);
+  ASSERT_TRUE(bundle) << errors.to_string();
+  ASSERT_EQ(bundle->config.nlu.custom_intents.size(), 1u);
+  EXPECT_EQ(bundle->config.nlu.custom_intents[0].actions[0].device_id, "light.kitchen");
+}
+
+TEST(DaemonConfig, OverridesWinOverTheFile) {
+  TempDir dir;
+  dir.write("home.json", kSmallHome);
+  std::string config = dir.write("c.json", R"({"home": "home.json", "listen": "127.0.0.1:1234", "log_level": "warn"})");
+  ConfigOverrides o;
+  o.listen = "127.0.0.1:0";
+  o.log_level = "debug";
+  o.db = "/tmp/override.db";
+  o.home = std::string(kBuiltinDemoHome);
+  ConfigErrors errors;
+  Result<ConfigBundle> bundle = load_config_bundle(config, o, errors);
+  ASSERT_TRUE(bundle) << errors.to_string();
+  EXPECT_EQ(bundle->config.listen, "127.0.0.1:0");
+  EXPECT_EQ(bundle->config.log_level, "debug");
+  EXPECT_EQ(bundle->config.db, "/tmp/override.db");
+  EXPECT_EQ(bundle->config.home, kBuiltinDemoHome);
+}
+
+TEST(DaemonConfig, UnreadableConfigFileIsOneError) {
+  ConfigErrors errors;
+  ASSERT_FALSE(load_config_bundle("/nonexistent/hearth.json", {}, errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors.entries()[0].file, "/nonexistent/hearth.json");
+}
+
+TEST(DaemonConfig, DefaultDbPathFollowsXdgStateHome) {
+  const char* old = std::getenv("XDG_STATE_HOME");
+  std::string saved = old ? old : "";
+  setenv("XDG_STATE_HOME", "/var/tmp/xdg", 1);
+  EXPECT_EQ(default_db_path(), "/var/tmp/xdg/hearth/history.db");
+  unsetenv("XDG_STATE_HOME");
+  setenv("HOME", "/home/someone", 1);
+  EXPECT_EQ(default_db_path(), "/home/someone/.local/state/hearth/history.db");
+  if (old) setenv("XDG_STATE_HOME", saved.c_str(), 1);
+}
+
+TEST(DaemonConfig, SplitListenAddress) {
+  std::string host;
+  uint16_t port = 1;
+  EXPECT_TRUE(split_listen_address("127.0.0.1:8765", &host, &port));
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 8765);
+  EXPECT_TRUE(split_listen_address("[::1]:0", &host, &port));
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, 0);
+  EXPECT_TRUE(split_listen_address("localhost:80", &host, &port));
+  EXPECT_EQ(host, "127.0.0.1");
+  for (const char* bad : {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "1.2.3:80", "host:80", "[::1:80",
+                          "127.0.0.1:8x"}) {
+    EXPECT_FALSE(split_listen_address(bad, &host, &port)) << bad;
+  }
+}
+
+TEST(DaemonConfig, ToStringNamesEveryField) {
+  DaemonConfig cfg;
+  cfg.source = "x.json";
+  cfg.db = "/tmp/h.db";
+  std::string s = cfg.to_string();
+  for (const char* key : {"source=x.json", "home=builtin:demo", "listen=127.0.0.1:8765", "db=/tmp/h.db",
+                          "log_level=info", "api.body_limit_bytes=65536", "devices.command_timeout_ms=5000"}) {
+    EXPECT_NE(s.find(key), std::string::npos) << key << " in " << s;
+  }
+}
+
+}  // namespace
+}  // namespace hearth
