@@ -392,6 +392,30 @@ int Grammar::word_id(std::string_view word) const {
   return it == vocab_.end() ? -1 : it->second;
 }
 
+void Grammar::filler_lengths_at(const std::vector<int>& ids, int pos, std::vector<int>& out) const {
+  out.clear();
+  const int n = static_cast<int>(ids.size());
+  for (const std::vector<int>& f : filler_phrases_) {
+    const int len = static_cast<int>(f.size());
+    if (pos + len > n) continue;
+    bool ok = true;
+    for (int k = 0; k < len && ok; ++k) ok = ids[pos + k] == f[k];
+    if (ok) out.push_back(len);
+  }
+}
+
+std::pair<int, int> Grammar::longest_phrase(const PhraseList& list, const std::vector<int>& ids, int pos) const {
+  std::pair<int, int> best{-1, -1};
+  int node = 0;
+  for (int i = pos; i < static_cast<int>(ids.size()); ++i) {
+    if (ids[i] < 0) break;
+    node = find_edge(list.nodes[node].next, ids[i]);
+    if (node < 0) break;
+    if (list.nodes[node].value >= 0) best = {i + 1, list.nodes[node].value};
+  }
+  return best;
+}
+
 bool Grammar::is_filler_word(std::string_view word) const {
   int id = word_id(word);
   return id >= 0 && static_cast<size_t>(id) < filler_word_.size() && filler_word_[id];

@@ -130,6 +130,17 @@ class Grammar {
   size_t template_count() const { return n_templates_; }
   size_t node_count() const { return nodes_.size(); }
 
+  // Read-only views for the frame layer (frame.h), which spots the same
+  // phrases in sentences that no template covers.
+  const Home& home() const { return home_; }
+  int word_id(std::string_view word) const;  // -1 when unknown
+  // A built-in phrase list by key: "name", "area", "floor", "kind", "color", "color_temp".
+  const PhraseList& list(std::string_view key) const { return lists_[list_by_key_.at(std::string(key))]; }
+  // Lengths of the filler phrases that start at ids[pos] (the word ids of a sentence).
+  void filler_lengths_at(const std::vector<int>& ids, int pos, std::vector<int>& out) const;
+  // Longest phrase of `list` starting at ids[pos]: its end (one past) and value index, or {-1, -1}.
+  std::pair<int, int> longest_phrase(const PhraseList& list, const std::vector<int>& ids, int pos) const;
+
  private:
   struct Node {
     std::vector<std::pair<int, int>> words;     // (word id, child), sorted after finish()
@@ -149,7 +160,6 @@ class Grammar {
   friend class TemplateReader;
 
   int intern(std::string_view word);
-  int word_id(std::string_view word) const;  // -1 when unknown
   bool is_filler_word(std::string_view word) const;
   Result<int> special_for(std::string_view spec);  // "{...}" contents -> special index
   int add_special(const Special& s);

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "frame.h"
 #include "grammar.h"
 #include "hearth/common/value_json.h"
 #include "hearth/nlu/nlu.h"
@@ -21,12 +22,16 @@ constexpr std::string_view kBuiltinTemplates =
 
 constexpr double kConfidenceClean = 1.0;       // words matched and targets resolved
 constexpr double kConfidenceUnresolved = 0.5;  // words matched, targets did not resolve
+// The frame layer (frame.h): a template matched one clause, or slots were spotted.
+constexpr double kConfidenceFrames = 0.85;
+constexpr double kConfidenceFramesUnresolved = 0.4;
 
 bool clashes_with_builtin(std::string_view intent) { return intent.substr(0, 4) == "Hass"; }
 
 class GrammarTemplateParser final : public TemplateParser {
  public:
-  GrammarTemplateParser(const Home& home, NluConfig cfg) : home_(home), cfg_(std::move(cfg)), grammar_(home) {}
+  GrammarTemplateParser(const Home& home, NluConfig cfg)
+      : home_(home), cfg_(std::move(cfg)), grammar_(home), frames_(grammar_) {}
 
   Result<void> compile() {
     HEARTH_TRY(grammar_.add_source(kBuiltinTemplates, "templates_en.inc"));
@@ -47,6 +52,24 @@ class GrammarTemplateParser final : public TemplateParser {
     ParseResult r;
     r.text = std::string(text);
     std::optional<nlu::GrammarMatch> m = grammar_.match(text);
+    bool from_frames = false;
+    if (!m) {
+      m = frames_.match(text);
+      from_frames = m.has_value();
+    } else if (m->custom < 0 && m->slots.count("name")) {
+      // Free words read as an unknown name ("switch off the upstairs lights
+      // before bed"): a frame reading that resolves is the better one.
+      Result<std::vector<std::string>> strict = resolve_targets(home_, Intent{m->intent, m->slots});
+      if (!strict && strict.error().code == Code::kNotFound) {
+        std::optional<nlu::GrammarMatch> f = frames_.match(text);
+        // Only a reading with a place: "switch off the lava lamp" is not every light.
+        const bool placed = f && (f->slots.count("name") || f->slots.count("area") || f->slots.count("floor"));
+        if (placed && resolve_targets(home_, Intent{f->intent, f->slots})) {
+          m = std::move(f);
+          from_frames = true;
+        }
+      }
+    }
     if (m) {
       r.intent = Intent{m->intent, std::move(m->slots)};
       if (m->custom >= 0) {
@@ -55,16 +78,16 @@ class GrammarTemplateParser final : public TemplateParser {
         std::set<std::string> ids;
         for (const CustomAction& a : r.custom->actions) ids.insert(a.device_id);
         r.targets.assign(ids.begin(), ids.end());
-        r.confidence = kConfidenceClean;
+        r.confidence = from_frames ? kConfidenceFrames : kConfidenceClean;
       } else {
-        r.source = "template";
+        r.source = from_frames ? "frames" : "template";
         Result<std::vector<std::string>> targets = resolve_targets(home_, *r.intent);
         if (targets) {
           r.targets = std::move(*targets);
-          r.confidence = kConfidenceClean;
+          r.confidence = from_frames ? kConfidenceFrames : kConfidenceClean;
         } else {
           r.problem = targets.error();
-          r.confidence = kConfidenceUnresolved;
+          r.confidence = from_frames ? kConfidenceFramesUnresolved : kConfidenceUnresolved;
         }
       }
     }
@@ -78,6 +101,7 @@ class GrammarTemplateParser final : public TemplateParser {
   const Home& home_;
   NluConfig cfg_;  // owned copy: ParseResult::custom points into it
   nlu::Grammar grammar_;
+  nlu::FrameParser frames_;  // the layer behind the templates; reads grammar_
 };
 
 }  // namespace

@@ -14,7 +14,7 @@ bool is_alpha(char c) { return c >= 'a' && c <= 'z'; }
 bool s_means_is(std::string_view stem) {
   static const char* const kStems[] = {"what", "it", "that", "there", "how", "who", "where",
                                        "when", "here", "he", "she", "this", "whatever", "long", "time",
-                                       "everything", "anything", "something", "nothing"};
+                                       "everything", "anything", "something", "nothing", "warm", "hot", "cold", "timer"};
   for (const char* s : kStems)
     if (stem == s) return true;
   return false;

@@ -1,5 +1,7 @@
 // nlu/nlu.h: text → intent. First layer: the template grammar (exact match
-// against compiled English templates, microseconds). Later layers (on-device
+// against compiled English templates, microseconds), with a frame layer
+// behind it (clauses + slot spotting, source "frames", see nlu/src/frame.h)
+// for sentences no template covers. Later layers (on-device
 // LLM, cloud) plug in behind it. Intent and slot names follow Home
 // Assistant's (see docs/intents.md for every intent, slot and value form).
 //
@@ -56,8 +58,9 @@ struct ParseResult {
   std::string text;                    // the input as given
   std::optional<Intent> intent;        // nullopt: not understood
   std::vector<std::string> targets;    // resolved device ids (sorted), empty when the intent has none
-  double confidence = 0.0;             // 0..1; template matches are 1.0 unless resolution failed
-  std::string source = "none";         // "template" | "custom" | "none"
+  double confidence = 0.0;             // 0..1; template matches are 1.0 unless resolution failed (0.5);
+                                       // frame readings are 0.85, or 0.4 when resolution failed
+  std::string source = "none";         // "template" | "frames" | "custom" | "none"
   std::optional<Error> problem;        // kNotFound / kAmbiguous / kUnsupported when the words matched
                                        // but the targets could not be resolved (intent still set)
   const CustomIntent* custom = nullptr;  // the matched custom intent (source == "custom"); owned by the parser

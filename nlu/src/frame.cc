@@ -1,0 +1,859 @@
+// FrameParser: clause handling and slot spotting behind the strict templates
+// (frame.h describes the rules).
+
+#include "frame.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <unordered_map>
+
+#include "text.h"
+
+namespace hearth::nlu {
+namespace {
+
+// Action cues and sentence-level marks, as bits.
+enum : uint64_t {
+  kCueOn = 1ull << 0,
+  kCueOff = 1ull << 1,
+  kCueLock = 1ull << 2,
+  kCueUnlock = 1ull << 3,
+  kCueOpen = 1ull << 4,
+  kCueClose = 1ull << 5,
+  kCueActivate = 1ull << 6,
+  kCueKill = 1ull << 7,
+  kCueUp = 1ull << 8,
+  kCueDown = 1ull << 9,
+  kCueBright = 1ull << 10,
+  kCueHalf = 1ull << 11,
+  kCueFull = 1ull << 12,
+  kCueColorWord = 1ull << 13,
+  kCueTemp = 1ull << 14,
+  kCuePause = 1ull << 15,
+  kCueResume = 1ull << 16,
+  kCueNext = 1ull << 17,
+  kCuePrevious = 1ull << 18,
+  kCueVolume = 1ull << 19,
+  kCueVacuum = 1ull << 20,
+  kCueDock = 1ull << 21,
+  kCueTimer = 1ull << 22,
+  kCueCancel = 1ull << 23,
+  kCueStatus = 1ull << 24,
+  kCueAll = 1ull << 25,
+  kCueNegation = 1ull << 26,
+  kCueReport = 1ull << 27,      // past tense / reporting verb: "turned", "was", "left"
+  kCueLongAgo = 1ull << 28,     // "already", "yesterday": a statement about the past
+  kCueGo = 1ull << 29,          // go / going / come: "get the roomba going", "lights can go off"
+  kCueBack = 1ull << 30,
+  kCueMediaNoun = 1ull << 31,   // song, track, music, film, ...
+  kCueNeed = 1ull << 32,        // need / want (with a negation: "i don't need the timer")
+  kCueTimeWord = 1ull << 33,    // "time" ("time me for 60 seconds")
+  kCueNeutral = 1ull << 34,     // function words and plain verbs: explained, no meaning of their own
+  kCueSetVerb = 1ull << 35,     // set / make / change / put / turn ...: a command to set a value
+  kCueClock = 1ull << 36,       // time / hour / late: the time of day
+  kCueCalendar = 1ull << 37,    // date / day / weekday
+  kCueState = 1ull << 38,       // status / state
+};
+
+constexpr uint64_t kCueMedia = kCuePause | kCueResume | kCueNext | kCuePrevious;
+
+struct CueWord {
+  const char* word;
+  uint64_t cues;
+};
+
+// One-word cues. Words not here, not spotted as a phrase and not filler are
+// "unexplained".
+const CueWord kCueWords[] = {
+    {"on", kCueOn}, {"off", kCueOff}, {"out", kCueOff},
+    {"lock", kCueLock}, {"secure", kCueLock}, {"bolt", kCueLock}, {"unlock", kCueUnlock},
+    {"open", kCueOpen}, {"raise", kCueOpen}, {"close", kCueClose}, {"shut", kCueClose}, {"lower", kCueClose},
+    {"draw", kCueClose},
+    {"activate", kCueActivate}, {"run", kCueActivate}, {"start", kCueActivate}, {"trigger", kCueActivate},
+    {"launch", kCueActivate}, {"execute", kCueActivate}, {"begin", kCueActivate}, {"enable", kCueActivate},
+    {"do", kCueActivate},
+    {"kill", kCueKill}, {"stop", kCueKill}, {"disable", kCueKill}, {"deactivate", kCueKill}, {"cut", kCueKill},
+    {"up", kCueUp}, {"down", kCueDown},
+    {"brightness", kCueBright}, {"bright", kCueBright}, {"brighter", kCueBright}, {"dim", kCueBright},
+    {"dimmer", kCueBright}, {"brighten", kCueBright}, {"level", kCueBright},
+    {"half", kCueHalf}, {"halfway", kCueHalf}, {"full", kCueFull}, {"max", kCueFull}, {"maximum", kCueFull},
+    {"color", kCueColorWord}, {"colour", kCueColorWord}, {"glow", kCueColorWord},
+    {"temperature", kCueTemp}, {"temp", kCueTemp}, {"degrees", kCueTemp}, {"degree", kCueTemp},
+    {"heat", kCueTemp}, {"hot", kCueTemp}, {"cold", kCueTemp}, {"chilly", kCueTemp}, {"warm", kCueTemp},
+    {"pause", kCuePause}, {"resume", kCueResume}, {"unpause", kCueResume}, {"continue", kCueResume},
+    {"next", kCueNext}, {"skip", kCueNext}, {"previous", kCuePrevious}, {"prev", kCuePrevious},
+    {"volume", kCueVolume}, {"louder", kCueVolume}, {"quieter", kCueVolume},
+    {"vacuum", kCueVacuum}, {"vacuuming", kCueVacuum}, {"hoover", kCueVacuum}, {"hoovering", kCueVacuum},
+    {"clean", kCueVacuum}, {"cleaning", kCueVacuum},
+    {"dock", kCueDock}, {"base", kCueDock}, {"charger", kCueDock},
+    {"timer", kCueTimer}, {"timers", kCueTimer}, {"countdown", kCueTimer},
+    {"cancel", kCueCancel}, {"scrap", kCueCancel}, {"abort", kCueCancel}, {"delete", kCueCancel},
+    {"remove", kCueCancel}, {"dismiss", kCueCancel},
+    {"remaining", kCueStatus}, {"status", kCueStatus}, {"nearly", kCueStatus}, {"almost", kCueStatus},
+    {"left", kCueStatus | kCueReport},
+    {"all", kCueAll}, {"every", kCueAll}, {"everything", kCueAll}, {"everywhere", kCueAll}, {"both", kCueAll},
+    {"whole", kCueAll}, {"entire", kCueAll},
+    {"not", kCueNegation}, {"never", kCueNegation}, {"no", kCueNegation}, {"nobody", kCueNegation},
+    {"without", kCueNegation},
+    {"already", kCueLongAgo}, {"yesterday", kCueLongAgo}, {"ago", kCueLongAgo}, {"earlier", kCueLongAgo},
+    {"always", kCueLongAgo}, {"usually", kCueLongAgo},
+    {"turned", kCueReport}, {"switched", kCueReport}, {"locked", kCueReport}, {"unlocked", kCueReport},
+    {"opened", kCueReport}, {"closed", kCueReport}, {"was", kCueReport}, {"were", kCueReport},
+    {"been", kCueReport}, {"had", kCueReport}, {"did", kCueReport}, {"forgot", kCueReport}, {"went", kCueReport},
+    {"leaves", kCueReport}, {"invented", kCueReport}, {"broke", kCueReport}, {"broken", kCueReport},
+    {"go", kCueGo}, {"going", kCueGo}, {"come", kCueGo},
+    {"back", kCueBack},
+    {"music", kCueMediaNoun}, {"song", kCueMediaNoun}, {"songs", kCueMediaNoun}, {"track", kCueMediaNoun},
+    {"tune", kCueMediaNoun}, {"film", kCueMediaNoun}, {"movie", kCueMediaNoun}, {"show", kCueMediaNoun},
+    {"episode", kCueMediaNoun}, {"video", kCueMediaNoun}, {"playback", kCueMediaNoun}, {"playing", kCueMediaNoun},
+    {"need", kCueNeed}, {"want", kCueNeed},
+    {"time", kCueTimeWord | kCueClock}, {"hour", kCueClock}, {"late", kCueClock},
+    {"date", kCueCalendar}, {"day", kCueCalendar}, {"weekday", kCueCalendar}, {"today", kCueNeutral},
+    {"state", kCueState},
+    {"done", kCueStatus}, {"till", kCueStatus}, {"until", kCueStatus}, {"long", kCueStatus},
+    {"much", kCueStatus}, {"many", kCueStatus},
+    {"minutes", kCueNeutral}, {"hours", kCueNeutral}, {"seconds", kCueNeutral},
+    {"set", kCueSetVerb}, {"make", kCueSetVerb}, {"change", kCueSetVerb}, {"put", kCueSetVerb},
+    {"turn", kCueSetVerb}, {"bring", kCueSetVerb}, {"bump", kCueSetVerb}, {"crank", kCueSetVerb},
+    {"adjust", kCueSetVerb}, {"raise", kCueSetVerb}, {"lower", kCueSetVerb}, {"drop", kCueSetVerb},
+    {"push", kCueSetVerb}, {"heat", kCueSetVerb}, {"warm", kCueSetVerb},
+    {"running", kCueNeutral}, {"playing", kCueNeutral}, {"get", kCueNeutral}, {"anyone", kCueNeutral},
+    {"someone", kCueNeutral}, {"there", kCueNeutral}, {"yet", kCueNeutral}, {"remind", kCueNeutral},
+};
+
+// Words of a state asked about (HassGetState), -> the state slot.
+struct StateWord {
+  const char* word;
+  const char* state;
+};
+const StateWord kStateWords[] = {
+    {"on", "on"},         {"off", "off"},         {"open", "open"},         {"opened", "open"},
+    {"closed", "closed"}, {"shut", "closed"},     {"close", "closed"},      {"locked", "locked"},
+    {"lock", "locked"},   {"unlocked", "unlocked"}, {"unlock", "unlocked"}, {"playing", "playing"},
+    {"running", "on"},    {"going", "on"},
+};
+
+// One-word phrases that are a verb unless a determiner comes before them
+// ("switch the lights off" / "the switch", "lock up" / "the lock").
+const char* const kVerbLikeWords[] = {"switch", "lock", "vacuum", "hoover"};
+
+// Explained words that carry no cue: articles, pronouns, prepositions, plain verbs.
+const char* const kNeutralWords[] = {
+    "a", "an", "the", "to", "at", "in", "of", "for", "with", "into", "onto", "over", "from", "by", "as", "it",
+    "them", "those", "these", "this", "that", "me", "i", "we", "you", "us", "is", "are", "be", "am", "can",
+    "could", "would", "will", "should", "please", "now", "some", "and", "then", "set", "make", "change", "put",
+    "bring", "turn", "switch", "get", "give", "adjust", "bump", "crank", "push", "drop", "flick", "flip", "power",
+    "let", "have", "like", "one", "plain", "mode", "percent", "here", "there", "its", "their", "your", "again",
+    "bit", "little", "way", "so", "just", "okay", "ok", "what", "how", "is", "any", "still", "right", "moment",
+    "currently", "call", "called", "named", "go", "pull", "roll", "send", "tell", "ask", "return", "head",
+    "reading", "showing", "saying", "about", "round", "around", "straight", "also", "too", "more", "lot",
+};
+
+// Words that open a question: the frame layer then reads only a temperature
+// or timer question, never a command.
+const char* const kQuestionWords[] = {"why",  "who", "how",    "what",  "when", "where", "which", "is",  "are",
+                                      "was",  "were", "did",   "does",  "do",   "should", "shall", "has", "whose"};
+
+struct Bigram {
+  const char* first;
+  const char* second;
+  uint64_t cues;
+};
+// Two-word cues read before the words one by one ("kick off" starts, it does not switch off).
+const Bigram kBigrams[] = {
+    {"kick", "off", kCueActivate}, {"fire", "up", kCueActivate}, {"fire", "off", kCueActivate},
+    {"light", "up", kCueActivate}, {"set", "off", kCueActivate}, {"carry", "on", kCueResume},
+    {"keep", "playing", kCueResume}, {"go", "back", kCuePrevious}, {"skip", "back", kCuePrevious},
+    {"jump", "back", kCuePrevious}, {"half", "open", kCueHalf | kCueOpen}, {"hold", "on", kCueNeutral},
+    {"never", "mind", kCueNegation}, {"shut", "off", kCueOff}, {"shut", "down", kCueOff},
+    {"go", "off", kCueOff}, {"power", "down", kCueOff}, {"power", "up", kCueOn}, {"time", "me", kCueTimeWord},
+    {"whatever", "was", kCueNeutral}, {"what", "was", kCueNeutral},
+};
+
+const char* const kDeterminers[] = {"the", "my", "a", "an", "our", "your", "his", "her", "their"};
+
+template <size_t N>
+bool in_list(const char* const (&list)[N], std::string_view w) {
+  for (const char* x : list)
+    if (w == x) return true;
+  return false;
+}
+
+uint64_t cue_of(std::string_view w) {
+  static const std::unordered_map<std::string_view, uint64_t> table = [] {
+    std::unordered_map<std::string_view, uint64_t> t;
+    for (const CueWord& c : kCueWords) t[c.word] |= c.cues;
+    for (const char* w : kNeutralWords) t[w] |= kCueNeutral;
+    return t;
+  }();
+  auto it = table.find(w);
+  return it == table.end() ? 0 : it->second;
+}
+
+enum class SpanType { kName, kArea, kFloor, kKind, kColor, kColorTemp, kNumber, kDuration };
+
+struct ListKey {
+  const char* key;
+  SpanType type;
+};
+// The phrase lists spotted, in tie-break order: a name beats an area or floor, which beat a kind.
+constexpr ListKey kLists[] = {{"name", SpanType::kName},   {"area", SpanType::kArea},
+                              {"floor", SpanType::kFloor}, {"kind", SpanType::kKind},
+                              {"color_temp", SpanType::kColorTemp}, {"color", SpanType::kColor}};
+enum class Unit { kNone, kPercent, kDegrees };
+
+struct Span {
+  int begin = 0;
+  int end = 0;
+  SpanType type = SpanType::kName;
+  const ValueMap* value = nullptr;  // list entries
+  double number = 0;                // kNumber
+  bool integer = true;
+  Unit unit = Unit::kNone;
+  DurationReading duration;         // kDuration
+};
+
+// One clause, spotted.
+struct Spotted {
+  std::vector<std::string> words;
+  std::vector<Span> spans;
+  std::vector<int> unexplained;  // word positions
+  uint64_t cues = 0;
+  bool question = false;
+  bool wh_question = false;  // why / who / how / where: never a state question
+  std::string opener;        // the word that made it a question ("is", "what", "remind", ...)
+  int timer_at = -1;  // position of "timer" / "countdown"
+  std::vector<int> state_at;  // positions of state words ("on", "locked", ...)
+};
+
+bool is_det(std::string_view w) { return in_list(kDeterminers, w); }
+
+struct Targets {
+  const ValueMap* name = nullptr;
+  std::optional<Domain> name_domain;
+  const ValueMap* area = nullptr;
+  const ValueMap* floor = nullptr;
+  const ValueMap* kind = nullptr;
+  std::optional<Domain> kind_domain;
+  bool conflict = false;  // two different names, areas, floors or kinds
+  bool any() const { return name || area || floor || kind; }
+};
+
+const std::string* str_of(const ValueMap* m, const char* key) {
+  if (m == nullptr) return nullptr;
+  auto it = m->find(key);
+  return it == m->end() ? nullptr : as_string(it->second);
+}
+
+void merge(ValueMap& out, const ValueMap* m) {
+  if (m == nullptr) return;
+  for (const auto& [k, v] : *m) out[k] = v;
+}
+
+}  // namespace
+
+std::vector<std::string> split_clauses(std::string_view text) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    bool has_word = false;
+    for (char c : cur)
+      if (std::isalnum(static_cast<unsigned char>(c))) has_word = true;
+    if (has_word) out.push_back(cur);
+    cur.clear();
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool decimal_point =
+        c == '.' && i > 0 && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i - 1])) &&
+        std::isdigit(static_cast<unsigned char>(text[i + 1]));
+    if ((c == '.' && !decimal_point) || c == '!' || c == '?' || c == ';' || c == ',') {
+      if (c == '?') cur += c;  // kept: a question mark makes the clause a question
+      flush();
+      continue;
+    }
+    cur += c;
+    // "and then" ends a clause: look for " and then " with word boundaries.
+    if (cur.size() >= 9) {
+      std::string tail = cur.substr(cur.size() - 9);
+      for (char& t : tail) t = static_cast<char>(std::tolower(static_cast<unsigned char>(t)));
+      const bool boundary = i + 1 >= text.size() || !std::isalpha(static_cast<unsigned char>(text[i + 1]));
+      if (tail == " and then" && boundary) {
+        cur.resize(cur.size() - 9);
+        flush();
+      }
+    }
+  }
+  flush();
+  return out;
+}
+
+namespace {
+
+class FrameReader {
+ public:
+  explicit FrameReader(const Grammar& g) : g_(g), home_(g.home()) {
+    for (size_t k = 0; k < std::size(kLists); ++k) lists_[k] = &g_.list(kLists[k].key);
+  }
+
+  Spotted spot(std::string_view clause) const {
+    Spotted s;
+    s.words = tokenize(clause);
+    const int n = static_cast<int>(s.words.size());
+    std::vector<int> ids(n);
+    for (int i = 0; i < n; ++i) ids[i] = g_.word_id(s.words[i]);
+    std::vector<int> fillers;
+    std::vector<NumberReading> numbers;
+    std::vector<DurationReading> durations;
+    std::vector<int> on_at;  // positions of "on", resolved after spotting
+    bool first_content = true;
+    for (int i = 0; i < n;) {
+      const std::string& w = s.words[i];
+      // Two-word cues.
+      bool took = false;
+      if (i + 1 < n) {
+        for (const Bigram& b : kBigrams) {
+          if (w == b.first && s.words[i + 1] == b.second) {
+            s.cues |= b.cues;
+            i += 2;
+            took = true;
+            break;
+          }
+        }
+      }
+      if (took) {
+        first_content = false;
+        continue;
+      }
+      // Durations and numbers (with their unit).
+      durations.clear();
+      read_durations(s.words, i, durations);
+      if (!durations.empty()) {
+        const DurationReading* best = &durations[0];
+        for (const DurationReading& d : durations)
+          if (d.end > best->end) best = &d;
+        Span sp;
+        sp.begin = i;
+        sp.end = best->end;
+        sp.type = SpanType::kDuration;
+        sp.duration = *best;
+        s.spans.push_back(sp);
+        i = best->end;
+        first_content = false;
+        continue;
+      }
+      // Device names, areas, floors, kinds, colors: the longest phrase wins;
+      // on a tie a name beats an area or floor, which beat a kind.
+      int best_end = -1;
+      Span best_span;
+      for (size_t k = 0; k < std::size(kLists); ++k) {
+        const ListKey& lk = kLists[k];
+        const PhraseList& list = *lists_[k];
+        auto [end, value] = g_.longest_phrase(list, ids, i);
+        if (end > best_end) {
+          best_end = end;
+          best_span = Span{};
+          best_span.begin = i;
+          best_span.end = end;
+          best_span.type = lk.type;
+          best_span.value = &list.values[value];
+        }
+      }
+      // A one-word name that is also a verb ("vacuum the floors") is the verb
+      // unless a determiner comes before it ("run the vacuum").
+      if (best_end == i + 1 && (best_span.type == SpanType::kName || best_span.type == SpanType::kKind) &&
+          in_list(kVerbLikeWords, w) && !(i > 0 && (is_det(s.words[i - 1]) || (cue_of(s.words[i - 1]) & kCueAll))))
+        best_end = -1;
+      // "how warm is it": a temperature word, not a light's white.
+      if (best_end == i + 1 && best_span.type == SpanType::kColorTemp && (cue_of(w) & kCueTemp)) s.cues |= kCueTemp;
+      if (best_end > i) {
+        s.spans.push_back(best_span);
+        i = best_end;
+        first_content = false;
+        continue;
+      }
+      numbers.clear();
+      read_numbers(s.words, i, numbers);
+      if (!numbers.empty()) {
+        const NumberReading* best = &numbers[0];
+        for (const NumberReading& r : numbers)
+          if (r.end > best->end) best = &r;
+        Span sp;
+        sp.begin = i;
+        sp.end = best->end;
+        sp.type = SpanType::kNumber;
+        sp.number = best->value;
+        sp.integer = best->integer;
+        if (sp.end < n) {
+          const std::string& u = s.words[sp.end];
+          if (u == "percent") {
+            sp.unit = Unit::kPercent;
+            ++sp.end;
+          } else if (u == "degrees" || u == "degree" || u == "celsius" || u == "centigrade" || u == "c") {
+            sp.unit = Unit::kDegrees;
+            s.cues |= kCueTemp;
+            ++sp.end;
+          }
+        }
+        // "one" alone ("next one", "back one track") counts as a word, not a quantity.
+        if (!(best->end == i + 1 && (w == "one" || w == "a" || w == "an"))) {
+          s.spans.push_back(sp);
+          i = sp.end;
+          first_content = false;
+          continue;
+        }
+      }
+      g_.filler_lengths_at(ids, i, fillers);
+      if (!fillers.empty()) {
+        i += *std::max_element(fillers.begin(), fillers.end());
+        continue;
+      }
+      const bool do_you = w != "do" || (i + 1 < n && (s.words[i + 1] == "you" || s.words[i + 1] == "i" ||
+                                                        s.words[i + 1] == "we" || s.words[i + 1] == "they"));
+      if (first_content && ((in_list(kQuestionWords, w) && do_you) ||
+                            (i + 1 < n && (w == "tell" || w == "give" || w == "remind") && s.words[i + 1] == "me") ||
+                            w == "check" || w == "have" || w == "status" || w == "state")) {
+        s.question = true;
+        s.opener = w;
+        s.wh_question = w == "why" || w == "who" || w == "how" || w == "where" || w == "when";
+      }
+      first_content = false;
+      const uint64_t c = cue_of(w);
+      for (const StateWord& sw : kStateWords)
+        if (w == sw.word) s.state_at.push_back(i);
+      if (w == "on") {
+        on_at.push_back(i);
+      } else if (c != 0) {
+        s.cues |= c & ~kCueNeutral;
+        if (c & kCueTimer) s.timer_at = i;
+      } else {
+        s.unexplained.push_back(i);
+      }
+      ++i;
+    }
+    // "on" is a preposition before a place or an unknown thing ("off on the
+    // landing", "on my shopping list"); otherwise it is the switch word.
+    for (int at : on_at) {
+      bool preposition = false;
+      if (at + 1 < n && is_det(s.words[at + 1])) {
+        const Span* next = nullptr;
+        for (const Span& sp : s.spans)
+          if (sp.begin == at + 2) next = &sp;
+        if (next == nullptr || next->type == SpanType::kArea || next->type == SpanType::kFloor) preposition = true;
+        // "put the kitchen speaker on pause", "on the timer": the word after it decides.
+        if (at + 2 < n && (cue_of(s.words[at + 2]) & (kCueMedia | kCueTimer | kCueVolume))) preposition = true;
+      }
+      if (!preposition) s.cues |= kCueOn;
+    }
+    if (clause.find('?') != std::string_view::npos) s.question = true;
+    // "have the curtains been opened" asks; "have the roomba clean up" commands.
+    if (s.opener == "have" && !(s.cues & kCueReport) && clause.find('?') == std::string_view::npos) {
+      s.question = false;
+      s.opener.clear();
+    }
+    return s;
+  }
+
+  Targets targets_of(const Spotted& s) const {
+    Targets t;
+    auto same = [](const ValueMap* a, const ValueMap* b) { return a == b || (a && b && *a == *b); };
+    std::vector<const Span*> names;
+    for (const Span& sp : s.spans)
+      if (sp.type == SpanType::kName) names.push_back(&sp);
+    // A scene or script said next to another device is context ("lights at 25% for dinner").
+    bool other = false;
+    for (const Span& sp : s.spans) {
+      if (sp.type == SpanType::kKind) other = true;
+      if (sp.type == SpanType::kName) {
+        std::optional<Domain> d = domain_of_name(*sp.value);
+        if (d && *d != Domain::kScene && *d != Domain::kScript) other = true;
+      }
+    }
+    for (const Span& sp : s.spans) {
+      switch (sp.type) {
+        case SpanType::kName: {
+          std::optional<Domain> d = domain_of_name(*sp.value);
+          if (other && d && (*d == Domain::kScene || *d == Domain::kScript)) break;
+          if (t.name && !same(t.name, sp.value)) t.conflict = true;
+          t.name = sp.value;
+          t.name_domain = d;
+          break;
+        }
+        case SpanType::kArea:
+          if (t.area && !same(t.area, sp.value)) t.conflict = true;
+          t.area = sp.value;
+          break;
+        case SpanType::kFloor:
+          if (t.floor && !same(t.floor, sp.value)) t.conflict = true;
+          t.floor = sp.value;
+          break;
+        case SpanType::kKind: {
+          const std::string* dom = str_of(sp.value, "domain");
+          std::optional<Domain> d = dom ? domain_from_name(*dom) : std::nullopt;
+          if (t.kind && t.kind_domain != d) t.conflict = true;
+          t.kind = sp.value;
+          t.kind_domain = d;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return t;
+  }
+
+  // "is the extractor fan going", "garage door closed?", "did i lock the front door".
+  std::optional<GrammarMatch> state_question(const Spotted& s, const Targets& t, const Span* number,
+                                             const Span* color, const Span* duration) const {
+    if (s.wh_question || number || color || duration || t.conflict) return std::nullopt;
+    // "what's on tv tonight", "remind me to lock the back door" ask no state.
+    if (s.opener == "what" || s.opener == "remind") return std::nullopt;
+    if (!t.name && !t.kind) return std::nullopt;
+    const char* state = nullptr;
+    for (int at : s.state_at) {
+      for (const StateWord& sw : kStateWords) {
+        if (s.words[at] != sw.word) continue;
+        if (state != nullptr && std::string_view(state) != sw.state) return std::nullopt;
+        state = sw.state;
+      }
+    }
+    if (state == nullptr && !(s.cues & kCueState) &&
+        std::find(s.words.begin(), s.words.end(), "status") == s.words.end())
+      return std::nullopt;
+    if (s.unexplained.size() > 1) return std::nullopt;
+    GrammarMatch m;
+    if (t.name) {
+      merge(m.slots, t.name);
+    } else {
+      merge(m.slots, t.kind);
+      if (t.area) merge(m.slots, t.area);
+      else if (t.floor) merge(m.slots, t.floor);
+    }
+    if (state != nullptr) m.slots["state"] = std::string(state);
+    m.intent = "HassGetState";
+    m.score = -static_cast<int>(s.unexplained.size());
+    return m;
+  }
+
+  std::optional<Domain> domain_of_name(const ValueMap& v) const {
+    const std::string* name = str_of(&v, "name");
+    if (name == nullptr) return std::nullopt;
+    std::vector<const Device*> found = home_.devices_named(*name);
+    if (found.empty()) return std::nullopt;
+    return found[0]->domain;
+  }
+
+  // The intent one spotted clause says; `context` are the other clauses
+  // (targets may come from them, see frame.h).
+  std::optional<GrammarMatch> compose(const Spotted& s, const std::vector<const Spotted*>& context) const {
+    const uint64_t c = s.cues;
+    Targets t = targets_of(s);
+    if (t.conflict) return std::nullopt;
+    const bool all = (c & kCueAll) != 0;
+    // Targets from the other clauses.
+    if (!t.any()) {
+      for (const Spotted* o : context) {
+        Targets ot = targets_of(*o);
+        if (ot.conflict || !ot.any()) continue;
+        t = ot;
+        break;
+      }
+    } else if (t.kind && !t.name && !t.area && !t.floor && !all) {
+      const ValueMap* area = nullptr;
+      bool unique = true;
+      for (const Spotted* o : context) {
+        Targets ot = targets_of(*o);
+        if (ot.area == nullptr) continue;
+        if (area != nullptr && !(*area == *ot.area)) unique = false;
+        area = ot.area;
+      }
+      if (area != nullptr && unique) t.area = area;
+    }
+
+    const Span* duration = nullptr;
+    const Span* number = nullptr;
+    const Span* color = nullptr;
+    const Span* color_temp = nullptr;
+    for (const Span& sp : s.spans) {
+      if (sp.type == SpanType::kDuration && !duration) duration = &sp;
+      if (sp.type == SpanType::kNumber && !number) number = &sp;
+      if (sp.type == SpanType::kColor && !color) color = &sp;
+      if (sp.type == SpanType::kColorTemp && !color_temp) color_temp = &sp;
+    }
+    int n_unexplained = static_cast<int>(s.unexplained.size());
+
+    GrammarMatch m;
+    auto done = [&](const char* intent) -> std::optional<GrammarMatch> {
+      if (n_unexplained > kMaxUnexplainedWords) return std::nullopt;
+      m.intent = intent;
+      m.score = -n_unexplained;
+      return m;
+    };
+    auto put_target = [&](bool allow_area_only) {
+      if (t.name) {
+        merge(m.slots, t.name);
+        return true;
+      }
+      if (t.kind) {
+        merge(m.slots, t.kind);
+        if (t.area) merge(m.slots, t.area);
+        else if (t.floor) merge(m.slots, t.floor);
+        return true;
+      }
+      if (t.area && (allow_area_only || all)) {
+        merge(m.slots, t.area);
+        return true;
+      }
+      return false;
+    };
+
+    // Timers come first: "stop the timer" is not a media stop.
+    if ((c & kCueTimer) || ((c & kCueTimeWord) && duration)) {
+      if (c & kCueLongAgo) return std::nullopt;
+      // A name: "rice timer", "called homework", "call it laundry", "timer for the oven".
+      for (int u : s.unexplained) {
+        const bool before_timer = s.timer_at >= 0 && u + 1 == s.timer_at;
+        const bool after_call = u >= 1 && (s.words[u - 1] == "called" || s.words[u - 1] == "named" ||
+                                           (s.words[u - 1] == "it" && u >= 2 && s.words[u - 2] == "call"));
+        const bool for_the = u >= 2 && s.words[u - 1] == "the" && s.words[u - 2] == "for" &&
+                             u + 1 == static_cast<int>(s.words.size());
+        if (before_timer || after_call || for_the) {
+          m.slots["timer_name"] = s.words[u];
+          --n_unexplained;
+          break;
+        }
+      }
+      if (t.any()) return std::nullopt;
+      const bool negated_need = (c & kCueNegation) && (c & kCueNeed);
+      if (c & kCueNegation && !negated_need) return std::nullopt;
+      if (!duration && (negated_need || (c & (kCueCancel | kCueKill | kCueOff)))) return done("HassCancelTimer");
+      if (!duration && (s.question || (c & kCueStatus))) return done("HassTimerStatus");
+      if (duration && !(c & (kCueCancel | kCueKill)) && !s.question) {
+        const DurationReading& d = duration->duration;
+        if (d.hours >= 0) m.slots["hours"] = static_cast<int64_t>(d.hours);
+        if (d.minutes >= 0) m.slots["minutes"] = static_cast<int64_t>(d.minutes);
+        if (d.seconds >= 0) m.slots["seconds"] = static_cast<int64_t>(d.seconds);
+        return done("HassStartTimer");
+      }
+      return std::nullopt;
+    }
+    if (c & kCueNegation) return std::nullopt;
+
+    // Questions: temperature readings, states, the time and the date.
+    if (s.question) {
+      if (c & kCueLongAgo) return std::nullopt;
+      if (auto state = state_question(s, t, number, color, duration)) return state;
+      if (!t.any() && !number && !duration && !color && n_unexplained <= 1) {
+        if ((c & kCueCalendar) && !(c & kCueClock)) return done("HassGetCurrentDate");
+        if ((c & kCueClock) && !(c & kCueCalendar)) return done("HassGetCurrentTime");
+      }
+      if (c & kCueReport) return std::nullopt;
+      const bool climate_name =
+          t.name && t.name_domain && (*t.name_domain == Domain::kClimate || *t.name_domain == Domain::kSensor);
+      const uint64_t actions = kCueOn | kCueOff | kCueLock | kCueUnlock | kCueOpen | kCueClose | kCueActivate |
+                               kCueKill | kCueMedia | kCueVolume | kCueVacuum | kCueBright | kCueColorWord;
+      if ((c & actions) || number || color || duration) return std::nullopt;
+      if (!(c & kCueTemp) && !climate_name) return std::nullopt;
+      if (t.name && !climate_name) return std::nullopt;
+      if (t.kind && t.kind_domain != Domain::kClimate) return std::nullopt;
+      if (t.name) merge(m.slots, t.name);
+      else if (t.area) merge(m.slots, t.area);
+      if (n_unexplained > 1) return std::nullopt;
+      return done("HassClimateGetTemperature");
+    }
+    if (c & (kCueLongAgo | kCueReport)) return std::nullopt;
+
+    const Domain* nd = t.name_domain ? &*t.name_domain : nullptr;
+    const Domain* kd = t.kind_domain ? &*t.kind_domain : nullptr;
+    auto target_domain_is = [&](Domain d) { return (nd && *nd == d) || (!t.name && kd && *kd == d); };
+
+    // Media transport.
+    if ((c & kCueMedia) && !(target_domain_is(Domain::kVacuum) || (c & kCueVacuum))) {
+      if (t.name && !target_domain_is(Domain::kMediaPlayer)) return std::nullopt;
+      if (!t.name && t.kind && *kd != Domain::kMediaPlayer) return std::nullopt;
+      if (number && number->unit != Unit::kNone) return std::nullopt;
+      if (t.name) merge(m.slots, t.name);
+      else if (t.area) merge(m.slots, t.area);
+      if (c & kCuePause) return done("HassMediaPause");
+      if (c & kCueNext) return done("HassMediaNext");
+      if (c & kCuePrevious) return done("HassMediaPrevious");
+      return done("HassMediaUnpause");
+    }
+    if ((c & kCueBack) && (c & kCueMediaNoun) && !(c & kCueDock)) return done("HassMediaPrevious");
+
+    // Volume.
+    if ((c & kCueVolume) && number && number->integer && number->number >= 0 && number->number <= 100 &&
+        number->unit != Unit::kDegrees) {
+      if (t.name && !target_domain_is(Domain::kMediaPlayer)) return std::nullopt;
+      if (t.name) merge(m.slots, t.name);
+      else if (t.area) merge(m.slots, t.area);
+      m.slots["volume_level"] = static_cast<int64_t>(std::llround(number->number));
+      return done("HassSetVolume");
+    }
+
+    // Vacuum.
+    const bool vacuum_named = target_domain_is(Domain::kVacuum);
+    if (vacuum_named || (c & kCueVacuum) || ((c & kCueDock) && (c & kCueBack))) {
+      if (t.name && !vacuum_named) return std::nullopt;
+      if (vacuum_named) merge(m.slots, t.name ? t.name : nullptr);
+      if (c & kCueDock) return done("HassVacuumReturnToBase");
+      if ((c & kCueBack) && !(c & kCueVacuum)) return done("HassVacuumReturnToBase");
+      if (c & (kCueVacuum | kCueActivate | kCueGo | kCueOn)) return done("HassVacuumStart");
+      return std::nullopt;
+    }
+
+    const bool light_target = target_domain_is(Domain::kLight);
+    const bool cover_target = target_domain_is(Domain::kCover);
+    const bool climate_target = target_domain_is(Domain::kClimate);
+
+    // Climate setpoint.
+    if (number && number->unit != Unit::kPercent && number->number >= 5 && number->number <= 35 && !light_target &&
+        !cover_target && (climate_target || (c & kCueTemp))) {
+      if (t.name && !climate_target) return std::nullopt;
+      if (t.name) merge(m.slots, t.name);
+      else if (t.area) merge(m.slots, t.area);
+      else if (t.floor) return std::nullopt;
+      else if (!(c & kCueSetVerb)) return std::nullopt;
+      if (number->integer) m.slots["temperature"] = static_cast<int64_t>(std::llround(number->number));
+      else m.slots["temperature"] = std::round(number->number * 10.0) / 10.0;
+      return done("HassClimateSetTemperature");
+    }
+
+    // Light settings.
+    const bool area_light = !t.name && !t.kind && (t.area || t.floor) && (c & kCueBright);
+    if (light_target || area_light) {
+      std::optional<int64_t> brightness;
+      if (number && number->integer && number->number >= 0 && number->number <= 100 &&
+          number->unit != Unit::kDegrees)
+        brightness = std::llround(number->number);
+      else if ((c & kCueHalf) && !number) brightness = 50;
+      else if ((c & kCueFull) && !number) brightness = 100;
+      const int n_values = (brightness ? 1 : 0) + (color ? 1 : 0) + (color_temp ? 1 : 0);
+      if (n_values == 1) {
+        if (area_light) {
+          m.slots["domain"] = std::string("light");
+          merge(m.slots, t.area ? t.area : t.floor);
+        } else if (!put_target(false)) {
+          return std::nullopt;
+        }
+        if (brightness) m.slots["brightness"] = *brightness;
+        if (color) merge(m.slots, color->value);
+        if (color_temp) merge(m.slots, color_temp->value);
+        return done("HassLightSet");
+      }
+      if (n_values > 1) return std::nullopt;
+    }
+    if (color || color_temp) return std::nullopt;
+
+    // Cover position.
+    if (cover_target && (number || (c & kCueHalf))) {
+      if (number && !(number->integer && number->number >= 0 && number->number <= 100 &&
+                       number->unit != Unit::kDegrees))
+        return std::nullopt;
+      if (!put_target(false)) return std::nullopt;
+      m.slots["position"] = number ? static_cast<int64_t>(std::llround(number->number)) : int64_t{50};
+      return done("HassSetPosition");
+    }
+    if (number || duration) return std::nullopt;
+
+    // On / off, lock / unlock, open / close, activate.
+    if (!t.any()) return std::nullopt;
+    if (t.name && nd && (*nd == Domain::kSensor || *nd == Domain::kBinarySensor || *nd == Domain::kClimate))
+      return std::nullopt;
+    int dir = 0;  // +1 on, -1 off
+    auto pick = [&](uint64_t on_cues, uint64_t off_cues) {
+      const bool on = (c & on_cues) != 0;
+      const bool off = (c & off_cues) != 0;
+      dir = on == off ? 0 : on ? 1 : -1;
+    };
+    if (target_domain_is(Domain::kLock)) {
+      pick(kCueLock, kCueUnlock);
+    } else if (cover_target) {
+      pick(kCueOpen | kCueUp, kCueClose | kCueDown);
+    } else if (target_domain_is(Domain::kScene) || target_domain_is(Domain::kScript)) {
+      pick(kCueActivate | kCueOn, 0);
+    } else {
+      pick(kCueOn | kCueActivate | kCueUp | kCueGo, kCueOff | kCueKill | kCueClose);
+    }
+    if (dir == 0) return std::nullopt;
+    if (!put_target(false)) return std::nullopt;
+    return done(dir > 0 ? "HassTurnOn" : "HassTurnOff");
+  }
+
+ private:
+  const Grammar& g_;
+  const Home& home_;
+  const PhraseList* lists_[std::size(kLists)] = {};
+};
+
+const char* const kPlaceIntents[] = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition", "HassGetState"};
+
+bool has(const ValueMap& m, const char* key) { return m.find(key) != m.end(); }
+
+}  // namespace
+
+std::optional<GrammarMatch> FrameParser::match_frame_for_test(std::string_view clause) const {
+  FrameReader reader(grammar_);
+  return reader.compose(reader.spot(clause), {});
+}
+
+std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
+  FrameReader reader(grammar_);
+  const std::vector<std::string> clauses = split_clauses(text);
+  if (clauses.empty()) return std::nullopt;
+  std::vector<Spotted> spotted;
+  spotted.reserve(clauses.size());
+  for (const std::string& c : clauses) spotted.push_back(reader.spot(c));
+  auto others = [&](size_t i) {
+    std::vector<const Spotted*> out;
+    for (size_t j = 0; j < spotted.size(); ++j)
+      if (j != i) out.push_back(&spotted[j]);
+    return out;
+  };
+
+  // 1. The strict grammar on each clause; a kind with no place takes the one
+  //    area the other clauses mention.
+  if (clauses.size() > 1) {
+    for (size_t i = 0; i < clauses.size(); ++i) {
+      std::optional<GrammarMatch> m = grammar_.match(clauses[i]);
+      if (!m) continue;
+      if (m->intent == "HassStartTimer") {
+        std::optional<GrammarMatch> whole = reader.compose(reader.spot(text), {});
+        if (whole && whole->intent == m->intent && whole->slots.size() > m->slots.size()) return whole;
+      }
+      if (m->custom < 0 && in_list(kPlaceIntents, m->intent) && has(m->slots, "domain") && !has(m->slots, "name") &&
+          !has(m->slots, "area") && !has(m->slots, "floor") && !(spotted[i].cues & kCueAll)) {
+        const ValueMap* area = nullptr;
+        bool unique = true;
+        for (size_t j = 0; j < spotted.size(); ++j) {
+          if (j == i) continue;
+          Targets ot = reader.targets_of(spotted[j]);
+          if (ot.area == nullptr) continue;
+          if (area != nullptr && !(*area == *ot.area)) unique = false;
+          area = ot.area;
+        }
+        if (area != nullptr && unique) merge(m->slots, area);
+      }
+      return m;
+    }
+  }
+  // 2. Frames, clause by clause; the clause that leaves the fewest words
+  //    unexplained wins ("hoover done? send it back to the dock").
+  std::optional<GrammarMatch> best;
+  for (size_t i = 0; i < spotted.size(); ++i) {
+    std::optional<GrammarMatch> m = reader.compose(spotted[i], others(i));
+    if (m && (!best || m->score > best->score)) best = std::move(m);
+  }
+  // A timer said over several clauses ("twenty five minute timer, call it laundry").
+  if (best && best->intent == "HassStartTimer" && clauses.size() > 1) {
+    std::optional<GrammarMatch> whole = reader.compose(reader.spot(text), {});
+    if (whole && whole->intent == best->intent && whole->slots.size() > best->slots.size()) best = std::move(whole);
+  }
+  if (best) return best;
+  // 3. Frames over the whole sentence ("nap timer please, twenty minutes").
+  if (clauses.size() > 1) return reader.compose(reader.spot(text), {});
+  return std::nullopt;
+}
+
+}  // namespace hearth::nlu

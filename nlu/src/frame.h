@@ -1,0 +1,70 @@
+// nlu/src/frame.h (private): the second matching layer, behind the strict
+// templates. It reads sentences that no template covers ("porch light on, I'm
+// expecting a delivery", "vanity light brightness 70", "how hot's the
+// kitchen") in the spirit of Home Assistant's fuzzy matching and Picovoice
+// Rhino's slot spotting.
+//
+// CLAUSES
+// split_clauses() cuts a sentence at sentence punctuation (. ! ? ;), commas
+// and "and then". The strict grammar is tried on each clause; a clause with
+// no command (a justification: "i'm cold", "for the party", "it's dark in the
+// lounge") is ignored, except that it may supply a place: a command whose
+// target is a kind with no place ("lights on please") takes the one area the
+// other clauses mention ("It's dark in the lounge, lights on please" ->
+// area Living Room), and a command with no target at all takes the target of
+// a clause that names one and asks nothing ("reading lamp, forty percent").
+//
+// FRAMES
+// When no clause matches a template, FrameParser spots, by longest match over
+// the normalized words of each clause: device names and aliases, areas,
+// floors, kind words, colors, color temperatures, numbers (with percent /
+// degrees) and durations, and action cue words (on, off, lock, open, dim,
+// pause, volume, timer, ...). It then composes one intent by fixed rules that
+// follow docs/intents.md (name, else area + kind, floor + kind, kind alone,
+// area + "everything"). A frame is refused when the clause
+//   - has no action cue, or no target for an intent that needs one;
+//   - is negated ("don't", "not", "never", "no");
+//   - reports rather than commands: a past-tense or reporting word
+//     ("turned", "already", "yesterday", "was"), or asks a question
+//     (why / who / how do ...) other than a temperature reading, a state
+//     ("is the extractor fan going", "garage door closed?"), the time or
+//     the date;
+//   - leaves more than kMaxUnexplainedWords content words unexplained.
+// Precision comes first: a confident wrong command is worse than "not
+// understood".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grammar.h"
+
+namespace hearth::nlu {
+
+// Cuts `text` at . ! ? ; , and "and then". Returns the non-empty pieces as
+// they were written (tokenize() them to match), a "?" kept at the end of its
+// clause; a sentence with none of those marks is one clause.
+std::vector<std::string> split_clauses(std::string_view text);
+
+inline constexpr int kMaxUnexplainedWords = 2;  // content words a command frame may leave unexplained
+
+class FrameParser {
+ public:
+  // `grammar` supplies the phrase lists and filler words; it must outlive this.
+  explicit FrameParser(const Grammar& grammar) : grammar_(grammar) {}
+
+  // The layer behind the templates: first the strict grammar on each clause
+  // (with the target filled from the other clauses), then frames. nullopt when
+  // neither reads the sentence.
+  std::optional<GrammarMatch> match(std::string_view text) const;
+
+  // Only the frame reading of one clause (no strict grammar), for tests.
+  std::optional<GrammarMatch> match_frame_for_test(std::string_view clause) const;
+
+ private:
+  const Grammar& grammar_;
+};
+
+}  // namespace hearth::nlu

@@ -1,0 +1,130 @@
+// The frame layer behind the templates (nlu/src/frame.h): clause splitting,
+// the target taken from another clause, negation / report / question
+// rejection, and one sentence per frame rule.
+
+#include "frame.h"
+
+#include <gtest/gtest.h>
+
+#include "hearth/nlu/nlu.h"
+#include "test_home.h"
+
+namespace hearth::nlu {
+namespace {
+
+TEST(SplitClauses, Punctuation) {
+  EXPECT_EQ(split_clauses("porch light on, I'm expecting a delivery"),
+            (std::vector<std::string>{"porch light on", " I'm expecting a delivery"}));
+  EXPECT_EQ(split_clauses("hello? anyone? turn the lights on"),
+            (std::vector<std::string>{"hello?", " anyone?", " turn the lights on"}));
+  EXPECT_EQ(split_clauses("heating at 22.5 please."), (std::vector<std::string>{"heating at 22.5 please"}));
+  EXPECT_EQ(split_clauses("lights off and then lock up"), (std::vector<std::string>{"lights off", " lock up"}));
+  EXPECT_EQ(split_clauses("salt and thenardite"), (std::vector<std::string>{"salt and thenardite"}));
+  EXPECT_TRUE(split_clauses(" , ?! ").empty());
+  EXPECT_TRUE(split_clauses("").empty());
+}
+
+class FrameTest : public ::testing::Test {
+ protected:
+  // "Intent {slot=value, ...} source" or "none", through the whole parser.
+  std::string parse(const char* text) {
+    ParseResult r = parser_->parse(text);
+    if (!r.intent) return "none";
+    std::string s = r.intent->name + " {";
+    bool first = true;
+    for (const auto& [k, v] : r.intent->slots) {
+      s += (first ? "" : ", ") + k + "=" + value_to_string(v);
+      first = false;
+    }
+    return s + "} " + r.source;
+  }
+  void SetUp() override {
+    auto p = make_template_parser(home_, NluConfig{});
+    ASSERT_TRUE(p) << p.error().message;
+    parser_ = std::move(*p);
+  }
+  Home home_ = load_test_home();
+  std::unique_ptr<TemplateParser> parser_;
+};
+
+TEST_F(FrameTest, StrictMatchesStayTemplates) {
+  EXPECT_EQ(parse("turn on the big light"), "HassTurnOn {name=Kitchen Light} template");
+  ParseResult r = parser_->parse("turn on the big light");
+  EXPECT_EQ(r.confidence, 1.0);
+}
+
+TEST_F(FrameTest, JustificationClauseIsIgnored) {
+  EXPECT_EQ(parse("big light on, I'm expecting a delivery"), "HassTurnOn {name=Kitchen Light} frames");
+  EXPECT_EQ(parse("we have guests coming, switch on the big light"), "HassTurnOn {name=Kitchen Light} frames");
+  ParseResult r = parser_->parse("big light on, I'm expecting a delivery");
+  EXPECT_DOUBLE_EQ(r.confidence, 0.85);
+  EXPECT_EQ(r.targets, std::vector<std::string>{"light.kitchen"});
+}
+
+TEST_F(FrameTest, OtherClauseFillsTheArea) {
+  EXPECT_EQ(parse("It's dark in the kitchen, lights on please."), "HassTurnOn {area=Kitchen, domain=light} frames");
+  // "all" means the whole house: the other clause does not narrow it.
+  EXPECT_EQ(parse("i'm in the kitchen, all the lights off"), "HassTurnOff {domain=light} frames");
+  // A clause that only names the target (the whole sentence also reads as a template).
+  EXPECT_EQ(parse("big light, forty percent please"), "HassLightSet {brightness=40, name=Kitchen Light} template");
+}
+
+TEST_F(FrameTest, NegationReportAndQuestionsAreRefused) {
+  for (const char* text : {"don't turn off the big light", "never unlock the front door",
+                           "i already turned the big light off", "she switched off the big light an hour ago",
+                           "the kitchen lights were on all night", "why is the big light on",
+                           "how do i change a light bulb", "put light bulbs on my shopping list",
+                           "the big light is broken again", "did you lock the front door yesterday"})
+    EXPECT_EQ(parse(text), "none") << text;
+}
+
+TEST_F(FrameTest, TooManyUnexplainedWordsAreRefused) {
+  EXPECT_EQ(parse("big light on while the aunt reads her novel"), "none");
+  EXPECT_EQ(parse("big light on for the party"), "HassTurnOn {name=Kitchen Light} frames");
+}
+
+TEST_F(FrameTest, OnOffLockCover) {
+  EXPECT_EQ(parse("could you flick the big light on"), "HassTurnOn {name=Kitchen Light} frames");
+  EXPECT_EQ(parse("lights on everywhere thanks a lot"), "HassTurnOn {domain=light} frames");
+  EXPECT_EQ(parse("secure the front door for me please"), "HassTurnOn {name=Front Door} frames");
+  EXPECT_EQ(parse("let me in, unlock the front door"), "HassTurnOff {name=Front Door} frames");
+  EXPECT_EQ(parse("bedroom blind up, it is morning"), "HassTurnOn {name=Bedroom Blind} frames");
+  EXPECT_EQ(parse("could you turn the lights off on the hall floor? cheers"), "none");
+}
+
+TEST_F(FrameTest, LightSettings) {
+  EXPECT_EQ(parse("big light brightness 70"), "HassLightSet {brightness=70, name=Kitchen Light} frames");
+  EXPECT_EQ(parse("half brightness on the big light"), "HassLightSet {brightness=50, name=Kitchen Light} frames");
+  EXPECT_EQ(parse("give the left lamp a cyan colour"), "HassLightSet {color=cyan, name=Left Lamp} frames");
+  EXPECT_EQ(parse("brightness 55 in the kitchen"), "HassLightSet {area=Kitchen, brightness=55, domain=light} frames");
+}
+
+TEST_F(FrameTest, Climate) {
+  EXPECT_EQ(parse("bump the radiator up to 23, i'm cold"), "HassClimateSetTemperature {name=Radiator, temperature=23} frames");
+  EXPECT_EQ(parse("hall thermostat 21 degrees"), "HassClimateSetTemperature {name=Hall Thermostat, temperature=21} frames");
+  EXPECT_EQ(parse("tell me how warm the kitchen is"), "HassClimateGetTemperature {area=Kitchen} frames");
+  EXPECT_EQ(parse("what's a good temperature for a baby's room"), "none");
+}
+
+TEST_F(FrameTest, MediaVolumeTimers) {
+  EXPECT_EQ(parse("put the kitchen speaker on pause"), "HassMediaPause {name=Kitchen Speaker} frames");
+  EXPECT_EQ(parse("could the kitchen speaker volume go to twenty percent"),
+            "HassSetVolume {name=Kitchen Speaker, volume_level=20} frames");
+  EXPECT_EQ(parse("nap timer please, make it twenty minutes"), "HassStartTimer {minutes=20, timer_name=nap} frames");
+  EXPECT_EQ(parse("I don't need the timer anymore"), "HassCancelTimer {} frames");
+  EXPECT_EQ(parse("i already set a timer for five minutes"), "none");
+}
+
+TEST_F(FrameTest, FrameOnlyEntryPoint) {
+  Grammar g(home_);
+  g.finish();
+  FrameParser frames(g);
+  auto m = frames.match_frame_for_test("big light at sixty");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->intent, "HassLightSet");
+  EXPECT_FALSE(frames.match_frame_for_test("big light"));
+  EXPECT_FALSE(frames.match_frame_for_test(""));
+}
+
+}  // namespace
+}  // namespace hearth::nlu
