@@ -43,11 +43,46 @@ CREATE INDEX events_device ON events(device_id);
 PRAGMA application_id = 1213355080;
 )sql";
 
+// Version 2: routines the household keeps, suggestions offered (with the
+// answer), and one row per routine run. spec_json is routine_to_json();
+// fingerprint is Routine::fingerprint. decided_ms is 0 while pending.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE routines (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  name          TEXT    NOT NULL,
+  spec_json     TEXT    NOT NULL,
+  fingerprint   TEXT    NOT NULL,
+  enabled       INTEGER NOT NULL,
+  adaptive      INTEGER NOT NULL,
+  created_ms    INTEGER NOT NULL,
+  updated_ms    INTEGER NOT NULL
+);
+CREATE TABLE suggestions (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  fingerprint   TEXT    NOT NULL,
+  spec_json     TEXT    NOT NULL,
+  status        TEXT    NOT NULL,
+  created_ms    INTEGER NOT NULL,
+  decided_ms    INTEGER NOT NULL,
+  routine_id    INTEGER REFERENCES routines(id) ON DELETE SET NULL
+);
+CREATE INDEX suggestions_status ON suggestions(status);
+CREATE TABLE routine_runs (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  routine_id    INTEGER NOT NULL REFERENCES routines(id) ON DELETE CASCADE,
+  scheduled_ms  INTEGER NOT NULL,
+  fired_ms      INTEGER NOT NULL,
+  outcome       TEXT    NOT NULL
+);
+CREATE INDEX routine_runs_routine ON routine_runs(routine_id, scheduled_ms);
+)sql";
+
 }  // namespace
 
 std::span<const HistoryMigration> history_migrations() {
   static const HistoryMigration kSteps[] = {
       {1, "create commands and events", kSchemaV1},
+      {2, "create routines, suggestions and routine_runs", kSchemaV2},
   };
   static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kHistorySchemaVersion,
                 "history: one migration step per schema version");

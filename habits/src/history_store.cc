@@ -339,6 +339,49 @@ Result<void> SqliteHistoryStore::record_events(const std::vector<EventRecord>& e
   return {};
 }
 
+Result<std::vector<int64_t>> SqliteHistoryStore::record_batch(const std::vector<HistoryBatchItem>& items) {
+  const std::string_view doing = "recording a batch";
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string where = "history: " + path_ + ": " + std::string(doing) + ": item " + std::to_string(i) + ": ";
+    if (items[i].command) {
+      if (auto bad = check_command_record(*items[i].command)) return Error{Code::kBadInput, where + *bad};
+    }
+    for (const EventRecord& e : items[i].events) {
+      if (auto bad = check_event_record(e)) return Error{Code::kBadInput, where + *bad};
+    }
+  }
+  std::vector<int64_t> ids(items.size(), 0);
+  if (items.empty()) return ids;
+  HEARTH_TRY(begin_write(doing));
+  Result<void> done;
+  for (size_t i = 0; i < items.size() && done; ++i) {
+    int64_t command_id = 0;
+    if (items[i].command) {
+      Result<int64_t> id = insert_command(*items[i].command, doing);
+      if (!id) {
+        done = id.error();
+        break;
+      }
+      command_id = ids[i] = *id;
+    }
+    for (const EventRecord& e : items[i].events) {
+      EventRecord linked = e;
+      if (command_id != 0) linked.command_id = command_id;
+      Result<int64_t> id = insert_event(linked, doing);
+      if (!id) {
+        done = id.error();
+        break;
+      }
+    }
+  }
+  if (done) done = commit(doing);
+  if (!done) {
+    rollback_if_open();
+    return done.error();
+  }
+  return ids;
+}
+
 Result<sqlite3_stmt*> SqliteHistoryStore::query_statement(bool events_table, unsigned filter_mask) const {
   auto& cache = events_table ? event_queries_ : command_queries_;
   auto it = cache.find(filter_mask);

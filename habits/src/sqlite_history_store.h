@@ -46,6 +46,7 @@ class SqliteHistoryStore final : public HistoryStore {
 
   Result<int64_t> record_command(const CommandRecord& c) override;
   Result<void> record_events(const std::vector<EventRecord>& events) override;
+  Result<std::vector<int64_t>> record_batch(const std::vector<HistoryBatchItem>& items) override;
 
   Result<std::vector<EventRecord>> events(const HistoryQuery& q) const override;
   Result<std::vector<CommandRecord>> commands(const HistoryQuery& q) const override;

@@ -367,5 +367,43 @@ TEST(HistoryStore, BadOptionsAndPaths) {
   EXPECT_NE(missing_file.error().message.find(dir.file("absent.db")), std::string::npos);
 }
 
+TEST(HistoryStore, BatchLinksEventsToTheirCommandInOneTransaction) {
+  TempDir dir;
+  auto store = open_ok(dir.file("h.db"));
+  ASSERT_TRUE(store);
+  std::vector<HistoryBatchItem> items(3);
+  items[0].command = make_command(1);
+  items[0].events = {make_event(1, "light.a", "action", 0), make_event(2, "light.a", "state", 0)};
+  items[1].events = {make_event(3, "lock.front", "state", 0)};  // events alone
+  items[2].command = make_command(4);
+  Result<std::vector<int64_t>> ids = store->record_batch(items);
+  ASSERT_TRUE(ids) << ids.error().message;
+  ASSERT_EQ(ids->size(), 3u);
+  EXPECT_GT((*ids)[0], 0);
+  EXPECT_EQ((*ids)[1], 0);
+  EXPECT_GT((*ids)[2], (*ids)[0]);
+  EXPECT_EQ(*store->count_commands(), 2);
+  Result<std::vector<EventRecord>> events = store->events(HistoryQuery{});
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[2].command_id, (*ids)[0]);  // oldest: linked to the first command
+  EXPECT_EQ((*events)[1].command_id, (*ids)[0]);
+  EXPECT_EQ((*events)[0].command_id, 0);
+}
+
+TEST(HistoryStore, BatchIsAllOrNothing) {
+  TempDir dir;
+  auto store = open_ok(dir.file("h.db"));
+  ASSERT_TRUE(store);
+  std::vector<HistoryBatchItem> items(2);
+  items[0].command = make_command(1);
+  items[1].events = {make_event(2, "lock.front", "action", 999)};  // no such command: fails late
+  Result<std::vector<int64_t>> ids = store->record_batch(items);
+  ASSERT_FALSE(ids);
+  EXPECT_EQ(*store->count_commands(), 0);
+  EXPECT_EQ(*store->count_events(), 0);
+  EXPECT_TRUE(store->record_batch({}));
+}
+
 }  // namespace
 }  // namespace hearth

@@ -29,7 +29,8 @@
 
 namespace hearth {
 
-inline constexpr int kHistorySchemaVersion = 1;
+// v1: commands, events. v2: routines, suggestions, routine_runs (routines.h).
+inline constexpr int kHistorySchemaVersion = 2;
 
 struct CommandRecord {
   int64_t id = 0;                                  // assigned by the store
@@ -57,6 +58,12 @@ struct EventRecord {
   std::string origin;                              // voice | app | api | schedule | device
   int64_t command_id = 0;                          // CommandRecord::id that caused it, 0 = none
   std::string result;                              // kind=action: "ok" or the error code name
+};
+
+// One unit of a group commit (HistoryStore::record_batch).
+struct HistoryBatchItem {
+  std::optional<CommandRecord> command;            // absent: events only
+  std::vector<EventRecord> events;                 // caused by `command` when it is present
 };
 
 struct HistoryQuery {
@@ -88,6 +95,11 @@ class HistoryStore {
   virtual Result<int64_t> record_command(const CommandRecord& c) = 0;
   // All events in one transaction.
   virtual Result<void> record_events(const std::vector<EventRecord>& events) = 0;
+  // Group commit: every item in ONE transaction (one fsync for a burst of
+  // writes). An item is a command and the events it caused (their command_id
+  // is set to the new command's id), or events alone. All or nothing; returns
+  // the new command ids, 0 for items without a command.
+  virtual Result<std::vector<int64_t>> record_batch(const std::vector<HistoryBatchItem>& items) = 0;
 
   // Newest first.
   virtual Result<std::vector<EventRecord>> events(const HistoryQuery& q) const = 0;
