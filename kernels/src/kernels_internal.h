@@ -5,12 +5,57 @@
 
 namespace hearth {
 
+// ref (kernels/src/ref): the spec
 float dot_f32_ref(int n, const float* a, const float* b);
 float dot_q8_f32_ref(int n, const BlockQ8* w, const float* x);
+float vec_dot_f32_ref(int n, const void* w, const void* act);
+float vec_dot_f16_ref(int n, const void* w, const void* act);
+float vec_dot_q8_0_ref(int n, const void* w, const void* act);
+float vec_dot_q4_0_ref(int n, const void* w, const void* act);
+float vec_dot_q4_1_ref(int n, const void* w, const void* act);
+float vec_dot_q4_k_ref(int n, const void* w, const void* act);
+float vec_dot_q5_k_ref(int n, const void* w, const void* act);
+float vec_dot_q6_k_ref(int n, const void* w, const void* act);
+void quantize_q8_k_ref(int n, const float* x, BlockQ8K* out);
+void rms_norm_ref(int n, const float* x, const float* w, float eps, float* out);
+void softmax_ref(int n, float* x);
+void swiglu_ref(int n, const float* gate, const float* up, float* out);
+void gelu_ref(int n, float* x);
+void rope_ref(float* x, int n_heads, int head_dim, int n_rot, int pos, float freq_base, RopeMode mode);
+
+// 6-bit scale and min j (0..7) of a Q4_K / Q5_K block (ggml's get_scale_min_k4).
+inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
+  if (j < 4) {
+    *d = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *d = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
 
 #if defined(HEARTH_HAVE_AVX2)
 float dot_f32_avx2(int n, const float* a, const float* b);
 float dot_q8_f32_avx2(int n, const BlockQ8* w, const float* x);
+float vec_dot_f32_avx2(int n, const void* w, const void* act);
+float vec_dot_f16_avx2(int n, const void* w, const void* act);
+float vec_dot_q8_0_avx2(int n, const void* w, const void* act);
+float vec_dot_q4_0_avx2(int n, const void* w, const void* act);
+float vec_dot_q4_1_avx2(int n, const void* w, const void* act);
+float vec_dot_q4_k_avx2(int n, const void* w, const void* act);
+float vec_dot_q5_k_avx2(int n, const void* w, const void* act);
+float vec_dot_q6_k_avx2(int n, const void* w, const void* act);
+void quantize_q8_0_avx2(int n, const float* x, BlockQ8* out);
+void quantize_q8_k_avx2(int n, const float* x, BlockQ8K* out);
+void rms_norm_avx2(int n, const float* x, const float* w, float eps, float* out);
+void softmax_avx2(int n, float* x);
+void swiglu_avx2(int n, const float* gate, const float* up, float* out);
+#endif
+
+#if defined(HEARTH_HAVE_NEON)
+float dot_f32_neon(int n, const float* a, const float* b);
+float vec_dot_q8_0_neon(int n, const void* w, const void* act);
+float vec_dot_q4_0_neon(int n, const void* w, const void* act);
 #endif
 
 }  // namespace hearth

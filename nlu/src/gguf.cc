@@ -501,7 +501,7 @@ Result<std::vector<float>> GgufFile::get_f32_array(std::string_view key) const {
   std::vector<float> out(static_cast<size_t>(kv->count));
   const uint64_t es = scalar_size(static_cast<uint32_t>(kv->elem_type));
   for (uint64_t j = 0; j < kv->count; ++j) {
-    double v;
+    double v = 0;
     element_as_float(kv->elem_type, kv->data + j * es, &v);
     out[j] = static_cast<float>(v);
   }
@@ -605,6 +605,21 @@ void GgufWriter::add_i32_array(std::string key, const std::vector<int32_t>& v) {
 }
 void GgufWriter::add_tensor(std::string name, TensorType type, std::vector<int64_t> ne, std::vector<uint8_t> data) {
   tensors_.push_back(Tensor{std::move(name), static_cast<uint32_t>(type), std::move(ne), std::move(data)});
+}
+
+void GgufWriter::add_kv_copy(const GgufKv& kv) {
+  std::vector<uint8_t> p;
+  const uint32_t elem = static_cast<uint32_t>(kv.type == GgufType::kArray ? kv.elem_type : kv.type);
+  if (kv.type == GgufType::kArray) {
+    put_u32(p, elem);
+    put_u64(p, kv.count);
+  }
+  if (elem == static_cast<uint32_t>(GgufType::kString)) {
+    for (std::string_view s : kv.strings) put_str(p, s);
+  } else {
+    p.insert(p.end(), kv.data, kv.data + kv.count * scalar_size(elem));
+  }
+  add_raw(std::string(kv.key), static_cast<uint32_t>(kv.type), std::move(p));
 }
 
 uint64_t GgufWriter::tensor_info_offset_for_test(size_t i) const {

@@ -174,6 +174,8 @@ class GgufWriter {
   void add_string_array(std::string key, const std::vector<std::string>& v);
   void add_f32_array(std::string key, const std::vector<float>& v);
   void add_i32_array(std::string key, const std::vector<int32_t>& v);
+  // A copy of a kv read from another file (same type and value).
+  void add_kv_copy(const GgufKv& kv);
   // Any value, raw: `type` then `payload` bytes exactly as they go in the file.
   void add_raw(std::string key, uint32_t type, std::vector<uint8_t> payload);
   // ne[0] is contiguous; `data` must be the tensor's exact byte size.

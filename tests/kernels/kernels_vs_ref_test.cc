@@ -1,5 +1,9 @@
 // Every SIMD variant the host supports against the scalar reference, at
-// awkward sizes, misaligned pointers and seeded data (STYLE.md §4).
+// awkward sizes, misaligned pointers and seeded data (STYLE.md §4); plus
+// self-consistency of the references (quantize -> dequantize error bounds,
+// quantized dot == dot of the dequantized rows) and the thread pool.
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -8,18 +12,44 @@
 #include <gtest/gtest.h>
 
 #include "hearth/kernels/kernels.h"
+#include "hearth/kernels/thread_pool.h"
 
 namespace hearth {
 namespace {
 
-constexpr double kMaxNmseDotF32 = 1e-8;   // nmse = (a-b)^2 / a^2
-constexpr double kMaxNmseDotQ8 = 1e-8; 
+constexpr double kMaxNmseDotF32 = 1e-8;    // nmse = (a-b)^2 / a^2
+constexpr double kMaxNmseDotQ8 = 1e-8;
+constexpr double kMaxNmseVecDot = 1e-9;    // integer sums are exact; only float order differs
+constexpr double kMaxNmseRow = 1e-10;      // rms_norm, softmax, swiglu per element (sum over row)
+constexpr double kMaxNmseDotVsDequant = 1e-9;  // vec_dot_ref vs f64 dot of dequantized rows
 constexpr int kAwkwardSizes[] = {0, 1, 7, 15, 16, 17, 31, 32, 33, 255, 4099};
 constexpr int kAwkwardBlocks[] = {1, 2, 3, 7, 33, 129};
+constexpr int kAwkwardSuperBlocks[] = {1, 2, 3, 5, 17};
+
+// Relative RMS quantization error bounds per type for N(0,1)-ish data
+// (value-level: sqrt(sum (x - deq)^2 / sum x^2)).
+struct TypeCase {
+  WeightType type;
+  double max_rel_rms;
+};
+constexpr TypeCase kTypes[] = {
+    {WeightType::kF32, 0.0},    {WeightType::kF16, 1e-3},   {WeightType::kQ8_0, 0.01},
+    {WeightType::kQ4_0, 0.15},  {WeightType::kQ4_1, 0.12},  {WeightType::kQ4_K, 0.15},
+    {WeightType::kQ5_K, 0.08},  {WeightType::kQ6_K, 0.04},
+};
 
 double nmse(double ref, double got) {
   const double denom = std::max(ref * ref, 1e-30);
   return (ref - got) * (ref - got) / denom;
+}
+
+double nmse_vec(const float* a, const float* b, int n) {
+  double num = 0, den = 0;
+  for (int i = 0; i < n; ++i) {
+    num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    den += double(a[i]) * a[i];
+  }
+  return den > 0 ? num / den : num;
 }
 
 std::vector<float> random_floats(int n, uint32_t seed) {
@@ -29,6 +59,24 @@ std::vector<float> random_floats(int n, uint32_t seed) {
   for (float& x : v) x = dist(rng);
   return v;
 }
+
+std::vector<float> random_normal(int n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.f, 1.f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// Bytes placed `misalign` bytes past a 32-byte boundary.
+struct Buffer {
+  std::vector<unsigned char> raw;
+  unsigned char* p;
+  Buffer(size_t n, size_t misalign) : raw(n + 64) {
+    const uintptr_t base = reinterpret_cast<uintptr_t>(raw.data());
+    p = raw.data() + ((32 - base % 32) % 32) + misalign;
+  }
+};
 
 TEST(KernelsVsRef, DotF32) {
   const KernelTable& ref = reference_kernels();
@@ -53,7 +101,6 @@ TEST(KernelsVsRef, DotQ8) {
     for (int nb : kAwkwardBlocks) {
       const int n = nb * kQ8Block;
       std::vector<float> w = random_floats(n, 3u + n), x = random_floats(n, 11u + n);
-      // block storage 2 bytes past a 16-byte boundary (BlockQ8's own alignment is 2)
       std::vector<unsigned char> raw(sizeof(BlockQ8) * nb + 2);
       BlockQ8* blocks = reinterpret_cast<BlockQ8*>(raw.data() + 2);
       std::vector<BlockQ8> tmp(nb);
@@ -66,16 +113,170 @@ TEST(KernelsVsRef, DotQ8) {
   }
 }
 
-TEST(KernelsRef, QuantizeQ8RoundTrip) {
-  // Quantization error per element is at most half a step (scale / 2).
-  std::vector<float> x = random_floats(4 * kQ8Block, 5);
-  std::vector<BlockQ8> q(4);
-  quantize_q8_0_ref(4 * kQ8Block, x.data(), q.data());
-  for (int b = 0; b < 4; ++b) {
-    const float d = f16_to_f32(q[b].scale_f16);
-    for (int j = 0; j < kQ8Block; ++j)
-      EXPECT_NEAR(d * q[b].q[j], x[b * kQ8Block + j], d * 0.5f + 1e-3f);
+// Every weight type: quantize with the reference, prepare activations with
+// the reference, then every variant's vec_dot against the reference's.
+TEST(KernelsVsRef, VecDotEveryType) {
+  const KernelTable& ref = reference_kernels();
+  for (const TypeCase& tc : kTypes) {
+    const WeightTypeTraits* tr = weight_type_traits(tc.type);
+    ASSERT_NE(tr, nullptr);
+    const bool k_quant = tr->block_elems == kQKBlock;
+    for (int nb : k_quant ? std::vector<int>(std::begin(kAwkwardSuperBlocks), std::end(kAwkwardSuperBlocks))
+                          : std::vector<int>(std::begin(kAwkwardBlocks), std::end(kAwkwardBlocks))) {
+      const int n = nb * (tr->block_elems == 1 ? 32 : tr->block_elems) + (tr->block_elems == 1 ? 3 : 0);
+      const std::vector<float> w = random_normal(n, 17u + n), x = random_normal(n, 23u + n);
+      Buffer wq(weight_row_bytes(tc.type, n), 2);  // 2: the blocks' own alignment
+      quantize_row(tc.type, n, w.data(), wq.p);
+      Buffer act(act_bytes(tc.type, n), tr->act == ActFormat::kQ8_0 ? 2 : 4);
+      prepare_act(ref, tc.type, n, x.data(), act.p);
+      const double want = ref.vec_dot[static_cast<int>(tc.type)](n, wq.p, act.p);
+      for (const KernelTable* v : supported_kernel_tables()) {
+        const double got = v->vec_dot[static_cast<int>(tc.type)](n, wq.p, act.p);
+        EXPECT_LT(nmse(want, got), kMaxNmseVecDot) << v->name << " " << tr->name << " n=" << n;
+      }
+    }
   }
+}
+
+// The reference vec_dot must equal the dot product of the dequantized
+// weights with the dequantized activations (catches layout mistakes that
+// a ref-vs-SIMD comparison cannot).
+TEST(KernelsRef, VecDotMatchesDequantizedDot) {
+  const KernelTable& ref = reference_kernels();
+  for (const TypeCase& tc : kTypes) {
+    const WeightTypeTraits* tr = weight_type_traits(tc.type);
+    const int n = 3 * kQKBlock;
+    const std::vector<float> w = random_normal(n, 5), x = random_normal(n, 6);
+    std::vector<unsigned char> wq(weight_row_bytes(tc.type, n)), act(act_bytes(tc.type, n));
+    quantize_row(tc.type, n, w.data(), wq.data());
+    prepare_act(ref, tc.type, n, x.data(), act.data());
+    std::vector<float> wd(n), xd(n);
+    dequantize_row(tc.type, n, wq.data(), wd.data());
+    if (tr->act == ActFormat::kF32) {
+      xd = x;
+    } else if (tr->act == ActFormat::kQ8_0) {
+      dequantize_row(WeightType::kQ8_0, n, act.data(), xd.data());
+    } else {
+      const BlockQ8K* b = reinterpret_cast<const BlockQ8K*>(act.data());
+      for (int i = 0; i < n; ++i) xd[i] = b[i / kQKBlock].d * b[i / kQKBlock].q[i % kQKBlock];
+    }
+    double want = 0;
+    for (int i = 0; i < n; ++i) want += double(wd[i]) * xd[i];
+    const double got = ref.vec_dot[static_cast<int>(tc.type)](n, wq.data(), act.data());
+    EXPECT_LT(nmse(want, got), kMaxNmseDotVsDequant) << tr->name << " want=" << want << " got=" << got;
+  }
+}
+
+TEST(KernelsRef, QuantizeRoundTripErrorInRange) {
+  const int n = 8 * kQKBlock;
+  const std::vector<float> x = random_normal(n, 99);
+  for (const TypeCase& tc : kTypes) {
+    std::vector<unsigned char> q(weight_row_bytes(tc.type, n));
+    quantize_row(tc.type, n, x.data(), q.data());
+    std::vector<float> y(n);
+    dequantize_row(tc.type, n, q.data(), y.data());
+    const double rel = std::sqrt(nmse_vec(x.data(), y.data(), n));
+    EXPECT_LE(rel, tc.max_rel_rms) << weight_type_traits(tc.type)->name;
+    if (tc.type != WeightType::kF32) {
+      EXPECT_GT(rel, 0.0) << weight_type_traits(tc.type)->name;
+    }
+  }
+}
+
+TEST(KernelsVsRef, QuantizeActivations) {
+  const KernelTable& ref = reference_kernels();
+  for (const KernelTable* v : supported_kernel_tables()) {
+    for (int nb : kAwkwardSuperBlocks) {
+      const int n = nb * kQKBlock;
+      std::vector<float> x = random_normal(n + 1, 31u + n);
+      x[5] = 0.f;
+      std::fill(x.begin() + 33, x.begin() + 65, 0.f);  // an all-zero Q8_0 block
+      std::vector<BlockQ8> a(n / 32), b(n / 32);
+      ref.quantize_q8_0(n, x.data() + 1, a.data());
+      v->quantize_q8_0(n, x.data() + 1, b.data());
+      for (int i = 0; i < n / 32; ++i) {
+        ASSERT_EQ(a[i].scale_f16, b[i].scale_f16) << v->name;
+        for (int j = 0; j < 32; ++j) ASSERT_LE(std::abs(a[i].q[j] - b[i].q[j]), 1) << v->name << " ties may round differently";
+      }
+      std::vector<BlockQ8K> c(n / kQKBlock), d(n / kQKBlock);
+      ref.quantize_q8_k(n, x.data() + 1, c.data());
+      v->quantize_q8_k(n, x.data() + 1, d.data());
+      for (int i = 0; i < n / kQKBlock; ++i) {
+        ASSERT_EQ(c[i].d, d[i].d) << v->name;
+        for (int g = 0; g < 16; ++g) {
+          int s = 0;
+          for (int j = 0; j < 16; ++j) {
+            ASSERT_LE(std::abs(c[i].q[16 * g + j] - d[i].q[16 * g + j]), 1) << v->name;
+            s += d[i].q[16 * g + j];
+          }
+          ASSERT_EQ(d[i].bsums[g], s) << v->name << " bsums must match the variant's own quants";
+        }
+      }
+    }
+  }
+}
+
+TEST(KernelsVsRef, RowOps) {
+  const KernelTable& ref = reference_kernels();
+  for (const KernelTable* v : supported_kernel_tables()) {
+    for (int n : kAwkwardSizes) {
+      if (n == 0) continue;
+      std::vector<float> x = random_normal(n + 1, 41u + n), w = random_normal(n + 1, 43u + n);
+      for (float& f : x) f *= 4.f;  // a spread that exercises exp over a wide range
+      std::vector<float> a(n + 1), b(n + 1);
+      ref.rms_norm(n, x.data() + 1, w.data() + 1, 1e-5f, a.data() + 1);
+      v->rms_norm(n, x.data() + 1, w.data() + 1, 1e-5f, b.data() + 1);
+      EXPECT_LT(nmse_vec(a.data() + 1, b.data() + 1, n), kMaxNmseRow) << v->name << " rms_norm n=" << n;
+
+      a = x, b = x;
+      ref.softmax(n, a.data() + 1);
+      v->softmax(n, b.data() + 1);
+      EXPECT_LT(nmse_vec(a.data() + 1, b.data() + 1, n), kMaxNmseRow) << v->name << " softmax n=" << n;
+
+      ref.swiglu(n, x.data() + 1, w.data() + 1, a.data() + 1);
+      v->swiglu(n, x.data() + 1, w.data() + 1, b.data() + 1);
+      EXPECT_LT(nmse_vec(a.data() + 1, b.data() + 1, n), kMaxNmseRow) << v->name << " swiglu n=" << n;
+
+      a = x, b = x;
+      ref.gelu(n, a.data() + 1);
+      v->gelu(n, b.data() + 1);
+      EXPECT_LT(nmse_vec(a.data() + 1, b.data() + 1, n), kMaxNmseRow) << v->name << " gelu n=" << n;
+    }
+  }
+}
+
+TEST(KernelsVsRef, Rope) {
+  const KernelTable& ref = reference_kernels();
+  for (const KernelTable* v : supported_kernel_tables()) {
+    for (RopeMode mode : {RopeMode::kNormal, RopeMode::kNeox}) {
+      for (int head_dim : {8, 64, 128}) {
+        const int n_heads = 3, n_rot = head_dim == 128 ? 64 : head_dim;  // partial rotation too
+        std::vector<float> a = random_normal(n_heads * head_dim, 7), b = a;
+        ref.rope(a.data(), n_heads, head_dim, n_rot, 1234, 10000.f, mode);
+        v->rope(b.data(), n_heads, head_dim, n_rot, 1234, 10000.f, mode);
+        EXPECT_LT(nmse_vec(a.data(), b.data(), n_heads * head_dim), kMaxNmseRow) << v->name;
+      }
+    }
+  }
+}
+
+TEST(KernelsRef, RopeSemantics) {
+  // pos 0 is the identity; normal mode rotates (x0, x1) by pos radians at i = 0,
+  // NeoX mode rotates (x0, x_{n_rot/2}); dims past n_rot are untouched.
+  const KernelTable& ref = reference_kernels();
+  std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8};
+  std::vector<float> y = x;
+  ref.rope(y.data(), 1, 8, 8, 0, 10000.f, RopeMode::kNormal);
+  EXPECT_EQ(x, y);
+  y = x;
+  ref.rope(y.data(), 1, 8, 4, 1, 10000.f, RopeMode::kNormal);
+  EXPECT_NEAR(y[0], 1 * std::cos(1.0) - 2 * std::sin(1.0), 1e-6);
+  EXPECT_NEAR(y[1], 1 * std::sin(1.0) + 2 * std::cos(1.0), 1e-6);
+  EXPECT_EQ(y[4], 5.f);
+  y = x;
+  ref.rope(y.data(), 1, 8, 8, 1, 10000.f, RopeMode::kNeox);
+  EXPECT_NEAR(y[0], 1 * std::cos(1.0) - 5 * std::sin(1.0), 1e-6);
+  EXPECT_NEAR(y[4], 1 * std::sin(1.0) + 5 * std::cos(1.0), 1e-6);
 }
 
 TEST(KernelsRef, HalfFloatExactForAllHalves) {
@@ -96,7 +297,29 @@ TEST(KernelsDispatch, EnvForcesReference) {
   auto tables = supported_kernel_tables();
   ASSERT_FALSE(tables.empty());
   EXPECT_STREQ(tables.front()->name, "ref");
+  for (const KernelTable* t : tables)
+    for (const TypeCase& tc : kTypes) EXPECT_NE(t->vec_dot[static_cast<int>(tc.type)], nullptr) << t->name;
   EXPECT_NE(kernels().dot_f32, nullptr);
+  EXPECT_EQ(weight_type_traits(static_cast<WeightType>(5)), nullptr);
+}
+
+TEST(ThreadPool, CoversRangeOnceAtEveryGrain) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int n : {1, 2, 5, 64, 1000}) {
+      for (int grain : {1, 4, 32}) {
+        std::vector<std::atomic<int>> hits(n);
+        pool.parallel_for(n, grain, [&](int b, int e) {
+          for (int i = b; i < e; ++i) hits[i].fetch_add(1);
+        });
+        for (int i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << threads << " " << n << " " << grain;
+      }
+    }
+    // many small jobs back to back (the per-token pattern)
+    std::atomic<int> total{0};
+    for (int k = 0; k < 2000; ++k) pool.parallel_for(8, 1, [&](int b, int e) { total += e - b; });
+    EXPECT_EQ(total.load(), 16000);
+  }
 }
 
 }  // namespace

@@ -6,21 +6,27 @@
 
 namespace hearth {
 
+// Bit-level conversion (no libm): every half maps to the exactly equal float.
 float f16_to_f32(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1fu;
-  const uint32_t mant = h & 0x3ffu;
-  float magnitude;
-  if (exp == 0) {
-    magnitude = std::ldexp(static_cast<float>(mant), -24);  // subnormal: mant * 2^-24
-  } else if (exp == 31) {
-    magnitude = mant ? NAN : INFINITY;
-  } else {
-    magnitude = std::ldexp(static_cast<float>(mant | 0x400u), static_cast<int>(exp) - 25);
-  }
+  uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t mant = h & 0x3ffu;
   uint32_t bits;
-  std::memcpy(&bits, &magnitude, 4);
-  bits |= sign;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (mant << 13);  // inf / nan (payload kept)
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112u) << 23) | (mant << 13);  // rebias 15 -> 127
+  } else if (mant == 0) {
+    bits = sign;  // +-0
+  } else {
+    // subnormal: mant * 2^-24; normalize so the leading 1 is implicit
+    exp = 113;
+    while ((mant & 0x400u) == 0) {
+      mant <<= 1;
+      --exp;
+    }
+    bits = sign | (exp << 23) | ((mant & 0x3ffu) << 13);
+  }
   float out;
   std::memcpy(&out, &bits, 4);
   return out;
@@ -65,19 +71,6 @@ float dot_q8_f32_ref(int n, const BlockQ8* w, const float* x) {
     sum += f16_to_f32(w[b].scale_f16) * block;
   }
   return sum;
-}
-
-void quantize_q8_0_ref(int n, const float* x, BlockQ8* out) {
-  const int nb = n / kQ8Block;
-  for (int b = 0; b < nb; ++b) {
-    float amax = 0.0f;
-    for (int j = 0; j < kQ8Block; ++j) amax = std::fmax(amax, std::fabs(x[b * kQ8Block + j]));
-    const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    out[b].scale_f16 = f32_to_f16(d);
-    for (int j = 0; j < kQ8Block; ++j)
-      out[b].q[j] = static_cast<int8_t>(std::lround(x[b * kQ8Block + j] * id));
-  }
 }
 
 }  // namespace hearth

@@ -131,7 +131,7 @@ int cmd_generate(const Args& a, std::FILE* out, std::FILE* err) {
     sp.seed = static_cast<uint64_t>(get_int(a, "--seed", 0));
   }
   const int n_predict = get_int(a, "-n", 64);
-  Session s(*m, get_int(a, "--ctx", 0), get_int(a, "-t", 2));
+  Session s(*m, get_int(a, "--ctx", 2048), get_int(a, "-t", 2));
   const std::vector<Token> ids = (*m)->tokenizer().encode(p->second, true, false);
   auto logits = s.prefill(ids);
   if (!logits) return std::fprintf(err, "llm generate: %s\n", logits.error().message.c_str()), 1;

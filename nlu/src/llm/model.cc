@@ -75,7 +75,9 @@ Token sample(std::span<const float> logits, const SamplerParams& p, std::mt19937
 Session::Session(std::shared_ptr<const Model> model, int n_ctx, int n_threads, const KernelTable& kernels)
     : model_(std::move(model)), kt_(kernels), pool_(n_threads) {
   const Hparams& hp = model_->hparams();
-  n_ctx_ = n_ctx > 0 ? n_ctx : hp.n_ctx_train;
+  // never more than the model was trained for (RoPE beyond it is undefined
+  // for these models, and a hostile context_length must not size the cache)
+  n_ctx_ = std::min(n_ctx > 0 ? n_ctx : hp.n_ctx_train, hp.n_ctx_train);
   const size_t kv_dim = size_t(hp.n_head_kv) * hp.head_dim;
   k_cache_.assign(size_t(hp.n_layer) * n_ctx_ * kv_dim, 0.f);
   v_cache_.assign(k_cache_.size(), 0.f);
@@ -103,9 +105,12 @@ void Session::matvec(const Weight& w, const float* x, float* y) {
   const VecDotFn dot = kt_.vec_dot[static_cast<int>(w.type)];
   const unsigned char* base = static_cast<const unsigned char*>(w.data);
   const void* act = act_.data();
-  pool_.parallel_for(w.n_out, 16, [&](int begin, int end) {
+  auto rows = [&](int begin, int end) {
     for (int r = begin; r < end; ++r) y[r] = dot(w.n_in, base + size_t(r) * w.row_bytes, act);
-  });
+  };
+  // waking the pool costs microseconds: small matrices run on this thread
+  if (size_t(w.n_out) * w.row_bytes < min_parallel_bytes_) rows(0, w.n_out);
+  else pool_.parallel_for(w.n_out, 16, rows);
 }
 
 void Session::forward(Token t, int pos) {
@@ -133,7 +138,7 @@ void Session::forward(Token t, int pos) {
     std::copy(k_.begin(), k_.end(), kc + size_t(pos) * kv_dim);
     std::copy(v_.begin(), v_.end(), vc + size_t(pos) * kv_dim);
     // attention, one head per task; head h reads kv head h / group (GQA)
-    pool_.parallel_for(hp.n_head, 1, [&](int h0, int h1) {
+    auto heads = [&](int h0, int h1) {
       for (int h = h0; h < h1; ++h) {
         const float* qh = q_.data() + size_t(h) * hp.head_dim;
         const int kvh = h / group;
@@ -148,7 +153,9 @@ void Session::forward(Token t, int pos) {
           for (int i = 0; i < hp.head_dim; ++i) out[i] += sc[p] * vp[i];
         }
       }
-    });
+    };
+    if (size_t(pos + 1) * kv_dim * sizeof(float) * 2 < min_parallel_bytes_) heads(0, hp.n_head);
+    else pool_.parallel_for(hp.n_head, 1, heads);
     matvec(L.wo, att_out_.data(), xb_.data());
     for (int i = 0; i < hp.n_embd; ++i) x_[i] += xb_[i];
     kt_.rms_norm(hp.n_embd, x_.data(), L.ffn_norm, hp.rms_eps, xb_.data());

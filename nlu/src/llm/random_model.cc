@@ -113,15 +113,19 @@ std::vector<uint8_t> make_random_model(const RandomModelSpec& s) {
   Rng rng(s.seed);
   const int head_dim = s.n_embd / s.n_head;
   auto matrix = [&](const std::string& name, int n_in, int n_out) {
+    // rows that do not fit the type's block fall back to Q8_0, then F16
+    // (llama.cpp does the same: Qwen2's 896-wide rows cannot be K-quants)
+    WeightType type = s.type;
+    if (n_in % weight_type_traits(type)->block_elems != 0) type = n_in % 32 == 0 ? WeightType::kQ8_0 : WeightType::kF16;
     const float scale = 1.0f / std::sqrt(static_cast<float>(n_in));
     std::vector<float> row(static_cast<size_t>(n_in));
-    const size_t row_bytes = weight_row_bytes(s.type, n_in);
+    const size_t row_bytes = weight_row_bytes(type, n_in);
     std::vector<uint8_t> data(row_bytes * static_cast<size_t>(n_out));
     for (int r = 0; r < n_out; ++r) {
       for (float& x : row) x = rng.uniform(scale * 1.7f);
-      quantize_row(s.type, n_in, row.data(), data.data() + static_cast<size_t>(r) * row_bytes);
+      quantize_row(type, n_in, row.data(), data.data() + static_cast<size_t>(r) * row_bytes);
     }
-    w.add_tensor(name, static_cast<TensorType>(s.type), {n_in, n_out}, std::move(data));
+    w.add_tensor(name, static_cast<TensorType>(type), {n_in, n_out}, std::move(data));
   };
   auto vec = [&](const std::string& name, int n, float base, float spread) {
     std::vector<float> v(static_cast<size_t>(n));

@@ -3,13 +3,26 @@
 // at run time from the CPU's features. Setting HEARTH_KERNELS=ref in the
 // environment forces the reference (SQLite-style optimizations-off runs).
 // Called by nlu/ (LLM), wakeword/ (detector) and audio/ (features).
+//
+// Quantized mat-vec follows ggml: the activation vector is quantized once
+// (Q8_0 blocks for Q4_0/Q4_1/Q8_0 weights, Q8_K super-blocks for K-quants;
+// F32/F16 weights take f32 activations), then every weight row is dotted
+// with it in integer arithmetic per block.
 #pragma once
 
+#include <cstddef>
 #include <vector>
 
 #include "hearth/kernels/blocks.h"
 
 namespace hearth {
+
+// Row dot product of one weight row (type chosen by the table slot) with
+// prepared activations; n is the row length in elements, a multiple of the
+// type's block size.
+using VecDotFn = float (*)(int n, const void* w, const void* act);
+
+enum class RopeMode { kNormal, kNeox };  // pairs (2i, 2i+1) vs (i, i + n_rot/2)
 
 struct KernelTable {
   const char* name;  // "ref", "avx2", "neon"
@@ -17,6 +30,23 @@ struct KernelTable {
   float (*dot_f32)(int n, const float* a, const float* b);
   // sum_i w[i] * x[i] with w in Q8_0 blocks; n is a multiple of kQ8Block.
   float (*dot_q8_f32)(int n, const BlockQ8* w, const float* x);
+  // Indexed by WeightType; null for a slot that is not a supported type.
+  VecDotFn vec_dot[kWeightTypeSlots];
+  // x (n floats, n % 32 == 0) -> n/32 Q8_0 blocks.
+  void (*quantize_q8_0)(int n, const float* x, BlockQ8* out);
+  // x (n floats, n % 256 == 0) -> n/256 Q8_K blocks.
+  void (*quantize_q8_k)(int n, const float* x, BlockQ8K* out);
+  // out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]; out may alias x.
+  void (*rms_norm)(int n, const float* x, const float* w, float eps, float* out);
+  // x <- exp(x - max) / sum, in place; n >= 1.
+  void (*softmax)(int n, float* x);
+  // out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)); out may alias either.
+  void (*swiglu)(int n, const float* gate, const float* up, float* out);
+  // x[i] <- gelu(x[i]) (tanh approximation, as ggml).
+  void (*gelu)(int n, float* x);
+  // Rotates the first n_rot dims of each of n_heads heads (head_dim floats
+  // apart) for position pos: angle_i = pos * base^(-2i/n_rot).
+  void (*rope)(float* x, int n_heads, int head_dim, int n_rot, int pos, float freq_base, RopeMode mode);
 };
 
 // The best variant this CPU supports (or "ref" when HEARTH_KERNELS=ref).
@@ -27,8 +57,31 @@ std::vector<const KernelTable*> supported_kernel_tables();
 // The reference table.
 const KernelTable& reference_kernels();
 
-// Quantizes n floats (multiple of kQ8Block) into n / kQ8Block blocks with the
-// ggml Q8_0 rule: scale = max|x| / 127, q = round(x / scale).
+// ---- weight types: sizes, activation formats, (de)quantization ----
+
+enum class ActFormat { kF32, kQ8_0, kQ8K };
+struct WeightTypeTraits {
+  const char* name;     // "Q4_K"
+  int block_elems;      // 1, 32 or 256
+  int block_bytes;
+  ActFormat act;        // what vec_dot wants as activations
+};
+// nullptr for an unsupported type number.
+const WeightTypeTraits* weight_type_traits(WeightType t);
+// Bytes of one row of n elements (n a multiple of the block size).
+size_t weight_row_bytes(WeightType t, int n);
+// Bytes of the prepared activations for a row of n elements.
+size_t act_bytes(WeightType t, int n);
+// Prepares activations for weight type t with table k (quantizes or copies).
+void prepare_act(const KernelTable& k, WeightType t, int n, const float* x, void* act);
+
+// Reference dequantization of n elements (used for embedding lookups and
+// tests; not on the per-row hot path).
+void dequantize_row(WeightType t, int n, const void* w, float* out);
+// Reference quantizers (ggml's rounding rules for Q8_0/Q4_0/Q4_1; simple
+// min/max search for the K-quants): used by our model quantizer, tests and
+// benches. n must be a multiple of the block size.
+void quantize_row(WeightType t, int n, const float* x, void* out);
 void quantize_q8_0_ref(int n, const float* x, BlockQ8* out);
 
 }  // namespace hearth

@@ -1,0 +1,125 @@
+// LLM kernels, every variant: row dot products of each weight type against
+// its quantized activations (sizes from L1 to DRAM, reported as weight
+// bytes/s), mat-vec through the thread pool (1 and 2 threads), activation
+// quantizers and the row ops. Each variant is checked against the
+// reference once before timing, so fast-but-wrong never shows up as a win.
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "hearth/kernels/kernels.h"
+#include "hearth/kernels/thread_pool.h"
+
+namespace {
+
+using hearth::KernelTable;
+using hearth::WeightType;
+
+constexpr WeightType kTypes[] = {WeightType::kF32,  WeightType::kF16,  WeightType::kQ8_0, WeightType::kQ4_0,
+                                 WeightType::kQ4_1, WeightType::kQ4_K, WeightType::kQ5_K, WeightType::kQ6_K};
+
+std::vector<float> random_floats(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.f, 1.f);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+bool close(double want, double got) { return std::fabs(want - got) <= 1e-3 * (1 + std::fabs(want)); }
+
+// One weight matrix of `rows` x `cols` in type t, activations prepared.
+struct Fixture {
+  int rows, cols;
+  std::vector<unsigned char> w, act;
+  Fixture(WeightType t, int rows_, int cols_) : rows(rows_), cols(cols_) {
+    const auto x = random_floats(size_t(cols), 2);
+    const size_t rb = hearth::weight_row_bytes(t, cols);
+    w.resize(rb * size_t(rows));
+    const auto row = random_floats(size_t(cols), 1);
+    for (int r = 0; r < rows; ++r) hearth::quantize_row(t, cols, row.data(), w.data() + rb * size_t(r));
+    act.resize(hearth::act_bytes(t, cols));
+    hearth::prepare_act(hearth::reference_kernels(), t, cols, x.data(), act.data());
+  }
+};
+
+void bm_matvec(benchmark::State& st, const KernelTable* k, WeightType t, int threads) {
+  // weight matrix of st.range(0) bytes-ish: 4096 columns, rows to fit
+  const int cols = 4096;
+  const size_t rb = hearth::weight_row_bytes(t, cols);
+  const int rows = std::max<int>(1, static_cast<int>(st.range(0) / int64_t(rb)));
+  Fixture f(t, rows, cols);
+  const hearth::VecDotFn dot = k->vec_dot[static_cast<int>(t)];
+  const hearth::VecDotFn ref = hearth::reference_kernels().vec_dot[static_cast<int>(t)];
+  if (!close(ref(cols, f.w.data(), f.act.data()), dot(cols, f.w.data(), f.act.data()))) {
+    st.SkipWithError("variant disagrees with reference");
+    return;
+  }
+  hearth::ThreadPool pool(threads);
+  std::vector<float> y(static_cast<size_t>(rows));
+  for (auto _ : st) {
+    pool.parallel_for(rows, 16, [&](int b, int e) {
+      for (int r = b; r < e; ++r) y[size_t(r)] = dot(cols, f.w.data() + rb * size_t(r), f.act.data());
+    });
+    benchmark::ClobberMemory();
+  }
+  st.SetBytesProcessed(st.iterations() * int64_t(rb) * rows);
+  st.counters["rows"] = rows;
+}
+
+void bm_quantize_act(benchmark::State& st, const KernelTable* k, bool q8k) {
+  const int n = static_cast<int>(st.range(0));
+  const auto x = random_floats(size_t(n), 3);
+  std::vector<hearth::BlockQ8> a(size_t(n) / 32);
+  std::vector<hearth::BlockQ8K> b(size_t(n) / 256);
+  for (auto _ : st) {
+    if (q8k) k->quantize_q8_k(n, x.data(), b.data());
+    else k->quantize_q8_0(n, x.data(), a.data());
+    benchmark::ClobberMemory();
+  }
+  st.SetBytesProcessed(st.iterations() * int64_t(n) * 4);
+}
+
+void bm_row_op(benchmark::State& st, const KernelTable* k, int op) {
+  const int n = static_cast<int>(st.range(0));
+  auto x = random_floats(size_t(n), 4), w = random_floats(size_t(n), 5), y = x;
+  for (auto _ : st) {
+    switch (op) {
+      case 0: k->rms_norm(n, x.data(), w.data(), 1e-5f, y.data()); break;
+      case 1: y = x; k->softmax(n, y.data()); break;
+      case 2: k->swiglu(n, x.data(), w.data(), y.data()); break;
+      case 3: y = x; k->rope(y.data(), n / 64, 64, 64, 77, 10000.f, hearth::RopeMode::kNormal); break;
+      default: y = x; k->gelu(n, y.data()); break;
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  st.SetItemsProcessed(st.iterations() * n);
+}
+
+int register_all() {
+  for (const KernelTable* k : hearth::supported_kernel_tables()) {
+    for (WeightType t : kTypes) {
+      const std::string tn = hearth::weight_type_traits(t)->name;
+      for (int threads : {1, 2}) {
+        // 32 KiB (L1) .. 128 MiB (DRAM) of weights
+        benchmark::RegisterBenchmark(("matvec/" + tn + "/" + k->name + "/t" + std::to_string(threads)).c_str(), bm_matvec,
+                                     k, t, threads)
+            ->RangeMultiplier(16)->Range(1 << 15, 1 << 27)->UseRealTime();
+      }
+    }
+    benchmark::RegisterBenchmark((std::string("quantize_q8_0/") + k->name).c_str(), bm_quantize_act, k, false)->Arg(4096);
+    benchmark::RegisterBenchmark((std::string("quantize_q8_k/") + k->name).c_str(), bm_quantize_act, k, true)->Arg(4096);
+    const char* ops[] = {"rms_norm", "softmax", "swiglu", "rope", "gelu"};
+    for (int op = 0; op < 5; ++op)
+      benchmark::RegisterBenchmark((std::string(ops[op]) + "/" + k->name).c_str(), bm_row_op, k, op)->Arg(4096);
+  }
+  return 0;
+}
+const int registered = register_all();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,46 @@
+// kernels/thread_pool.h: a persistent pool that splits a range of rows
+// across cores. Threads are created once (no per-token thread creation);
+// the calling thread takes a share of the work too. Used by nlu/ for
+// mat-vec and attention heads.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace hearth {
+
+class ThreadPool {
+ public:
+  // n_threads >= 1 counts the caller: ThreadPool(2) starts one worker.
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int n_threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Runs fn(begin, end) over [0, n) split into n_threads() contiguous
+  // chunks (chunk starts rounded to `grain`), and returns when all are done.
+  // Not reentrant: call from one thread at a time, never from inside fn.
+  void parallel_for(int n, int grain, const std::function<void(int begin, int end)>& fn);
+
+ private:
+  void worker(int index);
+  void run_chunk(int index);
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable done_cv_;
+  uint64_t generation_ = 0;           // guarded by mu_; bumped per job
+  bool stop_ = false;                 // guarded by mu_
+  std::atomic<int> pending_{0};       // workers still running the current job
+  const std::function<void(int, int)>* fn_ = nullptr;
+  int n_ = 0, grain_ = 1;
+};
+
+}  // namespace hearth
