@@ -93,7 +93,12 @@ struct Decoder {
       return Error{Code::kCorrupt, "audio: " + path + ": decode error at frame " + std::to_string(frames_read) + ": " +
                                        sf_strerror(file.get())};
     if (got == 0) {
-      if (header_truncated || frames_read < info.frames)
+      // libsndfile shortens info.frames to the data present when it sees the
+      // truncation itself, so only the other case has a useful header count.
+      if (header_truncated)
+        return Error{Code::kCorrupt, "audio: " + path + ": truncated: data ends at frame " +
+                                         std::to_string(frames_read) + ", before the length its header states"};
+      if (frames_read < info.frames)
         return Error{Code::kCorrupt, "audio: " + path + ": truncated: data ends at frame " +
                                          std::to_string(frames_read) + ", header says " + std::to_string(info.frames)};
       return false;

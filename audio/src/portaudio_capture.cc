@@ -5,10 +5,18 @@
 // close, reopen with backoff, resampling, logging) runs on the thread that
 // calls read_frame(), the pipeline's DSP thread.
 #include <portaudio.h>
+#if HEARTH_HAVE_ALSA
+#include <alsa/asoundlib.h>
+#endif
+#if HEARTH_HAVE_JACK
+#include <jack/jack.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
@@ -26,6 +34,41 @@ constexpr auto kPollInterval = std::chrono::milliseconds(2);
 std::mutex& pa_mutex() {
   static std::mutex mu;
   return mu;
+}
+
+// PortAudio's host libraries print to stderr whenever Pa_Initialize probes
+// them: about 65 lines from ALSA and 10 from JACK on a machine without a
+// sound card. Capture re-initializes on every reopen attempt, so without this
+// a daemon with no microphone floods its log forever. Their messages go to our
+// debug log instead (`--log-level debug` to see them).
+#if HEARTH_HAVE_ALSA
+void on_alsa_message(const char* file, int line, const char* function, int err, const char* fmt, ...) {
+  if (static_cast<int>(LogLevel::kDebug) < static_cast<int>(log_level())) return;
+  char text[512];
+  va_list args;
+  va_start(args, fmt);
+  std::vsnprintf(text, sizeof(text), fmt, args);
+  va_end(args);
+  HEARTH_LOG_DEBUG("audio", "alsa %s:%d (%s): %s%s%s", file ? file : "?", line, function ? function : "?", text,
+                   err != 0 ? ": " : "", err != 0 ? snd_strerror(err) : "");
+}
+#endif
+#if HEARTH_HAVE_JACK
+void on_jack_message(const char* msg) { HEARTH_LOG_DEBUG("audio", "jack: %s", msg ? msg : ""); }
+#endif
+
+// Caller holds pa_mutex(); before the first Pa_Initialize.
+void route_host_library_messages_locked() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+#if HEARTH_HAVE_ALSA
+  snd_lib_error_set_handler(&on_alsa_message);
+#endif
+#if HEARTH_HAVE_JACK
+  jack_set_error_function(&on_jack_message);
+  jack_set_info_function(&on_jack_message);
+#endif
 }
 
 std::string pa_error_text(PaError err) {
@@ -167,6 +210,7 @@ class PortAudioCapture final : public AudioSource {
       std::lock_guard<std::mutex> lock(pa_mutex());
       // A fresh PortAudio session per attempt: the host re-enumerates devices,
       // so a device that came back (or a changed .asoundrc) is seen.
+      route_host_library_messages_locked();
       PaError e = Pa_Initialize();
       if (e != paNoError) {
         err = "Pa_Initialize: " + pa_error_text(e);
@@ -187,9 +231,22 @@ class PortAudioCapture final : public AudioSource {
                       status_.native_rate_hz, status_.native_channels, was_reopen ? " after reopen" : "");
       return;
     }
-    HEARTH_LOG_WARN("audio", "capture: cannot open '%s': %s; retrying in %lld ms",
-                    cfg_.device.empty() ? "default" : cfg_.device.c_str(), err.c_str(),
-                    static_cast<long long>(backoff_.count()));
+    // Warn when the reason is new; the same failure again (every backoff
+    // step, for as long as there is no microphone) goes to the debug log.
+    // status() always has the current reason.
+    bool same_reason;
+    {
+      std::lock_guard<std::mutex> lock(status_mu_);
+      same_reason = status_.state == SourceState::kReopening && status_.last_error == err;
+    }
+    if (same_reason) {
+      HEARTH_LOG_DEBUG("audio", "capture: cannot open '%s': %s; retrying in %lld ms",
+                       cfg_.device.empty() ? "default" : cfg_.device.c_str(), err.c_str(),
+                       static_cast<long long>(backoff_.count()));
+    } else {
+      HEARTH_LOG_WARN("audio", "capture: cannot open '%s': %s; retrying with backoff up to %d ms",
+                      cfg_.device.empty() ? "default" : cfg_.device.c_str(), err.c_str(), cfg_.reopen_max_ms);
+    }
     next_open_ = Clock::now() + backoff_;
     backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(cfg_.reopen_max_ms));
     std::lock_guard<std::mutex> lock(status_mu_);
@@ -292,6 +349,7 @@ class PortAudioCapture final : public AudioSource {
 
 Result<std::vector<CaptureDeviceInfo>> list_capture_devices() {
   std::lock_guard<std::mutex> lock(pa_mutex());
+  route_host_library_messages_locked();
   PaError e = Pa_Initialize();
   if (e != paNoError) return Error{Code::kUnavailable, "audio: Pa_Initialize: " + pa_error_text(e)};
   auto devices = enumerate_locked();

@@ -143,6 +143,21 @@ int main(int argc, char** argv) {
     if (j.is_object() && j.contains("latency_ms")) server_ms.push_back(j["latency_ms"].get<double>());
   }
   const double total_s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  // What the history writer kept up with: every command must be recorded
+  // (after a short drain), none dropped.
+  nlohmann::json history;
+  for (auto deadline = SteadyClock::now() + std::chrono::seconds(30); SteadyClock::now() < deadline;) {
+    std::string resp;
+    int status = 0;
+    if (!send_all(fd, "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") ||
+        !read_response(fd, buf, &resp, &status))
+      break;
+    auto j = nlohmann::json::parse(resp, nullptr, false);
+    if (!j.is_object() || !j.contains("history_detail")) break;
+    history = j["history_detail"];
+    if (history.value("queued", 0) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   ::close(fd);
   ::kill(pid, SIGTERM);
   int st = 0;
@@ -160,6 +175,10 @@ int main(int argc, char** argv) {
     std::printf("| daemon latency_ms p50 | %.3f ms |\n| daemon latency_ms p99 | %.3f ms |\n", pct(server_ms, 0.5),
                 pct(server_ms, 0.99));
   std::printf("| throughput | %.0f commands/s |\n| non-200 responses | %d |\n", client_ms.size() / total_s, failures);
+  if (history.is_object())
+    std::printf("| history commands written | %lld |\n| history writes dropped | %lld |\n",
+                static_cast<long long>(history.value("commands_written", 0)),
+                static_cast<long long>(history.value("dropped", 0)));
   std::printf("| hearthd exit | %d |\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
   return failures ? 1 : 0;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -55,6 +56,41 @@ int status_for(Code code) {
     case Code::kReadOnly: return 503;
     default: return 500;
   }
+}
+
+// Rounds for display (health numbers are for people and dashboards):
+// `scale` 10 keeps one decimal, 1000 three.
+double round_to(double v, double scale) { return std::round(v * scale) / scale; }
+
+// The "audio" object of /health.
+json audio_health_json(const AudioHealth& h) {
+  const AudioMetrics& m = h.metrics;
+  json a;
+  a["source"] = h.source;
+  a["state"] = h.state;
+  a["device"] = m.source.device;
+  a["native_rate_hz"] = m.source.native_rate_hz;
+  a["native_channels"] = m.source.native_channels;
+  a["overruns"] = m.source.overrun_events;
+  a["overrun_samples"] = m.source.overrun_samples;
+  a["reopens"] = m.source.reopen_count;
+  a["error"] = h.error.empty() ? json(nullptr) : json(h.error);
+  a["frames"] = m.frames;
+  a["audio_s"] = round_to(m.audio_seconds, 100);
+  a["frames_per_second"] = round_to(m.frames_per_second, 10);
+  a["cpu_ms_per_audio_s"] = round_to(m.cpu_ms_per_audio_s, 1000);
+  a["noise_dbfs"] = round_to(m.noise_dbfs, 10);
+  a["level_dbfs"] = round_to(m.level_dbfs, 10);
+  a["ns_enabled"] = h.ns_enabled;
+  a["speech"] = m.speech;
+  a["speech_frames"] = m.speech_frames;
+  a["speech_segments"] = h.speech_segments;
+  if (h.last_segment) {
+    a["last_speech"] = {{"start_ms", h.last_segment->start_ms}, {"end_ms", h.last_segment->end_ms}};
+  } else {
+    a["last_speech"] = nullptr;
+  }
+  return a;
 }
 
 HttpResponseData method_not_allowed(std::string_view allow) {
@@ -307,8 +343,12 @@ void Api::get_health(HttpResponder respond) {
   std::string history_status = "ok";
   if (!history.enabled() || !hs.last_write_ok) history_status = "error";
 
+  const AudioHealth audio = app_.audio_health();
+  // Audio that should run but does not (no microphone, unreadable file) degrades the hub.
+  const bool audio_down = audio.state == "unavailable" || audio.state == "reopening";
+
   json j;
-  j["status"] = history_status == "ok" ? "ok" : "degraded";
+  j["status"] = history_status == "ok" && !audio_down ? "ok" : "degraded";
   j["version"] = HEARTH_VERSION;
   j["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
                                                                    app_.started_at())
@@ -329,6 +369,7 @@ void Api::get_health(HttpResponder respond) {
   hd["queued"] = hs.queued;
   j["history_detail"] = hd;
   j["timers"] = app_.timers().active().size();
+  j["audio"] = audio_health_json(audio);
 
   Bus::Stats bs = rt->bus->stats();
   LogCounters lc = log_counters();
@@ -343,6 +384,8 @@ void Api::get_health(HttpResponder respond) {
   counters["reloads"] = c.reloads.load();
   counters["reload_failures"] = c.reload_failures.load();
   counters["timers_fired"] = c.timers_fired.load();
+  counters["speech_segments"] = c.speech_segments.load();
+  counters["audio_overruns"] = audio.metrics.source.overrun_events;
   counters["bus_executed"] = bs.executed;
   counters["bus_failed"] = bs.failed;
   counters["bus_timed_out"] = bs.timed_out;

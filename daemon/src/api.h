@@ -2,7 +2,9 @@
 // HttpServer hands it method, target and body, and it answers through the
 // responder. Private to daemon/.
 //
-//   GET  /api/v1/health                    200 {"status", "version", "uptime_s", "devices", "history", ...}
+//   GET  /api/v1/health                    200 {"status", "version", "uptime_s", "devices", "history", ...,
+//                                          "audio": {"source", "state", "device", "native_rate_hz", "overruns",
+//                                          "frames", "cpu_ms_per_audio_s", "noise_dbfs", "speech", ...}}
 //   GET  /api/v1/devices                   200 {"devices": [device...]}
 //   GET  /api/v1/devices/{id}              200 device | 404
 //   POST /api/v1/devices/{id}/actions      {"action", "params"?, "origin"?} → 200 {"device_id", "action",

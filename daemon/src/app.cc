@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <ostream>
 
 #include <boost/asio/io_context.hpp>
@@ -16,6 +17,7 @@
 
 #include "api.h"
 #include "app_context.h"
+#include "audio_loop.h"
 #include "hearth/common/log.h"
 #include "hearth/daemon/http_server.h"
 
@@ -64,6 +66,19 @@ Result<void> write_port_file(const std::string& path, uint16_t port) {
   return {};
 }
 
+// Everything in the audio config except ns.enabled needs a restart: the
+// source, its device and ring, the file, and the front end's parameters.
+bool same_audio_setup(const AudioConfig& a, const AudioConfig& b) {
+  const CaptureConfig& ca = a.capture;
+  const CaptureConfig& cb = b.capture;
+  return a.source == b.source && ca.device == cb.device && ca.channel == cb.channel && ca.rate_hz == cb.rate_hz &&
+         ca.ring_ms == cb.ring_ms && ca.stall_timeout_ms == cb.stall_timeout_ms &&
+         ca.reopen_min_ms == cb.reopen_min_ms && ca.reopen_max_ms == cb.reopen_max_ms && a.file == b.file &&
+         a.file_loop == b.file_loop && a.file_realtime == b.file_realtime && a.ns.strength == b.ns.strength &&
+         a.vad.enabled == b.vad.enabled && a.vad.threshold == b.vad.threshold &&
+         a.vad.min_speech_ms == b.vad.min_speech_ms && a.vad.hangover_ms == b.vad.hangover_ms;
+}
+
 class App final : public AppContext {
  public:
   explicit App(DaemonOptions options) : options_(std::move(options)) {}
@@ -85,11 +100,15 @@ class App final : public AppContext {
   std::string config_source() const override {
     return options_.config_path.empty() ? std::string(kBuiltinConfigName) : options_.config_path;
   }
+  AudioHealth audio_health() const override;
 
  private:
   Result<std::shared_ptr<Runtime>> build_runtime(ConfigBundle bundle, uint64_t generation);
   void on_state_change(const StateChange& change);
   void on_timer_fired(const TimerInfo& timer);
+  void start_audio(const AudioConfig& cfg);
+  void stop_audio();
+  void on_speech_segment(const SpeechSegment& segment);
   void wait_for_signal();
   void on_signal(const boost::system::error_code& ec, int signal_number);
   void reload();
@@ -109,6 +128,15 @@ class App final : public AppContext {
   std::shared_ptr<Runtime> runtime_;
   Api api_{*this};
   std::unique_ptr<HttpServer> server_;
+  // The audio loop lives for the whole process (a reload never reopens the
+  // device). audio_loop_ is declared first: the pipeline's sink refers to it.
+  std::unique_ptr<AudioLoop> audio_loop_;
+  std::unique_ptr<AudioPipeline> audio_;
+  std::string audio_source_ = "none";  // the running audio.source
+  std::string audio_error_;            // why the pipeline could not start ("" = it runs, or source none)
+  bool audio_stopped_ = false;         // stop_audio() ran
+  bool audio_ns_enabled_ = false;      // event-loop thread only, like the two below
+  std::optional<SpeechSegment> last_segment_;
   bool shutting_down_ = false;
   bool shutdown_done_ = false;
   int exit_code_ = kExitOk;
@@ -162,6 +190,71 @@ void App::on_timer_fired(const TimerInfo& timer) {
   history_->record_events({std::move(e)});
 }
 
+void App::start_audio(const AudioConfig& cfg) {
+  audio_source_ = cfg.source;
+  audio_ns_enabled_ = cfg.ns.enabled;
+  if (cfg.source == "none") {
+    HEARTH_LOG_INFO("audio", "audio.source is \"none\": no audio loop");
+    return;
+  }
+  audio_loop_ = std::make_unique<AudioLoop>(ioc_.get_executor(),
+                                            [this](const SpeechSegment& s) { on_speech_segment(s); });
+  // Wake word and ASR register here (audio_loop_->add_consumer) before start.
+  Result<std::unique_ptr<AudioPipeline>> pipeline = AudioPipeline::create(cfg, audio_loop_->sink());
+  if (!pipeline) {
+    audio_error_ = pipeline.error().message;
+    HEARTH_LOG_ERROR("audio", "cannot start the audio loop: %s; serving without audio (see /api/v1/health)",
+                     audio_error_.c_str());
+    return;
+  }
+  Result<void> started = (*pipeline)->start();
+  if (!started) {
+    audio_error_ = started.error().message;
+    HEARTH_LOG_ERROR("audio", "cannot start the audio loop: %s; serving without audio (see /api/v1/health)",
+                     audio_error_.c_str());
+    return;
+  }
+  audio_ = std::move(*pipeline);
+  HEARTH_LOG_INFO("audio", "audio loop started: %s", cfg.to_string().c_str());
+}
+
+void App::stop_audio() {
+  if (!audio_ || audio_stopped_) return;
+  audio_stopped_ = true;
+  audio_->stop();  // joins the DSP thread; no frame arrives after this
+  audio_loop_->flush();
+  const AudioMetrics m = audio_->metrics();
+  HEARTH_LOG_INFO("audio", "audio loop stopped after %.1f s of audio (%llu speech segments, %llu overruns)",
+                  m.audio_seconds, static_cast<unsigned long long>(counters_.speech_segments.load()),
+                  static_cast<unsigned long long>(m.source.overrun_events));
+}
+
+void App::on_speech_segment(const SpeechSegment& segment) {
+  counters_.speech_segments.fetch_add(1);
+  last_segment_ = segment;
+  HEARTH_LOG_DEBUG("audio", "speech %.2f..%.2f s (%lld ms), peak %.1f dBFS, noise %.1f dBFS%s",
+                   static_cast<double>(segment.start_ms) / 1000.0, static_cast<double>(segment.end_ms) / 1000.0,
+                   static_cast<long long>(segment.duration_ms()), static_cast<double>(segment.peak_level_dbfs),
+                   static_cast<double>(segment.noise_dbfs), segment.cut_short ? " (source ended)" : "");
+}
+
+AudioHealth App::audio_health() const {
+  AudioHealth h;
+  h.source = audio_source_;
+  h.ns_enabled = audio_ns_enabled_;
+  h.speech_segments = counters_.speech_segments.load();
+  h.last_segment = last_segment_;
+  if (audio_) {
+    h.metrics = audio_->metrics();
+    h.state = std::string(source_state_name(h.metrics.source.state));
+    h.error = h.metrics.source.last_error;
+  } else if (audio_source_ != "none") {
+    h.state = "unavailable";
+    h.error = audio_error_;
+  }
+  return h;
+}
+
 int App::run() {
   ConfigErrors errors;
   Result<ConfigBundle> bundle = load_config_bundle(options_.config_path, options_.overrides, errors);
@@ -178,7 +271,7 @@ int App::run() {
   HEARTH_LOG_INFO("hearthd", "effective config: %s", bundle->config.to_string().c_str());
 
   // Startup order: history, timers, runtime (home, parser, bus, handler),
-  // HTTP server, signals. Shutdown runs in reverse.
+  // HTTP server, audio loop, signals. Shutdown runs in reverse.
   history_ = HistoryWriter::open(bundle->config.db);
   if (!history_->enabled()) {
     if (bundle->config.db_required) {
@@ -195,6 +288,7 @@ int App::run() {
                                            [this](const TimerInfo& t) { on_timer_fired(t); });
 
   const std::string listen = bundle->config.listen;
+  const AudioConfig audio_config = bundle->config.audio;
   const HttpServerOptions http_options = server_options(bundle->config);
   Result<std::shared_ptr<Runtime>> rt = build_runtime(std::move(*bundle), 1);
   if (!rt) {
@@ -218,6 +312,9 @@ int App::run() {
   }
   server_ = std::move(*server);
   HEARTH_LOG_INFO("api", "listening on http://%s:%u/api/v1", host.c_str(), static_cast<unsigned>(server_->port()));
+  // A missing microphone or a bad recording never stops the daemon: the
+  // capture source retries with backoff, and /health reports the state.
+  start_audio(audio_config);
   if (!options_.port_file.empty()) {
     Result<void> w = write_port_file(options_.port_file, server_->port());
     if (!w) {
@@ -232,6 +329,7 @@ int App::run() {
 
   // The loop has stopped; release what it drove, then let cancelled
   // operations complete so no handler outlives its owner.
+  stop_audio();  // already stopped by begin_shutdown unless the loop ended otherwise
   server_.reset();
   timers_->cancel_all();
   {
@@ -288,6 +386,15 @@ void App::reload() {
     bundle->config.db = old->config.db;
     bundle->config.db_required = old->config.db_required;
   }
+  AudioConfig& next_audio = bundle->config.audio;
+  const AudioConfig& running_audio = old->config.audio;
+  if (!same_audio_setup(next_audio, running_audio)) {
+    HEARTH_LOG_INFO("config", "audio changed to %s: requires restart; still running %s",
+                    next_audio.to_string().c_str(), running_audio.to_string().c_str());
+    const bool ns_enabled = next_audio.ns.enabled;
+    next_audio = running_audio;
+    next_audio.ns.enabled = ns_enabled;  // the one live audio setting
+  }
   Result<std::shared_ptr<Runtime>> staged = build_runtime(std::move(*bundle), old->generation + 1);
   if (!staged) {
     counters_.reload_failures.fetch_add(1);
@@ -298,6 +405,12 @@ void App::reload() {
   parse_log_level((*staged)->config.log_level, &level);
   set_log_level(level);
   server_->set_options(server_options((*staged)->config));
+  const bool ns_enabled = (*staged)->config.audio.ns.enabled;
+  if (ns_enabled != audio_ns_enabled_) {
+    audio_ns_enabled_ = ns_enabled;
+    if (audio_) audio_->set_ns_enabled(ns_enabled);
+    HEARTH_LOG_INFO("config", "audio.ns.enabled: noise suppression %s", ns_enabled ? "on" : "off");
+  }
   std::shared_ptr<Runtime> previous;
   {
     std::lock_guard<std::mutex> lock(runtime_mu_);
@@ -331,11 +444,14 @@ void App::begin_shutdown() {
                      static_cast<long long>(kShutdownDeadline.count()));
     finish_shutdown(kExitShutdownTimeout);
   });
-  // 1. stop accepting and close connections.
+  // 1. stop the audio loop (started last): joins the DSP thread, so no
+  // speech segment is posted after this.
+  stop_audio();
+  // 2. stop accepting and close connections.
   server_->stop();
-  // 2. timers will not fire any more.
+  // 3. timers will not fire any more.
   timers_->cancel_all();
-  // 3. drain device commands, 4. flush history, 5. stop the loop.
+  // 4. drain device commands, 5. flush history, 6. stop the loop.
   std::shared_ptr<const Runtime> rt = runtime();
   rt->bus->async_shutdown(kDrainDeadline, [this, rt] {
     asio::post(ioc_, [this] {

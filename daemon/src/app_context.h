@@ -1,16 +1,19 @@
 // daemon/src/app_context.h: what the API routes need from the running daemon
-// (the current config generation, history, timers, counters). Implemented by
-// the App in app.cc; private to daemon/.
+// (the current config generation, history, timers, counters, audio).
+// Implemented by the App in app.cc; private to daemon/.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "audio_loop.h"
+#include "hearth/audio/audio.h"
 #include "hearth/common/clock.h"
 #include "hearth/daemon/config.h"
 #include "hearth/daemon/history_writer.h"
@@ -50,6 +53,19 @@ struct AppCounters {
   std::atomic<uint64_t> reload_failures{0};    // SIGHUP reloads rejected (old config kept)
   std::atomic<uint64_t> timers_fired{0};
   std::atomic<uint64_t> state_changes{0};      // attribute changes seen on the bus
+  std::atomic<uint64_t> speech_segments{0};    // VAD speech segments finished (audio loop)
+};
+
+// The audio loop as /health shows it.
+struct AudioHealth {
+  std::string source = "none";    // config audio.source: "capture" | "file" | "none"
+  std::string state = "off";      // "off" (source none), "unavailable" (could not start; see error),
+                                  // else the source's state: starting | running | reopening | ended | stopped
+  std::string error;              // why "unavailable", else the source's last error ("" if none)
+  bool ns_enabled = false;        // noise suppression currently on
+  AudioMetrics metrics;           // frames, CPU, levels, device, overruns (zero when no pipeline)
+  uint64_t speech_segments = 0;   // finished speech segments
+  std::optional<SpeechSegment> last_segment;  // the most recent one
 };
 
 class AppContext {
@@ -66,6 +82,8 @@ class AppContext {
   virtual HttpServer::Stats http_stats() const = 0;
   // The config file in use, or kBuiltinConfigName.
   virtual std::string config_source() const = 0;
+  // The audio loop's state and metrics. Event-loop thread.
+  virtual AudioHealth audio_health() const = 0;
 };
 
 }  // namespace hearth

@@ -252,7 +252,8 @@ bool parse_config_into(std::string_view json_text, std::string_view source, cons
     errors.add("$", "expected a JSON object at the top level, got " + type_name(root));
     return false;
   }
-  check_keys(root, "$", {"home", "listen", "db", "db_required", "log_level", "api", "devices", "nlu"}, errors);
+  check_keys(root, "$", {"home", "listen", "db", "db_required", "log_level", "api", "devices", "nlu", "audio"},
+             errors);
 
   std::string home;
   read_string(root, "home", "$", &home, errors);
@@ -286,6 +287,12 @@ bool parse_config_into(std::string_view json_text, std::string_view source, cons
         }
       }
     }
+  }
+
+  // The audio module owns its keys (types, unknown keys, paths relative to
+  // the config file); errors land here under $.audio with this file's name.
+  if (const json* audio = read_object(root, "audio", "$", errors)) {
+    parse_audio_config(audio->dump(), base_dir, &cfg.audio, errors, "$.audio");
   }
 
   if (cfg.home != kBuiltinDemoHome) cfg.home = resolve_path(base_dir, cfg.home);
@@ -419,6 +426,7 @@ void DaemonConfig::validate(const Home* loaded_home, ConfigErrors& out) const {
     }
   }
   if (loaded_home) nlu.validate(*loaded_home, out, "$.nlu");
+  audio.validate(out, "$.audio");
 }
 
 std::string DaemonConfig::to_string() const {
@@ -433,7 +441,7 @@ std::string DaemonConfig::to_string() const {
     if (i > 0) out += ", ";
     out += nlu.custom_intents[i].intent;
   }
-  out += "])";
+  out += "], audio=" + audio.to_string() + ")";
   return out;
 }
 

@@ -71,6 +71,10 @@ TEST(DaemonConfig, EmbeddedDefaultConfigIsValid) {
   EXPECT_EQ(bundle->config.source, kBuiltinConfigName);
   ASSERT_NE(bundle->home, nullptr);
   EXPECT_GT(bundle->home->devices().size(), 10u);
+  // The demo listens on the default capture device.
+  EXPECT_EQ(bundle->config.audio.source, "capture");
+  EXPECT_EQ(bundle->config.audio.capture.device, "");
+  EXPECT_TRUE(bundle->config.audio.ns.enabled);
 }
 
 TEST(DaemonConfig, EmbeddedDemoHomeParses) {
@@ -281,13 +285,105 @@ TEST(DaemonConfig, SplitListenAddress) {
   }
 }
 
+TEST(DaemonConfig, AudioSectionParsesWithPathsRelativeToTheConfig) {
+  TempDir dir;
+  dir.write("home.json", kSmallHome);
+  dir.write("rec/kitchen.wav", "not checked here: only existence is validated");
+  std::string config = dir.write("c.json", R"({"home": "home.json", "audio": {
+      "source": "file", "file": "rec/kitchen.wav", "file_loop": true, "file_realtime": false,
+      "capture": {"device": "USB", "channel": 1, "reopen_max_ms": 4000},
+      "ns": {"enabled": false, "strength": 0.25},
+      "vad": {"threshold": 2.5, "min_speech_ms": 30, "hangover_ms": 100}}})");
+  ConfigErrors errors;
+  Result<ConfigBundle> bundle = load_config_bundle(config, {}, errors);
+  ASSERT_TRUE(bundle) << errors.to_string();
+  const AudioConfig& a = bundle->config.audio;
+  EXPECT_EQ(a.source, "file");
+  EXPECT_EQ(a.file, (fs::path(dir.path()) / "rec" / "kitchen.wav").string());
+  EXPECT_TRUE(a.file_loop);
+  EXPECT_FALSE(a.file_realtime);
+  EXPECT_EQ(a.capture.device, "USB");
+  EXPECT_EQ(a.capture.channel, 1);
+  EXPECT_EQ(a.capture.reopen_max_ms, 4000);
+  EXPECT_FALSE(a.ns.enabled);
+  EXPECT_FLOAT_EQ(a.ns.strength, 0.25f);
+  EXPECT_FLOAT_EQ(a.vad.threshold, 2.5f);
+  EXPECT_EQ(a.vad.min_speech_ms, 30);
+  EXPECT_EQ(a.vad.hangover_ms, 100);
+  EXPECT_NE(bundle->config.to_string().find("audio=AudioConfig(source=file"), std::string::npos)
+      << bundle->config.to_string();
+}
+
+TEST(DaemonConfig, AudioSectionNotAnObjectIsOneError) {
+  ConfigErrors errors;
+  ASSERT_FALSE(parse_config(R"({"audio": "capture"})", "a.json", "/tmp", errors));
+  ASSERT_EQ(errors.size(), 1u) << errors.to_string();
+  EXPECT_EQ(errors.entries()[0].path, "$.audio");
+  EXPECT_EQ(errors.entries()[0].file, "a.json");
+}
+
+TEST(DaemonConfig, BadAudioSectionListsEveryErrorWithTheRest) {
+  TempDir dir;
+  dir.write("home.json", kSmallHome);
+  // Type errors, unknown keys, ranges and a missing file, mixed with a
+  // non-audio problem: one run reports all of them, each with its path.
+  std::string config = dir.write("c.json", R"({"home": "home.json", "log_level": "loud", "audio": {
+      "source": "file", "file": "missing.wav", "file_loop": "yes", "microphone": 1,
+      "capture": {"channel": "left", "speed": 2},
+      "ns": {"strength": 1.5, "enabled": 1},
+      "vad": {"threshold": 0, "min_speech_ms": 5000, "hangover_ms": -1}}})");
+  ConfigErrors errors;
+  ASSERT_FALSE(load_config_bundle(config, {}, errors));
+  std::set<std::string> paths = paths_of(errors);
+  for (const char* p : {"$.log_level", "$.audio.file", "$.audio.file_loop", "$.audio.microphone",
+                        "$.audio.capture.channel", "$.audio.capture.speed", "$.audio.ns.strength",
+                        "$.audio.ns.enabled", "$.audio.vad.threshold", "$.audio.vad.min_speech_ms",
+                        "$.audio.vad.hangover_ms"}) {
+    EXPECT_TRUE(paths.count(p)) << "missing error for " << p << "\n" << errors.to_string();
+  }
+  for (const ConfigErrors::Entry& e : errors.entries()) {
+    EXPECT_EQ(e.file, config) << e.path;
+    EXPECT_FALSE(e.message.empty()) << e.path;
+  }
+  EXPECT_NE(errors.to_string().find("missing.wav"), std::string::npos) << errors.to_string();
+}
+
+TEST(DaemonConfig, BadCaptureSettingsAndSourceAreReported) {
+  ConfigErrors errors;
+  Result<DaemonConfig> cfg = parse_config(R"({"audio": {"source": "capture",
+      "capture": {"channel": 99, "rate_hz": 100, "reopen_min_ms": 500, "reopen_max_ms": 100}}})",
+                                          "c.json", "/tmp", errors);
+  ASSERT_TRUE(cfg) << errors.to_string();
+  cfg->validate(nullptr, errors);
+  std::set<std::string> paths = paths_of(errors);
+  for (const char* p : {"$.audio.capture.channel", "$.audio.capture.rate_hz", "$.audio.capture.reopen_max_ms"}) {
+    EXPECT_TRUE(paths.count(p)) << "missing error for " << p << "\n" << errors.to_string();
+  }
+  EXPECT_EQ(errors.size(), 3u) << errors.to_string();
+
+  ConfigErrors e2;
+  Result<DaemonConfig> mic = parse_config(R"({"audio": {"source": "mic"}})", "m.json", "/tmp", e2);
+  ASSERT_TRUE(mic);
+  mic->validate(nullptr, e2);
+  ASSERT_EQ(e2.size(), 1u) << e2.to_string();
+  EXPECT_EQ(e2.entries()[0].path, "$.audio.source");
+
+  ConfigErrors e3;
+  Result<DaemonConfig> no_file = parse_config(R"({"audio": {"source": "file"}})", "f.json", "/tmp", e3);
+  ASSERT_TRUE(no_file);
+  no_file->validate(nullptr, e3);
+  ASSERT_EQ(e3.size(), 1u) << e3.to_string();
+  EXPECT_EQ(e3.entries()[0].path, "$.audio.file");
+}
+
 TEST(DaemonConfig, ToStringNamesEveryField) {
   DaemonConfig cfg;
   cfg.source = "x.json";
   cfg.db = "/tmp/h.db";
   std::string s = cfg.to_string();
   for (const char* key : {"source=x.json", "home=builtin:demo", "listen=127.0.0.1:8765", "db=/tmp/h.db",
-                          "log_level=info", "api.body_limit_bytes=65536", "devices.command_timeout_ms=5000"}) {
+                          "log_level=info", "api.body_limit_bytes=65536", "devices.command_timeout_ms=5000",
+                          "audio=AudioConfig(source=capture"}) {
     EXPECT_NE(s.find(key), std::string::npos) << key << " in " << s;
   }
 }

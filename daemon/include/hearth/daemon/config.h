@@ -1,7 +1,7 @@
 // daemon/config.h: the daemon's config file — where the home and the history
-// database live, where the API listens, its limits, device timeouts and the
-// user's custom sentences. Read by hearthd at start and on SIGHUP, by
-// `hearthd --check-config` and by the `hearth` CLI.
+// database live, where the API listens, its limits, device timeouts, the
+// user's custom sentences and the audio front end. Read by hearthd at start
+// and on SIGHUP, by `hearthd --check-config` and by the `hearth` CLI.
 //
 // Config file (JSON; every key optional, defaults in assets/config/default.json):
 //   {"home":        "homes/my.json" | "builtin:demo",   relative to the config file
@@ -13,7 +13,15 @@
 //    "api":     {"body_limit_bytes", "request_timeout_ms", "max_connections"},
 //    "devices": {"command_timeout_ms"},
 //    "nlu":     {"custom_intents": [{"intent", "sentences", "actions":
-//                [{"device", "action", "params"}], "response"}]}}
+//                [{"device", "action", "params"}], "response"}]},
+//    "audio":   {"source": "capture" | "file" | "none",
+//                "capture": {"device", "channel", "rate_hz", "ring_ms", "stall_timeout_ms",
+//                            "reopen_min_ms", "reopen_max_ms"},
+//                "file": "path" (relative to the config file), "file_loop", "file_realtime",
+//                "ns":  {"enabled", "strength"},
+//                "vad": {"enabled", "threshold", "min_speech_ms", "hangover_ms"}}}
+//   The "audio" keys, their defaults and ranges are those of AudioConfig in
+//   hearth/audio/audio.h (parse_audio_config / AudioConfig::validate).
 //
 // Loading is two steps, as everywhere in Hearth (STYLE.md §7): parse_config()
 // checks types and unknown keys, validate() checks ranges, cross-field rules
@@ -27,6 +35,7 @@
 #include <string>
 #include <string_view>
 
+#include "hearth/audio/audio.h"
 #include "hearth/common/config_errors.h"
 #include "hearth/common/result.h"
 #include "hearth/devices/home.h"
@@ -64,6 +73,7 @@ struct DaemonConfig {
   ApiConfig api;
   DevicesConfig devices;
   NluConfig nlu;
+  AudioConfig audio;                    // the always-on audio loop; only ns.enabled reloads live
 
   // Checks ranges, formats, cross-field rules and that files exist. Needs the
   // loaded home for custom intents (nullptr: those checks are skipped).
