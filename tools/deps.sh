@@ -8,8 +8,10 @@ set -euo pipefail
 purpose=${1:-test}
 build_pkgs=(g++ cmake make pkg-config ca-certificates
   libboost-dev nlohmann-json3-dev libsqlite3-dev
-  portaudio19-dev libsndfile1-dev libfftw3-dev)
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev)
+  portaudio19-dev libsndfile1-dev libfftw3-dev libmosquitto-dev)
+# mosquitto: the real broker the MQTT tests start on a loopback port;
+# python3: recovers the damaged vocab files of ../shared/data/llm for the tokenizer tests.
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev mosquitto python3)
 # Peers and data generators for the benchmarks only (never needed by tests).
 bench_pkgs=(libspeexdsp-dev libwebrtc-audio-processing-dev espeak-ng flite festival
   festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts python3-numpy python3-scipy)

@@ -492,6 +492,22 @@ void HomeParser::parse_device(const json& item, const std::string& path, const s
       d->adapter.options_json = adapter_it->dump();
     }
   }
+
+  auto cloud_it = item.find("cloud");
+  if (cloud_it != item.end()) {
+    if (!cloud_it->is_object()) {
+      error(path + ".cloud", std::string("expected an object {\"url\", \"token\"}, got ") + cloud_it->type_name());
+    } else {
+      CloudRoute route;
+      const bool has_url = read_required_string(*cloud_it, path + ".cloud", "url", &route.url);
+      read_string(*cloud_it, path + ".cloud", "token", &route.token);
+      if (has_url && route.url.rfind("http://", 0) != 0) {
+        error(path + ".cloud.url", "expected an http:// URL (https cloud routes are not in this build), got '" +
+                                       route.url + "'");
+      }
+      d->cloud = std::move(route);
+    }
+  }
 }
 
 void HomeParser::parse_devices(const json& root, const std::vector<Area>& areas, std::vector<Device>* devices) {

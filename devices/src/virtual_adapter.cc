@@ -363,6 +363,13 @@ class VirtualAdapter final : public DeviceAdapter {
 
 }  // namespace
 
+Result<DeviceState> predict_state(const Device& device, const DeviceState& current, const Command& cmd,
+                                  const Clock& clock) {
+  Result<Outcome> out = simulate(device, current, cmd, clock);
+  if (!out) return out.error();
+  return std::move(out->state);
+}
+
 std::unique_ptr<DeviceAdapter> make_virtual_adapter(boost::asio::any_io_executor ex, const Clock& clock) {
   return std::make_unique<VirtualAdapter>(std::move(ex), clock);
 }

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "hearth/common/clock.h"
 #include "hearth/common/result.h"
+#include "hearth/devices/bus.h"
 
 namespace hearth {
 
@@ -25,5 +27,12 @@ inline constexpr int64_t kMaxVirtualTransitionMs = 600000;
 // Parses {"type": "virtual", "latency_ms": ..., ...}. Unknown keys are
 // ignored; wrong types and out-of-range values are kBadInput.
 Result<VirtualOptions> parse_virtual_options(std::string_view options_json);
+
+// The state a device reaches when `cmd` works as intended, from `current`:
+// the virtual adapter's model of every domain. Protocol adapters that learn
+// the real state later (MQTT) return this as the command's target, and the
+// bus confirms it against the device's reports.
+Result<DeviceState> predict_state(const Device& device, const DeviceState& current, const Command& cmd,
+                                  const Clock& clock);
 
 }  // namespace hearth

@@ -255,7 +255,10 @@ TEST_F(BusTest, AdapterFailureOnCommandN) {
   for (int fail_at = 1;; ++fail_at) {
     SCOPED_TRACE(fail_at);
     results_.clear();
-    std::unique_ptr<Bus> bus = make_bus();
+    BusOptions options;
+    options.max_attempts = 1;  // the failure must reach the caller (retries: bus_semantics_test.cc)
+    options.coalesce = false;  // three identical commands would otherwise become one
+    std::unique_ptr<Bus> bus = make_bus(options);
     fake_->fail_on_command(fail_at, Error{Code::kUnavailable, "bridge dropped"});
     for (int i = 0; i < 3; ++i) send(*bus, make("switch.fake", "turn_on"));
     run_until_results(3);
@@ -278,7 +281,10 @@ TEST_F(BusTest, AdapterFailureOnCommandN) {
 }
 
 TEST_F(BusTest, ScriptedRepliesAndInlineAdapter) {
-  std::unique_ptr<Bus> bus = make_bus();
+  BusOptions options;
+  options.max_attempts = 1;  // the scripted kIo must reach the caller, not be retried
+  options.coalesce = false;  // three identical commands would otherwise become one
+  std::unique_ptr<Bus> bus = make_bus(options);
   DeviceState scripted;
   scripted.state = "on";
   scripted.attributes["power_w"] = 12.5;

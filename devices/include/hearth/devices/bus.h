@@ -1,7 +1,8 @@
 // devices/bus.h: the device bus. Takes commands for devices of a Home, runs
-// them through the device's adapter (virtual now; MQTT / HTTP / cloud route
-// later) on the Boost.Asio event loop, enforces a deadline per command,
-// keeps the current state of every device and reports state changes.
+// them through the device's adapter (virtual, MQTT, HTTP) on the Boost.Asio
+// event loop, enforces a deadline per command, retries idempotent actions,
+// confirms the reported state, coalesces bursts, falls back to a device's
+// cloud route, keeps the current state of every device and reports changes.
 // Owned and driven by daemon/; nothing upstream includes this header.
 //
 // Threading: every device gets its own strand, so a slow device never delays
@@ -71,7 +72,21 @@ struct ActionResult {
   DeviceState before;                  // state when the command started
   DeviceState after;                   // state when it finished (== before on failure)
   std::chrono::microseconds latency{0};
+  // ok + confirmed: the device's own state shows the target. ok + !confirmed:
+  // "sent but not confirmed" — the broker took the command but the device did
+  // not report the target state before the deadline (`after` is the last
+  // state it did report). Always false on failure.
+  bool confirmed = false;
+  std::string route;                   // "local" | "cloud" | "" (never reached an adapter)
+  int attempts = 0;                    // adapter calls made (retries + cloud included)
+  bool coalesced = false;              // superseded by a later command in the queue; carries its outcome
 };
+
+// Idempotent actions (running them twice equals running them once) may be
+// retried; toggle, media_next/previous, activate and set_speed-less fans
+// never are, unless the adapter said the command was not delivered at all
+// (kUnavailable).
+bool is_idempotent_action(std::string_view action);
 
 // One protocol. Lives on the executor it is given; never blocks it.
 class DeviceAdapter {
@@ -93,6 +108,15 @@ class DeviceAdapter {
   // keep this default.
   using StateReport = std::function<void(const std::string& device_id, DeviceState state)>;
   virtual void set_state_report(StateReport report) { (void)report; }
+
+  // True when the state `async_execute` returns is only the target the
+  // command asked for (MQTT: the broker acknowledged it) and the device's own
+  // state arrives later through the state report. The bus then waits for a
+  // report that reaches the target before calling the command confirmed.
+  // Adapters that return the device's answer (virtual, HTTP) keep false.
+  virtual bool confirms_by_report() const { return false; }
+  // Error convention for retries: kUnavailable means "not delivered" (safe to
+  // send again even for toggle); kTimeout / kIo mean "maybe delivered".
 };
 
 // The `virtual` adapter: simulates every domain with realistic state
@@ -104,9 +128,25 @@ class DeviceAdapter {
 // outlive the adapter.
 std::unique_ptr<DeviceAdapter> make_virtual_adapter(boost::asio::any_io_executor ex, const Clock& clock);
 
+class MqttClient;
+
 struct BusOptions {
   std::chrono::milliseconds command_timeout{5000};  // deadline per command, from acceptance
   size_t max_queued_per_device = 8;                  // unfinished commands per device; beyond this: kBusy
+  int max_attempts = 4;                              // local adapter calls per command (1 = no retry)
+  std::chrono::milliseconds retry_base_delay{100};   // backoff: base * 2^(n-1), full jitter, capped at 1 s
+  // An adapter call that has not answered after this is abandoned (a retry or
+  // the cloud route follows while the deadline allows). 0: the whole deadline.
+  std::chrono::milliseconds attempt_timeout{0};
+  uint64_t retry_seed = 0x9e3779b97f4a7c15ull;      // jitter draws (tests pin it)
+  bool coalesce = true;                              // a queued command superseded by a later one is not sent
+
+  // Devices with {"type": "mqtt"} use this connection (protocols.h); without
+  // it such devices are a create() error.
+  std::shared_ptr<MqttClient> mqtt;
+  // Connectivity (protocols.h ConnectivityMonitor::network_up). Consulted
+  // before a device's cloud route is tried; null means "assume up".
+  std::function<bool()> network_up;
 
   // Makes the adapter for a device whose adapter type is not "virtual"
   // (tests' fakes; later MQTT / HTTP). Called once per device by create(),
@@ -149,6 +189,10 @@ class Bus {
   // Counters for /health and metrics.
   struct Stats {
     uint64_t executed = 0, failed = 0, timed_out = 0;
+    uint64_t unconfirmed = 0;  // of executed: sent but the device never reported the target
+    uint64_t retries = 0;      // extra local adapter calls
+    uint64_t via_cloud = 0;    // commands that went through the cloud route
+    uint64_t coalesced = 0;    // commands superseded by a later one in the queue
   };
   Stats stats() const;
 

@@ -11,7 +11,8 @@
 //    "devices": [{"id": "light.kitchen_ceiling", "name", "aliases"?, "area",
 //                 "domain"? (default: the id's prefix), "device_class"?,
 //                 "state"?, "attributes"? {..}, "supports"? [..],
-//                 "adapter"? {"type": "virtual", ...}}]}
+//                 "adapter"? {"type": "virtual", ...},
+//                 "cloud"? {"url": "http://...", "token": "..."}}]}
 #pragma once
 
 #include <optional>
@@ -90,6 +91,13 @@ struct AdapterBinding {
   std::string options_json = "{}";   // the whole "adapter" object, as JSON text
 };
 
+// A device's second route through its vendor's cloud API, used by the bus
+// when the local route fails and the network is up (bus.h, "Cloud route").
+struct CloudRoute {
+  std::string url;                   // "http://host[:port]/path" of the vendor endpoint
+  std::string token;                 // sent as "Authorization: Bearer <token>"; never logged
+};
+
 struct DeviceState {
   std::string state;                 // HA style: "on"/"off", "locked", "open", "playing", "21.5", ...
   ValueMap attributes;               // brightness (0..100 %), color, color_temp_kelvin, position,
@@ -108,6 +116,7 @@ struct Device {
   uint32_t capabilities = 0;         // Capability bits
   DeviceState initial;               // state at start (virtual devices) or last known
   AdapterBinding adapter;
+  std::optional<CloudRoute> cloud;   // vendor cloud route, if the home file gives one
 
   bool can(Capability c) const { return (capabilities & c) != 0; }
 };
