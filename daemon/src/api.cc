@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api_routines.h"
 #include "hearth/common/log.h"
 #include "hearth/common/value_json.h"
 
@@ -190,13 +191,16 @@ json device_json(const Home& home, const Device& d, const Bus& bus) {
   return j;
 }
 
-// Checks the Content-Type of a POST: absent or application/json (any parameters).
+// Checks the Content-Type of a POST: absent, application/json (any
+// parameters), or application/x-www-form-urlencoded, which is what
+// `curl -d '{"text": ...}'` sends for a JSON body; the body must parse as JSON
+// either way.
 bool is_json_content_type(const std::string& content_type) {
   if (content_type.empty()) return true;
   std::string media = content_type.substr(0, content_type.find(';'));
   while (!media.empty() && std::isspace(static_cast<unsigned char>(media.back()))) media.pop_back();
   std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return std::tolower(c); });
-  return media == "application/json";
+  return media == "application/json" || media == "application/x-www-form-urlencoded";
 }
 
 // Parses a POST body as a JSON object; on failure fills `error`.
@@ -315,6 +319,7 @@ void Api::handle(HttpRequestData request, HttpResponder respond) {
     if (method != "GET") return counted(method_not_allowed("GET"));
     return get_history(query, std::move(counted));
   }
+  if (route_routines(app_.routines(), app_.runtime()->home, method, rest, query, request, counted)) return;
   const std::string devices_prefix = "/devices/";
   if (rest.compare(0, devices_prefix.size(), devices_prefix) == 0) {
     std::string tail = rest.substr(devices_prefix.size());

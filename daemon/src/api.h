@@ -13,6 +13,7 @@
 //                                          "response", "ok", "confidence", "source", "latency_ms"} | 400
 //   GET  /api/v1/history?limit=&before=&device=&kind=&origin=&since=&until=
 //                                          200 {"items": [...], "next_before": cursor | null} | 400 | 503
+//   /api/v1/routines..., /api/v1/suggestions..., /api/v1/habits/mine   see api_routines.h
 // Every error is {"error": {"code", "message"}}; unknown routes 404, wrong
 // method 405 (with Allow), POST bodies that are not JSON 415.
 #pragma once

@@ -20,6 +20,8 @@
 #include "audio_loop.h"
 #include "hearth/common/log.h"
 #include "hearth/daemon/http_server.h"
+#include "routines_json.h"
+#include "routines_service.h"
 
 #ifndef HEARTH_VERSION
 #define HEARTH_VERSION "dev"
@@ -101,11 +103,13 @@ class App final : public AppContext {
     return options_.config_path.empty() ? std::string(kBuiltinConfigName) : options_.config_path;
   }
   AudioHealth audio_health() const override;
+  RoutinesService* routines() override { return routines_.get(); }
 
  private:
   Result<std::shared_ptr<Runtime>> build_runtime(ConfigBundle bundle, uint64_t generation);
   void on_state_change(const StateChange& change);
   void on_timer_fired(const TimerInfo& timer);
+  void start_routines(const DaemonConfig& cfg);
   void start_audio(const AudioConfig& cfg);
   void stop_audio();
   void on_speech_segment(const SpeechSegment& segment);
@@ -124,6 +128,7 @@ class App final : public AppContext {
   AppCounters counters_;
   std::unique_ptr<HistoryWriter> history_;
   std::unique_ptr<TimerManager> timers_;
+  std::unique_ptr<RoutinesService> routines_;  // null when history is disabled
   mutable std::mutex runtime_mu_;  // guards runtime_ (read from connection strands)
   std::shared_ptr<Runtime> runtime_;
   Api api_{*this};
@@ -170,7 +175,53 @@ void App::on_state_change(const StateChange& change) {
   e.old_value = value_to_string(change.old_value);
   e.new_value = value_to_string(change.new_value);
   e.origin = change.origin;
+  // The state listener runs on the device's strand; routines live on the loop.
+  if (routines_) {
+    asio::post(ioc_, [this, e] {
+      if (routines_) routines_->on_event(e);
+    });
+  }
   history_->record_events({std::move(e)});
+}
+
+void App::start_routines(const DaemonConfig& cfg) {
+  if (!history_->enabled()) {
+    HEARTH_LOG_INFO("routines", "no history database: routines and suggestions are off");
+    return;
+  }
+  RoutinesServiceOptions o;
+  o.db_path = history_->path();
+  const std::string zone = cfg.time_zone.empty() ? system_time_zone_name() : cfg.time_zone;
+  Result<TimeZone> tz = TimeZone::load(zone);
+  if (tz) {
+    o.tz = *tz;
+  } else {
+    HEARTH_LOG_WARN("routines", "time zone '%s': %s; routines use UTC (set \"time_zone\" in the config)",
+                    zone.c_str(), tz.error().message.c_str());
+  }
+  // Called on the routines' db thread: runtime() is guarded and homes are immutable.
+  o.device_name = [this](std::string_view id) -> std::string {
+    std::shared_ptr<const Runtime> rt = runtime();
+    const Device* d = rt ? rt->home->device(id) : nullptr;
+    return d ? d->name : std::string(id);
+  };
+  auto run_command = [this](Command cmd, std::function<void(ActionResult)> done) {
+    std::shared_ptr<const Runtime> rt = runtime();
+    if (!rt) {  // defensive: routines stop before the runtime is released
+      ActionResult r;
+      r.device_id = cmd.device_id;
+      r.action = cmd.action;
+      r.status = Error{Code::kCancelled, "hearthd is shutting down"};
+      return done(std::move(r));
+    }
+    counters_.device_actions.fetch_add(1);
+    // rt rides along so the bus outlives a reload while the command is in flight.
+    rt->bus->async_execute(std::move(cmd), [rt, done = std::move(done)](ActionResult r) { done(std::move(r)); });
+  };
+  auto record_actions = [this](std::vector<EventRecord> events) { history_->record_events(std::move(events)); };
+  routines_ = std::make_unique<RoutinesService>(ioc_.get_executor(), clock(), std::move(o), std::move(run_command),
+                                                std::move(record_actions));
+  routines_->start();
 }
 
 void App::on_timer_fired(const TimerInfo& timer) {
@@ -296,6 +347,7 @@ int App::run() {
     return kExitStartupFailed;
   }
   runtime_ = std::move(*rt);
+  start_routines(runtime_->config);
   HEARTH_LOG_INFO("hearthd", "home: %s (%zu devices, %zu areas), %zu sentence templates",
                   runtime_->config.home.c_str(), runtime_->home->devices().size(), runtime_->home->areas().size(),
                   runtime_->parser->template_count());
@@ -338,6 +390,7 @@ int App::run() {
   }
   ioc_.restart();
   ioc_.poll();
+  routines_.reset();  // joins its db thread (run-log writes finish first)
   history_.reset();  // joins the writer thread after its queue is empty
   HEARTH_LOG_INFO("hearthd", "stopped (exit %d)", exit_code_);
   return exit_code_;
@@ -385,6 +438,11 @@ void App::reload() {
                     old->config.db.c_str());
     bundle->config.db = old->config.db;
     bundle->config.db_required = old->config.db_required;
+  }
+  if (bundle->config.time_zone != old->config.time_zone) {
+    HEARTH_LOG_INFO("config", "time_zone changed to '%s': requires restart; routines keep '%s'",
+                    bundle->config.time_zone.c_str(), old->config.time_zone.c_str());
+    bundle->config.time_zone = old->config.time_zone;
   }
   AudioConfig& next_audio = bundle->config.audio;
   const AudioConfig& running_audio = old->config.audio;
@@ -449,8 +507,9 @@ void App::begin_shutdown() {
   stop_audio();
   // 2. stop accepting and close connections.
   server_->stop();
-  // 3. timers will not fire any more.
+  // 3. timers and routines will not fire any more.
   timers_->cancel_all();
+  if (routines_) routines_->stop();
   // 4. drain device commands, 5. flush history, 6. stop the loop.
   std::shared_ptr<const Runtime> rt = runtime();
   rt->bus->async_shutdown(kDrainDeadline, [this, rt] {

@@ -23,6 +23,7 @@
 #include "hearth/devices/bus.h"
 #include "hearth/devices/home.h"
 #include "hearth/nlu/nlu.h"
+#include "routines_service.h"
 
 namespace hearth {
 
@@ -84,6 +85,8 @@ class AppContext {
   virtual std::string config_source() const = 0;
   // The audio loop's state and metrics. Event-loop thread.
   virtual AudioHealth audio_health() const = 0;
+  // Routines and suggestions (issue 8); nullptr when history is disabled. Event-loop thread.
+  virtual RoutinesService* routines() { return nullptr; }
 };
 
 }  // namespace hearth

@@ -13,6 +13,7 @@
 
 #include "hearth/common/log.h"
 #include "hearth/common/value_json.h"
+#include "hearth/habits/time_zone.h"
 
 namespace hearth {
 namespace {
@@ -252,7 +253,7 @@ bool parse_config_into(std::string_view json_text, std::string_view source, cons
     errors.add("$", "expected a JSON object at the top level, got " + type_name(root));
     return false;
   }
-  check_keys(root, "$", {"home", "listen", "db", "db_required", "log_level", "api", "devices", "nlu", "audio"},
+  check_keys(root, "$", {"home", "listen", "db", "db_required", "log_level", "time_zone", "api", "devices", "nlu", "audio"},
              errors);
 
   std::string home;
@@ -262,6 +263,7 @@ bool parse_config_into(std::string_view json_text, std::string_view source, cons
   read_string(root, "db", "$", &cfg.db, errors);
   read_bool(root, "db_required", "$", &cfg.db_required, errors);
   read_string(root, "log_level", "$", &cfg.log_level, errors);
+  read_string(root, "time_zone", "$", &cfg.time_zone, errors);
 
   if (const json* api = read_object(root, "api", "$", errors)) {
     check_keys(*api, "$.api", {"body_limit_bytes", "request_timeout_ms", "max_connections"}, errors);
@@ -388,6 +390,9 @@ void DaemonConfig::validate(const Home* loaded_home, ConfigErrors& out) const {
   if (!parse_log_level(log_level, &level)) {
     out.add("$.log_level", "expected one of debug, info, warn, error, off, got '" + log_level + "'");
   }
+  if (!time_zone.empty() && !TimeZone::load(time_zone)) {
+    out.add("$.time_zone", "unknown time zone '" + time_zone + "' (e.g. \"Europe/Berlin\", \"UTC\"; see /usr/share/zoneinfo)");
+  }
   if (api.body_limit_bytes < kMinBodyLimitBytes || api.body_limit_bytes > kMaxBodyLimitBytes) {
     out.add("$.api.body_limit_bytes", "must be in [" + std::to_string(kMinBodyLimitBytes) + ", " +
                                           std::to_string(kMaxBodyLimitBytes) + "], got " +
@@ -432,6 +437,7 @@ void DaemonConfig::validate(const Home* loaded_home, ConfigErrors& out) const {
 std::string DaemonConfig::to_string() const {
   std::string out = "DaemonConfig(source=" + source + ", home=" + home + ", listen=" + listen + ", db=" + db +
                     ", db_required=" + (db_required ? "true" : "false") + ", log_level=" + log_level +
+                    ", time_zone=" + (time_zone.empty() ? std::string("(system)") : time_zone) +
                     ", api.body_limit_bytes=" + std::to_string(api.body_limit_bytes) +
                     ", api.request_timeout_ms=" + std::to_string(api.request_timeout_ms) +
                     ", api.max_connections=" + std::to_string(api.max_connections) +

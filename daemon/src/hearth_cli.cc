@@ -22,7 +22,10 @@
 #include "hearth/daemon/app.h"
 #include "hearth/daemon/config.h"
 #include "hearth/daemon/http_client.h"
+#include "hearth/nlu/llm.h"
 #include "hearth/nlu/nlu.h"
+
+#include "cli_habits.h"
 
 namespace {
 
@@ -41,6 +44,9 @@ constexpr const char* kUsage =
     "  devices       list the devices of a running hearthd and their states\n"
     "  check-config  validate a hearthd config file\n"
     "  audio         capture devices, noise suppression and voice activity on files\n"
+    "  habits        mine a history file for routines; simulate a household's history\n"
+    "  history       import/export history events as JSON lines\n"
+    "  llm           GGUF models: info, generate, bench, quantize, random\n"
     "\n"
     "Run 'hearth <command> --help' for a command's options.\n";
 
@@ -542,6 +548,12 @@ int main(int argc, char** argv) {
   if (command == "devices") return cmd_devices(argc, argv);
   if (command == "check-config") return cmd_check_config(argc, argv);
   if (command == "audio") return cmd_audio(argc, argv);
+  if (command == "habits" || command == "history") {
+    std::vector<std::string> rest(argv + 2, argv + argc);
+    return command == "habits" ? hearth::run_habits_command(rest, std::cout, std::cerr)
+                               : hearth::run_history_command(rest, std::cout, std::cerr);
+  }
+  if (command == "llm") return hearth::run_llm_command(std::vector<std::string>(argv + 2, argv + argc), stdout, stderr);
   std::fprintf(stderr, "hearth: unknown command '%s'\n\n%s", argv[1], kUsage);
   return kExitUsage;
 }

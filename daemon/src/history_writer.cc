@@ -69,41 +69,77 @@ void HistoryWriter::note_failure(const Error& error) {
 }
 
 void HistoryWriter::record_command(CommandRecord command, std::vector<EventRecord> actions) {
-  if (!admit_write()) return;
-  asio::post(pool_, [this, command = std::move(command), actions = std::move(actions)]() mutable {
-    Result<int64_t> id = store_->record_command(command);
-    if (!id) {
-      note_failure(id.error());
-    } else {
-      commands_written_.fetch_add(1);
-      last_write_ok_.store(true);
-      if (!actions.empty()) {
-        for (EventRecord& e : actions) e.command_id = *id;
-        Result<void> r = store_->record_events(actions);
-        if (!r) {
-          note_failure(r.error());
-        } else {
-          events_written_.fetch_add(actions.size());
-        }
-      }
-    }
-    queued_.fetch_sub(1);
-  });
+  HistoryBatchItem item;
+  item.command = std::move(command);
+  item.events = std::move(actions);  // linked to the command by record_batch
+  enqueue(std::move(item));
 }
 
 void HistoryWriter::record_events(std::vector<EventRecord> events) {
   if (events.empty()) return;
+  HistoryBatchItem item;
+  item.events = std::move(events);
+  enqueue(std::move(item));
+}
+
+// Group commit: writes wait in pending_ and one drain task on the writer
+// thread takes everything that has accumulated and commits it in a single
+// transaction, so a burst costs one fsync instead of one per write.
+void HistoryWriter::enqueue(HistoryBatchItem item) {
   if (!admit_write()) return;
-  asio::post(pool_, [this, events = std::move(events)] {
-    Result<void> r = store_->record_events(events);
-    if (!r) {
-      note_failure(r.error());
-    } else {
-      events_written_.fetch_add(events.size());
-      last_write_ok_.store(true);
+  bool start_drain = false;
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    pending_.push_back(std::move(item));
+    if (!drain_scheduled_) drain_scheduled_ = start_drain = true;
+  }
+  if (start_drain) asio::post(pool_, [this] { drain(); });
+}
+
+void HistoryWriter::drain() {
+  for (;;) {
+    std::vector<HistoryBatchItem> batch;
+    {
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      if (pending_.empty()) {
+        drain_scheduled_ = false;
+        return;
+      }
+      batch.swap(pending_);
     }
-    queued_.fetch_sub(1);
-  });
+    write_batch(batch);
+    queued_.fetch_sub(static_cast<int64_t>(batch.size()));
+  }
+}
+
+void HistoryWriter::write_batch(const std::vector<HistoryBatchItem>& batch) {
+  auto count = [this](const std::vector<HistoryBatchItem>& items) {
+    for (const HistoryBatchItem& it : items) {
+      if (it.command) commands_written_.fetch_add(1);
+      events_written_.fetch_add(it.events.size());
+    }
+    last_write_ok_.store(true);
+  };
+  Result<std::vector<int64_t>> ids = store_->record_batch(batch);
+  if (ids) {
+    count(batch);
+    return;
+  }
+  if (batch.size() == 1) {
+    note_failure(ids.error());
+    return;
+  }
+  // The batch was rolled back as a whole: write the items one by one so a
+  // single bad record (or a transient error) loses only itself.
+  for (const HistoryBatchItem& it : batch) {
+    std::vector<HistoryBatchItem> one{it};
+    Result<std::vector<int64_t>> r = store_->record_batch(one);
+    if (r) {
+      count(one);
+    } else {
+      note_failure(r.error());
+    }
+  }
 }
 
 void HistoryWriter::async_query(std::optional<HistoryQuery> commands_query,

@@ -339,8 +339,13 @@ TEST_F(DaemonTest, BadRequestsGetJsonErrorsAndServingGoesOn) {
   expect_error(request("POST", "/api/v1/devices/light.porch/actions", "{\"params\": {}}"), 400, "bad_request");
   expect_error(request("GET", "/api/v1/nothing-here"), 404, "not_found");
   expect_error(request("GET", "/"), 404, "not_found");
-  expect_error(request("POST", "/api/v1/command", "text=hi", "application/x-www-form-urlencoded"), 415,
+  expect_error(request("POST", "/api/v1/command", "<text>hi</text>", "application/xml"), 415,
                "unsupported_media_type");
+  // `curl -d '{...}'` labels JSON as a form; the body decides, and a form body is not JSON.
+  expect_error(request("POST", "/api/v1/command", "text=hi", "application/x-www-form-urlencoded"), 400, "bad_json");
+  EXPECT_EQ(request("POST", "/api/v1/command", "{\"text\": \"what time is it\"}",
+                    "application/x-www-form-urlencoded").status,
+            200);
   expect_error(request("GET", "/api/v1/history?limit=0"), 400, "bad_request");
   expect_error(request("GET", "/api/v1/history?before=zz"), 400, "bad_request");
   HttpReply wrong_method = request("DELETE", "/api/v1/devices");
@@ -353,8 +358,8 @@ TEST_F(DaemonTest, BadRequestsGetJsonErrorsAndServingGoesOn) {
 
   // Still serving, on a fresh connection.
   EXPECT_EQ(get_json("/api/v1/health").value("status", ""), "ok");
-  // 13 errors answered by the router, 2 (413, garbage) by the server itself.
-  EXPECT_EQ(counter("http_4xx"), 13u);
+  // 14 errors answered by the router, 2 (413, garbage) by the server itself.
+  EXPECT_EQ(counter("http_4xx"), 14u);
   EXPECT_EQ(counter("http_bad_requests"), 2u);
   stop_and_expect_clean_exit();
 }

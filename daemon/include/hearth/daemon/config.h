@@ -10,6 +10,7 @@
 //                                      or ~/.local/state/hearth/history.db),
 //    "db_required": false,      true: hearthd refuses to start when the db cannot be opened
 //    "log_level":   "debug" | "info" | "warn" | "error" | "off",
+//    "time_zone":   "Europe/Berlin" | "" (= the system's zone, else UTC): when routines run,
 //    "api":     {"body_limit_bytes", "request_timeout_ms", "max_connections"},
 //    "devices": {"command_timeout_ms"},
 //    "nlu":     {"custom_intents": [{"intent", "sentences", "actions":
@@ -70,6 +71,7 @@ struct DaemonConfig {
   std::string db;                       // absolute path of the history database
   bool db_required = false;             // refuse to start without history
   std::string log_level = "info";       // debug | info | warn | error | off
+  std::string time_zone;                // the home's zone for routines ("Europe/Berlin"); "" = system's
   ApiConfig api;
   DevicesConfig devices;
   NluConfig nlu;

@@ -85,6 +85,9 @@ class HistoryWriter {
   // Admits one write into the queue; false = dropped (counted).
   bool admit_write();
   void note_failure(const Error& error);
+  void enqueue(HistoryBatchItem item);
+  void drain();                                 // writer thread: commit everything pending, repeat
+  void write_batch(const std::vector<HistoryBatchItem>& batch);
 
   const std::string path_;
   const std::unique_ptr<HistoryStore> store_;  // touched only on pool_'s thread after open
@@ -98,6 +101,9 @@ class HistoryWriter {
   std::atomic<int64_t> queued_{0};
   std::atomic<bool> closed_{false};
   std::atomic<bool> last_write_ok_{true};
+  std::mutex pending_mu_;                      // guards pending_ and drain_scheduled_
+  std::vector<HistoryBatchItem> pending_;      // writes waiting for the next group commit
+  bool drain_scheduled_ = false;               // a drain task is posted or running
   mutable std::mutex error_mu_;                // guards last_error_
   std::string last_error_;
 };
