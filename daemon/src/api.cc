@@ -18,14 +18,9 @@
 #endif
 
 namespace hearth {
-namespace {
+namespace api {
 
 using nlohmann::json;
-
-constexpr std::string_view kPrefix = "/api/v1";
-constexpr size_t kMaxCommandTextBytes = 1000;   // longer "sentences" are not speech
-constexpr int kDefaultHistoryLimit = 50;
-constexpr int kMaxHistoryLimit = 1000;
 
 HttpResponseData json_response(int status, const json& body) {
   HttpResponseData r;
@@ -58,6 +53,21 @@ int status_for(Code code) {
     default: return 500;
   }
 }
+
+}  // namespace api
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kPrefix = "/api/v1";
+constexpr size_t kMaxCommandTextBytes = 1000;   // longer "sentences" are not speech
+constexpr int kDefaultHistoryLimit = 50;
+constexpr int kMaxHistoryLimit = 1000;
+
+using api::error_response;
+using api::json_response;
+using api::status_for;
 
 // Rounds for display (health numbers are for people and dashboards):
 // `scale` 10 keeps one decimal, 1000 three.

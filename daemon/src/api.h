@@ -18,10 +18,20 @@
 // method 405 (with Allow), POST bodies that are not JSON 415.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "app_context.h"
 #include "hearth/daemon/http_server.h"
 
 namespace hearth {
+
+// Response helpers shared by every route file (api.cc, api_routines.cc), so
+// the error-code → HTTP-status mapping exists once.
+namespace api {
+HttpResponseData json_response(int status, const nlohmann::json& body);
+HttpResponseData error_response(int status, std::string_view code, std::string_view message);
+int status_for(Code code);  // 400 bad_input, 404 not_found, 409, 413, 422, 503, 504, else 500
+}  // namespace api
 
 class Api {
  public:

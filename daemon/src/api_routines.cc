@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hearth/devices/bus.h"
+#include "api.h"  // shared response helpers
 #include "routines_json.h"
 
 namespace hearth {
@@ -17,37 +18,11 @@ using nlohmann::json;
 constexpr int kDefaultRunsLimit = 50;
 constexpr int kMaxRunsLimit = 1000;
 
-HttpResponseData json_reply(int status, const json& body) {
-  HttpResponseData r;
-  r.status = status;
-  r.body = body.dump();
-  return r;
-}
-
+HttpResponseData json_reply(int status, const json& body) { return api::json_response(status, body); }
 HttpResponseData error_reply(int status, std::string_view code, std::string_view message) {
-  HttpResponseData r;
-  r.status = status;
-  r.body = json_error_body(code, message);
-  return r;
+  return api::error_response(status, code, message);
 }
-
-// Same mapping as the rest of the API (api.cc status_for).
-int status_for_code(Code code) {
-  switch (code) {
-    case Code::kBadInput: return 400;
-    case Code::kNotFound: return 404;
-    case Code::kAmbiguous:
-    case Code::kConflict: return 409;
-    case Code::kUnsupported: return 422;
-    case Code::kTooLarge: return 413;
-    case Code::kTimeout: return 504;
-    case Code::kUnavailable:
-    case Code::kBusy:
-    case Code::kCancelled:
-    case Code::kReadOnly: return 503;
-    default: return 500;
-  }
-}
+int status_for_code(Code code) { return api::status_for(code); }
 
 HttpResponseData error_reply(const Error& e) { return error_reply(status_for_code(e.code), code_name(e.code), e.message); }
 
