@@ -9,9 +9,12 @@ add_library(hearth_llm
   src/llm/quantize.cc
   src/llm/random_model.cc
   src/llm/cli.cc
+  src/llm/chat.cc
+  src/llm/gbnf.cc
+  src/llm/engine.cc
   src/arch/llama.cc)
 target_include_directories(hearth_llm PUBLIC include PRIVATE src)
-target_link_libraries(hearth_llm PUBLIC hearth_common hearth_kernels)
+target_link_libraries(hearth_llm PUBLIC hearth_common hearth_kernels PRIVATE nlohmann_json::nlohmann_json)
 
 # Standalone driver for `llm` commands (the hearth CLI calls the same
 # run_llm_command()).

@@ -8,13 +8,18 @@ set -euo pipefail
 purpose=${1:-test}
 build_pkgs=(g++ cmake make pkg-config ca-certificates
   libboost-dev nlohmann-json3-dev libsqlite3-dev
-  portaudio19-dev libsndfile1-dev libfftw3-dev libmosquitto-dev)
+  portaudio19-dev libsndfile1-dev libfftw3-dev libmosquitto-dev
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev libssl-dev openssl)
 # mosquitto: the real broker the MQTT tests start on a loopback port;
 # python3: recovers the damaged vocab files of ../shared/data/llm for the tokenizer tests.
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev mosquitto python3)
+# python3-numpy: the reference feature extractor the wake-word parity test runs;
+# chromium + chromium-driver: the companion web app's browser test (WebDriver).
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev mosquitto python3 python3-numpy
+  chromium chromium-driver)
 # Peers and data generators for the benchmarks only (never needed by tests).
 bench_pkgs=(libspeexdsp-dev libwebrtc-audio-processing-dev espeak-ng flite festival
-  festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts python3-numpy python3-scipy)
+  festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts python3-numpy python3-scipy
+  python3-torch pocketsphinx wrk sox curl)
 
 case "$purpose" in
   run) want=("${build_pkgs[@]}") ;;

@@ -9,3 +9,10 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(grep -m1 'model name' /proc/cpuinfo | cut 
 $pin "$b/bench/pipeline/bench_parse" 50
 [ -x "$b/bench/pipeline/bench_command_e2e" ] && "$b/bench/pipeline/bench_command_e2e" 2000
 $pin "$b/bench/kernels/bench_dot" --benchmark_min_time=0.2
+# Habit miner: accuracy, drift, 1 M events from SQLite + incremental, 1 M streamed (docs/benchmarks-habits.md).
+if [ -x "$b/bench/habits/bench_habits" ]; then $pin "$b/bench/habits/bench_habits" --db-scale 1 --scale 1; fi
+# Wake word (issue 4, docs/benchmarks-wakeword.md): kernels + detector RTF, then accuracy vs PocketSphinx.
+if [ -x "$b/bench/wakeword/bench_wake_kernels" ]; then $pin "$b/bench/wakeword/bench_wake_kernels" --benchmark_min_time=0.2; fi
+if [ -x "$b/daemon/hearth" ]; then nice -n 10 "$(dirname "$0")/../bench/wakeword/run_bench.py" --hearth "$b/daemon/hearth" --cache "$b/wakeword-bench" --pocketsphinx; fi
+# Device bus over a real broker (issue 9, docs/benchmarks-devices.md); needs mosquitto.
+if [ -x "$b/bench/devices/bench_devices_mqtt" ]; then "$b/bench/devices/bench_devices_mqtt" 300 3; fi

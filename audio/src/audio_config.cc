@@ -128,6 +128,18 @@ std::string VadConfig::to_string() const {
          ", min_speech_ms=" + std::to_string(min_speech_ms) + ", hangover_ms=" + std::to_string(hangover_ms) + ")";
 }
 
+void AgcConfig::validate(ConfigErrors& out, std::string_view path) const {
+  if (!(target_dbfs >= -40.f && target_dbfs <= -6.f))
+    out.add(join(path, "target_dbfs"), "must be in [-40, -6], got " + fmt_float(target_dbfs));
+  if (!(max_gain_db >= 0.f && max_gain_db <= 40.f))
+    out.add(join(path, "max_gain_db"), "must be in [0, 40], got " + fmt_float(max_gain_db));
+}
+
+std::string AgcConfig::to_string() const {
+  return std::string("AgcConfig(enabled=") + (enabled ? "true" : "false") + ", target_dbfs=" + fmt_float(target_dbfs) +
+         ", max_gain_db=" + fmt_float(max_gain_db) + ")";
+}
+
 void AudioConfig::validate(ConfigErrors& out, std::string_view path) const {
   if (source != "capture" && source != "file" && source != "none")
     out.add(join(path, "source"), "must be \"capture\", \"file\" or \"none\", got \"" + source + "\"");
@@ -139,6 +151,7 @@ void AudioConfig::validate(ConfigErrors& out, std::string_view path) const {
   }
   ns.validate(out, join(path, "ns"));
   vad.validate(out, join(path, "vad"));
+  agc.validate(out, join(path, "agc"));
 }
 
 std::string AudioConfig::to_string() const {
@@ -147,7 +160,7 @@ std::string AudioConfig::to_string() const {
   if (source == "file")
     s += ", file=" + file + ", file_loop=" + (file_loop ? "true" : "false") +
          ", file_realtime=" + (file_realtime ? "true" : "false");
-  return s + ", ns=" + ns.to_string() + ", vad=" + vad.to_string() + ")";
+  return s + ", ns=" + ns.to_string() + ", vad=" + vad.to_string() + ", agc=" + agc.to_string() + ")";
 }
 
 void parse_audio_config(std::string_view json_text, const std::string& base_dir, AudioConfig* out,
@@ -164,7 +177,7 @@ void parse_audio_config(std::string_view json_text, const std::string& base_dir,
     return;
   }
   Reader r{root, std::string(path), errors};
-  r.keys({"source", "capture", "file", "file_loop", "file_realtime", "ns", "vad"});
+  r.keys({"source", "capture", "file", "file_loop", "file_realtime", "ns", "vad", "agc"});
   r.str("source", &out->source);
   r.str("file", &out->file);
   if (!out->file.empty() && !base_dir.empty() && std::filesystem::path(out->file).is_relative())
@@ -195,6 +208,13 @@ void parse_audio_config(std::string_view json_text, const std::string& base_dir,
     rv.number("threshold", &out->vad.threshold);
     rv.integer("min_speech_ms", &out->vad.min_speech_ms);
     rv.integer("hangover_ms", &out->vad.hangover_ms);
+  }
+  if (const json* a = r.object("agc")) {
+    Reader ra{*a, join(path, "agc"), errors};
+    ra.keys({"enabled", "target_dbfs", "max_gain_db"});
+    ra.boolean("enabled", &out->agc.enabled);
+    ra.number("target_dbfs", &out->agc.target_dbfs);
+    ra.number("max_gain_db", &out->agc.max_gain_db);
   }
 }
 

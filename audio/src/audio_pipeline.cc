@@ -27,6 +27,7 @@ struct AudioPipeline::Impl {
   FrameSink sink;
   std::unique_ptr<AudioSource> source;
   std::unique_ptr<SpeechFrontEnd> front_end;
+  std::unique_ptr<Agc> agc;
   std::thread thread;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> finished{false};
@@ -36,7 +37,7 @@ struct AudioPipeline::Impl {
   AudioMetrics metrics;
 
   void run() {
-    std::vector<float> in(kFrameSamples), out(kFrameSamples);
+    std::vector<float> in(kFrameSamples), out(kFrameSamples), agc_out(kFrameSamples);
     int64_t index = 0;
     uint64_t speech_frames = 0;
     double window_cpu0 = thread_cpu_seconds();
@@ -53,11 +54,14 @@ struct AudioPipeline::Impl {
       if (*r == ReadResult::kEnd) break;
       if (*r == ReadResult::kNoData) continue;
       const FrameInfo info = front_end->process(in, out);
+      agc->process(out, info.speech, agc_out);
       AudioFrame frame;
       frame.index = index++;
       frame.clean = out;
       frame.raw = front_end->delayed_input();
+      frame.agc = agc_out;
       frame.info = info;
+      frame.agc_gain_db = agc->gain_db();
       if (sink) sink(frame);
       if (info.speech) ++speech_frames;
       ++window_frames;
@@ -68,6 +72,7 @@ struct AudioPipeline::Impl {
       metrics.level_dbfs = info.level_dbfs;
       metrics.speech = info.speech;
       metrics.speech_frames = speech_frames;
+      metrics.agc_gain_db = frame.agc_gain_db;
       if (window_frames >= kMetricsWindowFrames) {
         const double cpu = thread_cpu_seconds();
         const auto wall = std::chrono::steady_clock::now();
@@ -116,6 +121,8 @@ Result<std::unique_ptr<AudioPipeline>> AudioPipeline::create(const AudioConfig& 
   auto fe = SpeechFrontEnd::create(cfg.ns, cfg.vad);
   if (!fe) return fe.error();
   impl->front_end = std::move(*fe);
+  impl->agc = std::make_unique<Agc>(cfg.agc);
+  impl->metrics.agc_enabled = cfg.agc.enabled;
   if (impl->source) impl->metrics.source = impl->source->status();
   return std::unique_ptr<AudioPipeline>(new AudioPipeline(std::move(impl)));
 }

@@ -54,15 +54,19 @@ void bm_matvec(benchmark::State& st, const KernelTable* k, WeightType t, int thr
   Fixture f(t, rows, cols);
   const hearth::VecDotFn dot = k->vec_dot[static_cast<int>(t)];
   const hearth::VecDotFn ref = hearth::reference_kernels().vec_dot[static_cast<int>(t)];
-  if (!close(ref(cols, f.w.data(), f.act.data()), dot(cols, f.w.data(), f.act.data()))) {
+  float y0 = 0;
+  hearth::mat_mul(*k, t, cols, 1, f.w.data(), rb, 1, f.act.data(), 0, &y0, 0);
+  if (!close(ref(cols, f.w.data(), f.act.data()), dot(cols, f.w.data(), f.act.data())) ||
+      !close(ref(cols, f.w.data(), f.act.data()), y0)) {
     st.SkipWithError("variant disagrees with reference");
     return;
   }
   hearth::ThreadPool pool(threads);
   std::vector<float> y(static_cast<size_t>(rows));
   for (auto _ : st) {
-    pool.parallel_for(rows, 16, [&](int b, int e) {
-      for (int r = b; r < e; ++r) y[size_t(r)] = dot(cols, f.w.data() + rb * size_t(r), f.act.data());
+    // the runtime's path: multi-row mat_mul over each thread's share of rows
+    pool.parallel_for(rows, hearth::kMatMulRowGrain, [&](int b, int e) {
+      hearth::mat_mul(*k, t, cols, e - b, f.w.data() + rb * size_t(b), rb, 1, f.act.data(), 0, y.data() + b, 0);
     });
     benchmark::ClobberMemory();
   }

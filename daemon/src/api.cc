@@ -9,7 +9,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api_devices.h"
 #include "api_routines.h"
+#include "routines_service.h"
+#include "api_settings.h"
+#include "api_static.h"
+#include "auth_routes.h"
+#include "api_llm.h"
+#include "metrics.h"
 #include "hearth/common/log.h"
 #include "hearth/common/value_json.h"
 
@@ -93,6 +100,8 @@ json audio_health_json(const AudioHealth& h) {
   a["noise_dbfs"] = round_to(m.noise_dbfs, 10);
   a["level_dbfs"] = round_to(m.level_dbfs, 10);
   a["ns_enabled"] = h.ns_enabled;
+  a["agc_enabled"] = m.agc_enabled;
+  a["agc_gain_db"] = round_to(m.agc_gain_db, 10);
   a["speech"] = m.speech;
   a["speech_frames"] = m.speech_frames;
   a["speech_segments"] = h.speech_segments;
@@ -234,7 +243,7 @@ bool parse_body(const HttpRequestData& request, json* out, HttpResponseData* err
 }
 
 bool valid_origin(const std::string& origin) {
-  return origin == "voice" || origin == "app" || origin == "api" || origin == "cli";
+  return origin == "voice" || origin == "app" || origin == "api" || origin == "cli" || origin == "mqtt";
 }
 
 EventRecord action_event(const ActionResult& r, const ValueMap& params, const std::string& origin,
@@ -307,6 +316,21 @@ void Api::handle(HttpRequestData request, HttpResponder respond) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   const std::string& method = request.method;
 
+  // Issue 10: every request passes the auth check first (auth_routes.h; the
+  // route table there says who may call what); then the web companion, the
+  // OpenAPI document and /metrics, which live outside /api/v1's router.
+  bool minimal_health = false;
+  if (!authorize(app_, request, path, counted, &minimal_health)) return;
+  if (route_static(method, path, app_.runtime()->config.api.web, counted)) return;
+  if (path == "/metrics") {
+    if (method != "GET") return counted(method_not_allowed("GET"));
+    HttpResponseData r;
+    r.body = render_metrics(app_);
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return counted(std::move(r));
+  }
+
+  if (route_llm(app_, method, path, request, counted)) return;  // /v1/chat/completions (issue 6, api_llm.h)
   if (path.compare(0, kPrefix.size(), kPrefix) != 0 || (path.size() > kPrefix.size() && path[kPrefix.size()] != '/')) {
     counted(error_response(404, "not_found", "no route " + path + " (the API lives under /api/v1)"));
     return;
@@ -315,6 +339,7 @@ void Api::handle(HttpRequestData request, HttpResponder respond) {
 
   if (rest == "/health") {
     if (method != "GET") return counted(method_not_allowed("GET"));
+    if (minimal_health) return counted(json_response(200, json{{"status", "ok"}, {"auth", "token required for details"}}));
     return get_health(std::move(counted));
   }
   if (rest == "/devices") {
@@ -330,6 +355,9 @@ void Api::handle(HttpRequestData request, HttpResponder respond) {
     return get_history(query, std::move(counted));
   }
   if (route_routines(app_.routines(), app_.runtime()->home, method, rest, query, request, counted)) return;
+  if (route_auth(app_, method, rest, request, counted)) return;
+  if (route_settings(app_, method, rest, request, counted)) return;
+  if (route_devices_discovered(app_, method, rest, request, counted)) return;
   const std::string devices_prefix = "/devices/";
   if (rest.compare(0, devices_prefix.size(), devices_prefix) == 0) {
     std::string tail = rest.substr(devices_prefix.size());
@@ -384,7 +412,51 @@ void Api::get_health(HttpResponder respond) {
   hd["queued"] = hs.queued;
   j["history_detail"] = hd;
   j["timers"] = app_.timers().active().size();
+  // Habit learner (issue 8): routine runs and pending suggestions.
+  json ro;
+  ro["enabled"] = app_.routines() != nullptr;
+  if (const RoutinesService* rs = app_.routines()) {
+    const RoutinesService::Health rh = rs->health();
+    ro["runs"] = rh.runs;
+    ro["runs_failed"] = rh.runs_failed;
+    ro["skipped"] = rh.skipped;
+    ro["suggestions_pending"] = rh.suggestions_pending;
+    ro["minings"] = rh.minings;
+    ro["mining_failures"] = rh.mining_failures;
+  }
+  j["routines"] = ro;
   j["audio"] = audio_health_json(audio);
+  j["wyoming"] = app_.wyoming_health();
+  j["wake"] = app_.wake_health();  // issue 4
+  // Broker connection and internet connectivity (issue 9).
+  json mq;
+  mq["enabled"] = app_.mqtt() != nullptr;
+  if (MqttClient* mqtt = app_.mqtt()) {
+    const MqttClient::Status st = mqtt->status();
+    const MqttClient::Stats ms = mqtt->stats();
+    mq["connected"] = st.connected;
+    mq["since"] = format_iso8601_utc(st.since);
+    mq["reason"] = st.reason;
+    mq["connects"] = ms.connects;
+    mq["disconnects"] = ms.disconnects;
+    mq["messages_in"] = ms.messages_in;
+    mq["published"] = ms.published;
+    mq["malformed"] = ms.malformed;
+    mq["last_reconnect_ms"] = ms.last_reconnect_ms.count() < 0 ? json(nullptr) : json(ms.last_reconnect_ms.count());
+    mq["discovered"] = mqtt->proposals().size();
+    if (!st.connected) j["status"] = "degraded";
+  }
+  j["mqtt"] = mq;
+  json net;
+  net["enabled"] = app_.connectivity() != nullptr;
+  net["up"] = app_.network_up();
+  if (const ConnectivityMonitor* m = app_.connectivity()) {
+    const ConnectivityMonitor::Status st = m->status();
+    net["since"] = format_iso8601_utc(st.since);
+    net["reason"] = st.reason;
+    net["probes"] = m->probes();
+  }
+  j["network"] = net;
 
   Bus::Stats bs = rt->bus->stats();
   LogCounters lc = log_counters();
@@ -404,6 +476,9 @@ void Api::get_health(HttpResponder respond) {
   counters["bus_executed"] = bs.executed;
   counters["bus_failed"] = bs.failed;
   counters["bus_timed_out"] = bs.timed_out;
+  counters["bus_unconfirmed"] = bs.unconfirmed;
+  counters["bus_retries"] = bs.retries;
+  counters["bus_via_cloud"] = bs.via_cloud;
   counters["history_write_failures"] = hs.write_failures;
   HttpServer::Stats http = app_.http_stats();
   counters["http_connections_accepted"] = http.connections_accepted;

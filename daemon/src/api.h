@@ -14,6 +14,9 @@
 //   GET  /api/v1/history?limit=&before=&device=&kind=&origin=&since=&until=
 //                                          200 {"items": [...], "next_before": cursor | null} | 400 | 503
 //   /api/v1/routines..., /api/v1/suggestions..., /api/v1/habits/mine   see api_routines.h
+//   /api/v1/devices/discovered, /api/v1/devices/discovered/{id}/accept  see api_devices.h
+//   /health also has "mqtt": {"enabled", "connected", "since", "reason", ...} and
+//   "network": {"enabled", "up", "since", "reason", "probes"} (issue 9)
 // Every error is {"error": {"code", "message"}}; unknown routes 404, wrong
 // method 405 (with Allow), POST bodies that are not JSON 415.
 #pragma once

@@ -18,8 +18,15 @@
 #include "api.h"
 #include "app_context.h"
 #include "audio_loop.h"
+#include "auth.h"
+#include "ws_events.h"
+#include "wyoming_engines.h"
+#include "wyoming_server.h"
+#include "voice_pipeline.h"
+#include "wake_service.h"
 #include "hearth/common/log.h"
 #include "hearth/daemon/http_server.h"
+#include "mqtt_bridge.h"
 #include "routines_json.h"
 #include "routines_service.h"
 
@@ -50,6 +57,8 @@ HttpServerOptions server_options(const DaemonConfig& c) {
   o.body_limit_bytes = static_cast<size_t>(c.api.body_limit_bytes);
   o.request_timeout = std::chrono::milliseconds(c.api.request_timeout_ms);
   o.max_connections = c.api.max_connections;
+  o.ws_queue_limit = static_cast<size_t>(c.api.ws_queue_limit);
+  o.ws_max_message_bytes = static_cast<size_t>(c.api.ws_max_message_bytes);
   return o;
 }
 
@@ -103,11 +112,31 @@ class App final : public AppContext {
     return options_.config_path.empty() ? std::string(kBuiltinConfigName) : options_.config_path;
   }
   AudioHealth audio_health() const override;
+  nlohmann::json wyoming_health() const override {
+    if (!wyoming_) return nullptr;
+    const WyomingServer::Stats s = wyoming_->stats();
+    return {{"port", wyoming_->port()}, {"connections", s.connections}, {"open", s.open},
+            {"rejected", s.rejected}, {"messages", s.messages}, {"protocol_errors", s.protocol_errors}};
+  }
+  nlohmann::json wake_health() const override {  // issue 4
+    if (wake_) return wake_->health();
+    if (audio_source_ == "none" || !wake_enabled_) return wake_health_off("");
+    return wake_health_off(wake_error_.empty() ? "audio loop not running" : wake_error_);
+  }
   RoutinesService* routines() override { return routines_.get(); }
+  EventHub& events() override { return events_; }
+  Auth* auth() override { return auth_.get(); }
+  EventStream* event_stream() override { return event_stream_.get(); }
+  bool network_up() const override { return !net_ || net_->network_up(); }
+  const ConnectivityMonitor* connectivity() const override { return net_.get(); }
+  MqttClient* mqtt() override { return mqtt_.get(); }
+  Result<void> reload_home() override;
 
  private:
   Result<std::shared_ptr<Runtime>> build_runtime(ConfigBundle bundle, uint64_t generation);
   void on_state_change(const StateChange& change);
+  Result<void> start_network(const DaemonConfig& cfg);
+  void stop_network(std::function<void()> done);
   void on_timer_fired(const TimerInfo& timer);
   void start_routines(const DaemonConfig& cfg);
   void start_audio(const AudioConfig& cfg);
@@ -126,16 +155,29 @@ class App final : public AppContext {
   asio::steady_timer shutdown_deadline_{ioc_};
   const std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
   AppCounters counters_;
+  EventHub events_;  // declared early: everything below may publish until it is destroyed
   std::unique_ptr<HistoryWriter> history_;
   std::unique_ptr<TimerManager> timers_;
   std::unique_ptr<RoutinesService> routines_;  // null when history is disabled
+  // Process-wide, not per config generation (issue 9): the broker connection
+  // shared by every generation's bus, the connectivity monitor, Hearth's topics.
+  std::shared_ptr<MqttClient> mqtt_;           // null when mqtt.enabled is false
+  std::unique_ptr<ConnectivityMonitor> net_;   // null when network.enabled is false
+  std::unique_ptr<MqttBridge> mqtt_bridge_;
   mutable std::mutex runtime_mu_;  // guards runtime_ (read from connection strands)
   std::shared_ptr<Runtime> runtime_;
+  std::unique_ptr<Auth> auth_;                  // issue 10: tokens, pairing
+  std::unique_ptr<EventStream> event_stream_;   // /api/v1/events; both outlive server_
   Api api_{*this};
   std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<WyomingServer> wyoming_;  // issue 10: null when wyoming.listen is ""
   // The audio loop lives for the whole process (a reload never reopens the
   // device). audio_loop_ is declared first: the pipeline's sink refers to it.
   std::unique_ptr<AudioLoop> audio_loop_;
+  std::unique_ptr<WakeService> wake_;  // issue 4: a consumer of audio_loop_; null when off or failed
+  std::unique_ptr<VoicePipeline> voice_;  // issue 5: after wake_ in the consumer list; null when off
+  std::string wake_error_;             // why the wake word is not running
+  bool wake_enabled_ = false;
   std::unique_ptr<AudioPipeline> audio_;
   std::string audio_source_ = "none";  // the running audio.source
   std::string audio_error_;            // why the pipeline could not start ("" = it runs, or source none)
@@ -152,11 +194,15 @@ Result<std::shared_ptr<Runtime>> App::build_runtime(ConfigBundle bundle, uint64_
   rt->config = std::move(bundle.config);
   rt->home = std::move(bundle.home);
   rt->generation = generation;
-  Result<std::unique_ptr<TemplateParser>> parser = make_template_parser(*rt->home, rt->config.nlu);
+  // issue 7: grammar → on-device LLM → cloud behind the TemplateParser interface
+  Result<std::unique_ptr<TemplateParser>> parser = make_cascade_parser(
+      *rt->home, rt->config.nlu, rt->config.nlu_llm, rt->config.nlu_cloud, [this] { return network_up(); });
   if (!parser) return parser.error().with_context("nlu");
   rt->parser = std::move(*parser);
   BusOptions bus_options;
   bus_options.command_timeout = std::chrono::milliseconds(rt->config.devices.command_timeout_ms);
+  bus_options.mqtt = mqtt_;
+  bus_options.network_up = [this] { return network_up(); };
   Result<std::unique_ptr<Bus>> bus = Bus::create(ioc_.get_executor(), *rt->home, bus_options, clock());
   if (!bus) return bus.error().with_context("devices");
   rt->bus = std::move(*bus);
@@ -175,6 +221,11 @@ void App::on_state_change(const StateChange& change) {
   e.old_value = value_to_string(change.old_value);
   e.new_value = value_to_string(change.new_value);
   e.origin = change.origin;
+  events_.publish(event_type::kStateChanged, nlohmann::json{{"device", e.device_id},
+                                                            {"attribute", e.attribute},
+                                                            {"old", e.old_value},
+                                                            {"new", e.new_value},
+                                                            {"origin", e.origin}});
   // The state listener runs on the device's strand; routines live on the loop.
   if (routines_) {
     asio::post(ioc_, [this, e] {
@@ -182,6 +233,45 @@ void App::on_state_change(const StateChange& change) {
     });
   }
   history_->record_events({std::move(e)});
+}
+
+Result<void> App::start_network(const DaemonConfig& cfg) {
+  if (cfg.network.enabled) {
+    net_ = std::make_unique<ConnectivityMonitor>(ioc_.get_executor(), cfg.network.probe);
+    net_->set_listener([this](bool up) {
+      ConnectivityMonitor::Status s = net_->status();
+      events_.publish(event_type::kConnectivity, nlohmann::json{{"link", "internet"}, {"up", up}, {"reason", s.reason}});
+    });
+    net_->start();
+  }
+  if (!cfg.mqtt.client.enabled) return {};
+  Result<std::shared_ptr<MqttClient>> client = MqttClient::create(ioc_.get_executor(), cfg.mqtt.client, clock());
+  if (!client) return client.error();
+  mqtt_ = std::move(*client);
+  mqtt_->set_connection_listener([this](bool up, const std::string& reason) {
+    events_.publish(event_type::kConnectivity, nlohmann::json{{"link", "mqtt"}, {"up", up}, {"reason", reason}});
+  });
+  mqtt_bridge_ = std::make_unique<MqttBridge>(mqtt_, cfg.mqtt, events_,
+                                              [this](HttpRequestData r, HttpResponder respond) {
+                                                api_.handle(std::move(r), std::move(respond));
+                                              });
+  mqtt_bridge_->start();
+  return {};
+}
+
+void App::stop_network(std::function<void()> done) {
+  if (mqtt_bridge_) mqtt_bridge_->stop();
+  if (net_) net_->stop();
+  if (!mqtt_) return done();
+  // Publishes "offline" on the status topic and disconnects.
+  mqtt_->async_shutdown([this, done = std::move(done)] { asio::post(ioc_, done); });
+}
+
+Result<void> App::reload_home() {
+  const uint64_t before = runtime()->generation;
+  reload();
+  if (runtime()->generation == before) return Error{Code::kBadInput, "the new home was rejected (see the log)"};
+  return {};
 }
 
 void App::start_routines(const DaemonConfig& cfg) {
@@ -219,6 +309,7 @@ void App::start_routines(const DaemonConfig& cfg) {
     rt->bus->async_execute(std::move(cmd), [rt, done = std::move(done)](ActionResult r) { done(std::move(r)); });
   };
   auto record_actions = [this](std::vector<EventRecord> events) { history_->record_events(std::move(events)); };
+  o.publish = [this](const char* type, nlohmann::json data) { events_.publish(type, std::move(data)); };  // issue 8
   routines_ = std::make_unique<RoutinesService>(ioc_.get_executor(), clock(), std::move(o), std::move(run_command),
                                                 std::move(record_actions));
   routines_->start();
@@ -251,6 +342,24 @@ void App::start_audio(const AudioConfig& cfg) {
   audio_loop_ = std::make_unique<AudioLoop>(ioc_.get_executor(),
                                             [this](const SpeechSegment& s) { on_speech_segment(s); });
   // Wake word and ASR register here (audio_loop_->add_consumer) before start.
+  // Issue 4: the wake word first; a voice pipeline registered after it gets
+  // the wake through wake_->set_on_wake() on the DSP thread.
+  wake_enabled_ = runtime_->config.wakeword.enabled;
+  if (wake_enabled_) {
+    Result<std::unique_ptr<WakeService>> ws = WakeService::create(runtime_->config.wakeword, &events_);
+    if (ws) {
+      wake_ = std::move(*ws);
+      audio_loop_->add_consumer(wake_.get());
+    } else {
+      wake_error_ = ws.error().message;
+      HEARTH_LOG_ERROR("wakeword", "%s; running without a wake word (see /api/v1/health)", wake_error_.c_str());
+    }
+  }
+  voice_ = make_voice_pipeline(*this, runtime_);  // issue 5: recognizer → intent → bus
+  if (voice_) {
+    audio_loop_->add_consumer(voice_.get());
+    if (wake_) wake_->set_on_wake([v = voice_.get()](const WakeEvent& e) { v->on_wake(e); });
+  }
   Result<std::unique_ptr<AudioPipeline>> pipeline = AudioPipeline::create(cfg, audio_loop_->sink());
   if (!pipeline) {
     audio_error_ = pipeline.error().message;
@@ -338,6 +447,10 @@ int App::run() {
   timers_ = std::make_unique<TimerManager>(ioc_.get_executor(), clock(),
                                            [this](const TimerInfo& t) { on_timer_fired(t); });
 
+  if (Result<void> net = start_network(bundle->config); !net) {
+    HEARTH_LOG_ERROR("hearthd", "startup failed: %s", net.error().message.c_str());
+    return kExitStartupFailed;
+  }
   const std::string listen = bundle->config.listen;
   const AudioConfig audio_config = bundle->config.audio;
   const HttpServerOptions http_options = server_options(bundle->config);
@@ -355,18 +468,35 @@ int App::run() {
   std::string host;
   uint16_t port = 0;
   split_listen_address(listen, &host, &port);
+  auth_ = make_auth(runtime_->config);
+  event_stream_ = std::make_unique<EventStream>(events_, *auth_, ioc_.get_executor());
   Result<std::unique_ptr<HttpServer>> server = HttpServer::start(
       ioc_, host, port, http_options,
-      [this](HttpRequestData request, HttpResponder respond) { api_.handle(std::move(request), std::move(respond)); });
+      [this](HttpRequestData request, HttpResponder respond) { api_.handle(std::move(request), std::move(respond)); },
+      [this](const HttpRequestData& upgrade, std::shared_ptr<WsPeer> peer, HttpResponseData* refusal) {
+        return event_stream_->open(upgrade, std::move(peer), refusal);
+      });
   if (!server) {
     HEARTH_LOG_ERROR("api", "%s", server.error().message.c_str());
     return kExitStartupFailed;
   }
   server_ = std::move(*server);
   HEARTH_LOG_INFO("api", "listening on http://%s:%u/api/v1", host.c_str(), static_cast<unsigned>(server_->port()));
+  if (!runtime_->config.wyoming.listen.empty()) {  // issue 10: Wyoming satellites / Home Assistant
+    Result<std::unique_ptr<WyomingServer>> wy = WyomingServer::start(
+        ioc_, runtime_->config.wyoming, *this, make_wyoming_engines(runtime_->config.wakeword));
+    if (!wy) {
+      HEARTH_LOG_ERROR("wyoming", "%s", wy.error().message.c_str());
+      return kExitStartupFailed;
+    }
+    wyoming_ = std::move(*wy);
+    HEARTH_LOG_INFO("wyoming", "listening on %s (port %u)", runtime_->config.wyoming.listen.c_str(),
+                    static_cast<unsigned>(wyoming_->port()));
+  }
   // A missing microphone or a bad recording never stops the daemon: the
   // capture source retries with backoff, and /health reports the state.
   start_audio(audio_config);
+  if (mqtt_) mqtt_->start();  // after the bus bound its devices, so the first connect subscribes them all
   if (!options_.port_file.empty()) {
     Result<void> w = write_port_file(options_.port_file, server_->port());
     if (!w) {
@@ -383,11 +513,17 @@ int App::run() {
   // operations complete so no handler outlives its owner.
   stop_audio();  // already stopped by begin_shutdown unless the loop ended otherwise
   server_.reset();
+  wyoming_.reset();
   timers_->cancel_all();
   {
     std::lock_guard<std::mutex> lock(runtime_mu_);
     runtime_.reset();
   }
+  ioc_.restart();
+  ioc_.poll();
+  mqtt_bridge_.reset();
+  mqtt_.reset();
+  net_.reset();
   ioc_.restart();
   ioc_.poll();
   routines_.reset();  // joins its db thread (run-log writes finish first)
@@ -444,6 +580,14 @@ void App::reload() {
                     bundle->config.time_zone.c_str(), old->config.time_zone.c_str());
     bundle->config.time_zone = old->config.time_zone;
   }
+  if (bundle->config.mqtt.client.to_string() != old->config.mqtt.client.to_string() ||
+      bundle->config.mqtt.hub_id != old->config.mqtt.hub_id ||
+      bundle->config.network.probe.to_string() != old->config.network.probe.to_string() ||
+      bundle->config.network.enabled != old->config.network.enabled) {
+    HEARTH_LOG_INFO("config", "mqtt/network changed: requires restart; keeping the running connection");
+  }
+  bundle->config.mqtt = old->config.mqtt;
+  bundle->config.network = old->config.network;
   AudioConfig& next_audio = bundle->config.audio;
   const AudioConfig& running_audio = old->config.audio;
   if (!same_audio_setup(next_audio, running_audio)) {
@@ -475,6 +619,7 @@ void App::reload() {
     previous = runtime_;
     runtime_ = *staged;
   }
+  if (voice_) voice_->rebuild(*staged);  // issue 5: recompile the home's language model
   counters_.reloads.fetch_add(1);
   HEARTH_LOG_INFO("config", "reloaded (generation %llu): %s", static_cast<unsigned long long>(runtime_->generation),
                   runtime_->config.to_string().c_str());
@@ -507,6 +652,7 @@ void App::begin_shutdown() {
   stop_audio();
   // 2. stop accepting and close connections.
   server_->stop();
+  if (wyoming_) wyoming_->stop();
   // 3. timers and routines will not fire any more.
   timers_->cancel_all();
   if (routines_) routines_->stop();
@@ -514,8 +660,10 @@ void App::begin_shutdown() {
   std::shared_ptr<const Runtime> rt = runtime();
   rt->bus->async_shutdown(kDrainDeadline, [this, rt] {
     asio::post(ioc_, [this] {
-      HEARTH_LOG_INFO("hearthd", "devices drained; flushing history");
-      history_->async_flush(ioc_.get_executor(), [this] { finish_shutdown(kExitOk); }, /*final_flush=*/true);
+      stop_network([this] {
+        HEARTH_LOG_INFO("hearthd", "devices drained; flushing history");
+        history_->async_flush(ioc_.get_executor(), [this] { finish_shutdown(kExitOk); }, /*final_flush=*/true);
+      });
     });
   });
 }

@@ -13,6 +13,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "audio_loop.h"
+#include "event_hub.h"
 #include "hearth/audio/audio.h"
 #include "hearth/common/clock.h"
 #include "hearth/daemon/config.h"
@@ -22,6 +23,7 @@
 #include "hearth/daemon/timer_manager.h"
 #include "hearth/devices/bus.h"
 #include "hearth/devices/home.h"
+#include "hearth/devices/protocols.h"
 #include "hearth/nlu/nlu.h"
 #include "routines_service.h"
 
@@ -69,6 +71,9 @@ struct AudioHealth {
   std::optional<SpeechSegment> last_segment;  // the most recent one
 };
 
+class Auth;         // auth.h
+class EventStream;  // ws_events.h
+
 class AppContext {
  public:
   virtual ~AppContext() = default;
@@ -85,8 +90,29 @@ class AppContext {
   virtual std::string config_source() const = 0;
   // The audio loop's state and metrics. Event-loop thread.
   virtual AudioHealth audio_health() const = 0;
+  // The Wyoming server (issue 10): {port, connections, open, rejected,
+  // messages, protocol_errors}, or null when off. Event-loop thread.
+  virtual nlohmann::json wyoming_health() const { return nullptr; }
+  // The wake word (issue 4): {enabled, state, words, wakes, frames, last}. Any thread.
+  virtual nlohmann::json wake_health() const { return nullptr; }
   // Routines and suggestions (issue 8); nullptr when history is disabled. Event-loop thread.
   virtual RoutinesService* routines() { return nullptr; }
+  // The live event stream (WebSocket /api/v1/events, metrics). Any thread.
+  virtual EventHub& events() = 0;
+  // Is the internet reachable? (the connectivity monitor, config "network";
+  // true when the monitor is off). For cloud fallbacks. Any thread.
+  virtual bool network_up() const { return true; }
+  // The connectivity monitor; nullptr when "network" is off. Any thread.
+  virtual const ConnectivityMonitor* connectivity() const { return nullptr; }
+  // The broker connection; nullptr when "mqtt" is off. Any thread.
+  virtual MqttClient* mqtt() { return nullptr; }
+  // Reloads config + home now, as SIGHUP does (after a discovered device was
+  // accepted). Error when the new generation was rejected. Event-loop thread.
+  virtual Result<void> reload_home() { return Error{Code::kUnsupported, "reload not available"}; }
+  // Issue 10: tokens and pairing (nullptr: no auth check, router unit tests),
+  // and the WebSocket event stream (for /metrics). Any thread.
+  virtual Auth* auth() { return nullptr; }
+  virtual EventStream* event_stream() { return nullptr; }
 };
 
 }  // namespace hearth

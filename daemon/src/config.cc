@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "device_overlay.h"
 #include "hearth/common/log.h"
 #include "hearth/common/value_json.h"
 #include "hearth/habits/time_zone.h"
@@ -233,6 +235,119 @@ bool split_listen_address(std::string_view text, std::string* host, uint16_t* po
 
 namespace {
 
+// "mqtt" and "network" (issue 9). Paths resolve against the config file's directory.
+void parse_mqtt_network(const json& root, const std::string& base_dir, DaemonConfig& cfg, ConfigErrors& errors) {
+  MqttDaemonConfig& m = cfg.mqtt;
+  if (const json* j = read_object(root, "mqtt", "$", errors)) {
+    check_keys(*j, "$.mqtt",
+               {"enabled", "host", "port", "client_id", "username", "password_file", "keepalive_s", "tls",
+                "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_insecure", "reconnect_min_ms", "reconnect_max_ms",
+                "connect_timeout_ms", "z2m_base_topic", "ha_discovery_prefix", "discovery", "hub_id", "topic_prefix",
+                "publish_events", "accept_commands", "ha_publish", "accepted_file"},
+               errors);
+    MqttConfig& c = m.client;
+    read_bool(*j, "enabled", "$.mqtt", &c.enabled, errors);
+    read_string(*j, "host", "$.mqtt", &c.host, errors);
+    read_int(*j, "port", "$.mqtt", &c.port, errors);
+    read_string(*j, "client_id", "$.mqtt", &c.client_id, errors);
+    read_string(*j, "username", "$.mqtt", &c.username, errors);
+    read_string(*j, "password_file", "$.mqtt", &m.password_file, errors);
+    read_int(*j, "keepalive_s", "$.mqtt", &c.keepalive_s, errors);
+    read_bool(*j, "tls", "$.mqtt", &c.tls, errors);
+    read_string(*j, "tls_ca_file", "$.mqtt", &c.tls_ca_file, errors);
+    read_string(*j, "tls_cert_file", "$.mqtt", &c.tls_cert_file, errors);
+    read_string(*j, "tls_key_file", "$.mqtt", &c.tls_key_file, errors);
+    read_bool(*j, "tls_insecure", "$.mqtt", &c.tls_insecure, errors);
+    read_int(*j, "reconnect_min_ms", "$.mqtt", &c.reconnect_min_ms, errors);
+    read_int(*j, "reconnect_max_ms", "$.mqtt", &c.reconnect_max_ms, errors);
+    read_int(*j, "connect_timeout_ms", "$.mqtt", &c.connect_timeout_ms, errors);
+    read_string(*j, "z2m_base_topic", "$.mqtt", &c.z2m_base_topic, errors);
+    read_string(*j, "ha_discovery_prefix", "$.mqtt", &c.ha_discovery_prefix, errors);
+    read_bool(*j, "discovery", "$.mqtt", &c.discovery, errors);
+    read_string(*j, "hub_id", "$.mqtt", &m.hub_id, errors);
+    read_string(*j, "topic_prefix", "$.mqtt", &m.topic_prefix, errors);
+    read_bool(*j, "publish_events", "$.mqtt", &m.publish_events, errors);
+    read_bool(*j, "accept_commands", "$.mqtt", &m.accept_commands, errors);
+    read_bool(*j, "ha_publish", "$.mqtt", &m.ha_publish, errors);
+    read_string(*j, "accepted_file", "$.mqtt", &m.accepted_file, errors);
+  }
+  for (std::string* f : {&m.client.tls_ca_file, &m.client.tls_cert_file, &m.client.tls_key_file, &m.password_file}) {
+    *f = resolve_path(base_dir, *f);
+  }
+  m.accepted_file = resolve_path(base_dir, m.accepted_file.empty() ? "accepted-devices.json" : m.accepted_file);
+  m.client.status_topic = m.topic_prefix + "/" + m.hub_id + "/status";
+  if (!m.password_file.empty()) {
+    std::ifstream in(m.password_file, std::ios::binary);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+      errors.add("$.mqtt.password_file", "cannot read '" + m.password_file + "' (its first line is the password)");
+    } else {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      m.client.password = line;
+    }
+  }
+  if (const json* j = read_object(root, "network", "$", errors)) {
+    check_keys(*j, "$.network", {"enabled", "probe_host", "probe_port", "interval_ms", "timeout_ms"}, errors);
+    read_bool(*j, "enabled", "$.network", &cfg.network.enabled, errors);
+    read_string(*j, "probe_host", "$.network", &cfg.network.probe.probe_host, errors);
+    read_int(*j, "probe_port", "$.network", &cfg.network.probe.probe_port, errors);
+    read_int(*j, "interval_ms", "$.network", &cfg.network.probe.interval_ms, errors);
+    read_int(*j, "timeout_ms", "$.network", &cfg.network.probe.timeout_ms, errors);
+  }
+}
+
+bool valid_hub_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+// issue 7: "nlu.llm" and "nlu.cloud" (the cascade behind the grammar).
+void read_unit(const json& obj, const char* key, const std::string& path, double* out, ConfigErrors& errors) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return;
+  if (!it->is_number()) errors.add(path + "." + key, "expected a number, got " + type_name(*it));
+  else *out = it->get<double>();
+}
+
+void parse_nlu_cascade(const json& nlu, const std::string& base_dir, DaemonConfig& cfg, ConfigErrors& errors) {
+  if (const json* l = read_object(nlu, "llm", "$.nlu", errors)) {
+    check_keys(*l, "$.nlu.llm", {"enabled", "model_path", "prompt", "n_threads", "max_tokens", "min_confidence",
+                                 "min_suggest_confidence", "high_risk_confidence", "intent_confidence"}, errors);
+    LlmIntentConfig& c = cfg.nlu_llm;
+    read_bool(*l, "enabled", "$.nlu.llm", &c.enabled, errors);
+    read_string(*l, "model_path", "$.nlu.llm", &c.model_path, errors);
+    read_string(*l, "prompt", "$.nlu.llm", &c.prompt, errors);
+    read_int(*l, "n_threads", "$.nlu.llm", &c.n_threads, errors);
+    read_int(*l, "max_tokens", "$.nlu.llm", &c.max_tokens, errors);
+    read_unit(*l, "min_confidence", "$.nlu.llm", &c.min_confidence, errors);
+    read_unit(*l, "min_suggest_confidence", "$.nlu.llm", &c.min_suggest_confidence, errors);
+    read_unit(*l, "high_risk_confidence", "$.nlu.llm", &c.high_risk_confidence, errors);
+    if (const json* ic = read_object(*l, "intent_confidence", "$.nlu.llm", errors))
+      for (auto it = ic->begin(); it != ic->end(); ++it) {
+        double v = 0;
+        read_unit(*ic, it.key().c_str(), "$.nlu.llm.intent_confidence", &v, errors);
+        c.intent_confidence[it.key()] = v;
+      }
+    if (!c.model_path.empty()) c.model_path = resolve_path(base_dir, c.model_path);
+  }
+  if (const json* j = read_object(nlu, "cloud", "$.nlu", errors)) {
+    check_keys(*j, "$.nlu.cloud", {"enabled", "base_url", "model", "api_key_file", "api_key_env", "timeout_ms",
+                                   "min_confidence"}, errors);
+    CloudConfig& c = cfg.nlu_cloud;
+    read_bool(*j, "enabled", "$.nlu.cloud", &c.enabled, errors);
+    read_string(*j, "base_url", "$.nlu.cloud", &c.base_url, errors);
+    read_string(*j, "model", "$.nlu.cloud", &c.model, errors);
+    read_string(*j, "api_key_file", "$.nlu.cloud", &c.api_key_file, errors);
+    read_string(*j, "api_key_env", "$.nlu.cloud", &c.api_key_env, errors);
+    read_int(*j, "timeout_ms", "$.nlu.cloud", &c.timeout_ms, errors);
+    read_unit(*j, "min_confidence", "$.nlu.cloud", &c.min_confidence, errors);
+    if (!c.api_key_file.empty()) c.api_key_file = resolve_path(base_dir, c.api_key_file);
+  }
+}
+
 // Parses into `cfg` as far as possible: fields with the wrong type keep their
 // defaults and get an error. Returns false only when the text is not a JSON
 // object at all (then nothing else can be checked).
@@ -253,7 +368,8 @@ bool parse_config_into(std::string_view json_text, std::string_view source, cons
     errors.add("$", "expected a JSON object at the top level, got " + type_name(root));
     return false;
   }
-  check_keys(root, "$", {"home", "listen", "db", "db_required", "log_level", "time_zone", "api", "devices", "nlu", "audio"},
+  check_keys(root, "$", {"home", "listen", "db", "db_required", "log_level", "time_zone", "api", "devices", "nlu", "audio",
+                         "mqtt", "network", "llm", "wyoming", "asr", "voice", "wakeword"},
              errors);
 
   std::string home;
@@ -266,17 +382,30 @@ bool parse_config_into(std::string_view json_text, std::string_view source, cons
   read_string(root, "time_zone", "$", &cfg.time_zone, errors);
 
   if (const json* api = read_object(root, "api", "$", errors)) {
-    check_keys(*api, "$.api", {"body_limit_bytes", "request_timeout_ms", "max_connections"}, errors);
+    check_keys(*api, "$.api", {"body_limit_bytes", "request_timeout_ms", "max_connections", "auth",
+                               "ws_queue_limit", "ws_max_message_bytes", "web"}, errors);
     read_int(*api, "body_limit_bytes", "$.api", &cfg.api.body_limit_bytes, errors);
     read_int(*api, "request_timeout_ms", "$.api", &cfg.api.request_timeout_ms, errors);
     read_int(*api, "max_connections", "$.api", &cfg.api.max_connections, errors);
+    read_int(*api, "ws_queue_limit", "$.api", &cfg.api.ws_queue_limit, errors);
+    read_int(*api, "ws_max_message_bytes", "$.api", &cfg.api.ws_max_message_bytes, errors);
+    read_bool(*api, "web", "$.api", &cfg.api.web, errors);
+    if (const json* auth = read_object(*api, "auth", "$.api", errors)) {
+      check_keys(*auth, "$.api.auth", {"db", "loopback_trusted", "pair_code_ttl_s", "max_failures_per_minute"},
+                 errors);
+      read_string(*auth, "db", "$.api.auth", &cfg.api.auth.db, errors);
+      read_bool(*auth, "loopback_trusted", "$.api.auth", &cfg.api.auth.loopback_trusted, errors);
+      read_int(*auth, "pair_code_ttl_s", "$.api.auth", &cfg.api.auth.pair_code_ttl_s, errors);
+      read_int(*auth, "max_failures_per_minute", "$.api.auth", &cfg.api.auth.max_failures_per_minute, errors);
+    }
   }
   if (const json* devices = read_object(root, "devices", "$", errors)) {
     check_keys(*devices, "$.devices", {"command_timeout_ms"}, errors);
     read_int(*devices, "command_timeout_ms", "$.devices", &cfg.devices.command_timeout_ms, errors);
   }
   if (const json* nlu = read_object(root, "nlu", "$", errors)) {
-    check_keys(*nlu, "$.nlu", {"custom_intents"}, errors);
+    check_keys(*nlu, "$.nlu", {"custom_intents", "llm", "cloud"}, errors);
+    parse_nlu_cascade(*nlu, base_dir, cfg, errors);  // issue 7
     auto list = nlu->find("custom_intents");
     if (list != nlu->end()) {
       if (!list->is_array()) {
@@ -296,9 +425,56 @@ bool parse_config_into(std::string_view json_text, std::string_view source, cons
   if (const json* audio = read_object(root, "audio", "$", errors)) {
     parse_audio_config(audio->dump(), base_dir, &cfg.audio, errors, "$.audio");
   }
+  if (const json* asr = read_object(root, "asr", "$", errors))  // issue 5: the asr module owns its keys
+    parse_asr_config(asr->dump(), &cfg.asr, errors, "$.asr");
+  if (const json* j = read_object(root, "voice", "$", errors)) {  // issue 5: voice pipeline
+    check_keys(*j, "$.voice", {"enabled", "wake", "pre_roll_ms", "use_ns", "confirm_tts", "tts_voice"}, errors);
+    read_bool(*j, "enabled", "$.voice", &cfg.voice.enabled, errors);
+    read_string(*j, "wake", "$.voice", &cfg.voice.wake, errors);
+    read_int(*j, "pre_roll_ms", "$.voice", &cfg.voice.pre_roll_ms, errors);
+    read_bool(*j, "use_ns", "$.voice", &cfg.voice.use_ns, errors);
+    read_bool(*j, "confirm_tts", "$.voice", &cfg.voice.confirm_tts, errors);
+    read_string(*j, "tts_voice", "$.voice", &cfg.voice.tts_voice, errors);
+  }
+
+  if (const json* j = read_object(root, "wakeword", "$", errors))  // issue 4: wake_service.cc owns its keys
+    parse_wakeword_config(j->dump(), base_dir, &cfg.wakeword, errors);
+  parse_mqtt_network(root, base_dir, cfg, errors);
+  if (const json* j = read_object(root, "llm", "$", errors)) {  // issue 6
+    check_keys(*j, "$.llm", {"model", "threads", "ctx", "chat_template", "max_tokens", "kv_cache"}, errors);
+    read_string(*j, "model", "$.llm", &cfg.llm.model, errors);
+    read_int(*j, "threads", "$.llm", &cfg.llm.threads, errors);
+    read_int(*j, "ctx", "$.llm", &cfg.llm.ctx, errors);
+    read_string(*j, "chat_template", "$.llm", &cfg.llm.chat_template, errors);
+    read_int(*j, "max_tokens", "$.llm", &cfg.llm.max_tokens, errors);
+    read_string(*j, "kv_cache", "$.llm", &cfg.llm.kv_cache, errors);
+    if (!cfg.llm.model.empty()) cfg.llm.model = resolve_path(base_dir, cfg.llm.model);
+  }
+
+  if (const json* j = read_object(root, "wyoming", "$", errors)) {  // issue 10: Wyoming server
+    check_keys(*j, "$.wyoming", {"listen", "max_connections", "idle_timeout_ms", "max_audio_s", "satellites"}, errors);
+    read_string(*j, "listen", "$.wyoming", &cfg.wyoming.listen, errors);
+    read_int(*j, "max_connections", "$.wyoming", &cfg.wyoming.max_connections, errors);
+    read_int(*j, "idle_timeout_ms", "$.wyoming", &cfg.wyoming.idle_timeout_ms, errors);
+    read_int(*j, "max_audio_s", "$.wyoming", &cfg.wyoming.max_audio_s, errors);
+    if (const json* sats = read_object(*j, "satellites", "$.wyoming", errors)) {
+      for (auto it = sats->begin(); it != sats->end(); ++it) {
+        const std::string spath = "$.wyoming.satellites." + it.key();
+        if (!it->is_object()) {
+          errors.add(spath, "expected an object, got " + type_name(*it));
+          continue;
+        }
+        check_keys(*it, spath, {"area"}, errors);
+        std::string area;
+        read_string(*it, "area", spath, &area, errors);
+        cfg.wyoming.satellite_areas[it.key()] = area;
+      }
+    }
+  }
 
   if (cfg.home != kBuiltinDemoHome) cfg.home = resolve_path(base_dir, cfg.home);
   cfg.db = cfg.db.empty() ? default_db_path() : resolve_path(base_dir, cfg.db);
+  if (!cfg.api.auth.db.empty()) cfg.api.auth.db = resolve_path(base_dir, cfg.api.auth.db);  // "": next to db (app.cc)
   return true;
 }
 
@@ -393,6 +569,20 @@ void DaemonConfig::validate(const Home* loaded_home, ConfigErrors& out) const {
   if (!time_zone.empty() && !TimeZone::load(time_zone)) {
     out.add("$.time_zone", "unknown time zone '" + time_zone + "' (e.g. \"Europe/Berlin\", \"UTC\"; see /usr/share/zoneinfo)");
   }
+  if (api.auth.pair_code_ttl_s < 30 || api.auth.pair_code_ttl_s > 3600) {
+    out.add("$.api.auth.pair_code_ttl_s", "must be in [30, 3600], got " + std::to_string(api.auth.pair_code_ttl_s));
+  }
+  if (api.auth.max_failures_per_minute < 1 || api.auth.max_failures_per_minute > 10000) {
+    out.add("$.api.auth.max_failures_per_minute",
+            "must be in [1, 10000], got " + std::to_string(api.auth.max_failures_per_minute));
+  }
+  if (api.ws_queue_limit < 8 || api.ws_queue_limit > 100000) {
+    out.add("$.api.ws_queue_limit", "must be in [8, 100000], got " + std::to_string(api.ws_queue_limit));
+  }
+  if (api.ws_max_message_bytes < 256 || api.ws_max_message_bytes > 1048576) {
+    out.add("$.api.ws_max_message_bytes",
+            "must be in [256, 1048576], got " + std::to_string(api.ws_max_message_bytes));
+  }
   if (api.body_limit_bytes < kMinBodyLimitBytes || api.body_limit_bytes > kMaxBodyLimitBytes) {
     out.add("$.api.body_limit_bytes", "must be in [" + std::to_string(kMinBodyLimitBytes) + ", " +
                                           std::to_string(kMaxBodyLimitBytes) + "], got " +
@@ -431,7 +621,58 @@ void DaemonConfig::validate(const Home* loaded_home, ConfigErrors& out) const {
     }
   }
   if (loaded_home) nlu.validate(*loaded_home, out, "$.nlu");
+  nlu_llm.validate(out, "$.nlu.llm");  // issue 7
+  nlu_cloud.validate(out, "$.nlu.cloud");
+  if (nlu_llm.enabled && !nlu_llm.model_path.empty() && !std::filesystem::exists(nlu_llm.model_path))
+    out.add("$.nlu.llm.model_path", "'" + nlu_llm.model_path + "' not found");
   audio.validate(out, "$.audio");
+  asr.validate(out, "$.asr");  // issue 5
+  validate_wakeword_config(wakeword, audio.source != "none", out);  // issue 4
+  if (voice.wake != "wakeword" && voice.wake != "none")
+    out.add("$.voice.wake", "must be \"wakeword\" or \"none\", got \"" + voice.wake + "\"");
+  if (voice.pre_roll_ms < 0 || voice.pre_roll_ms > 5000)
+    out.add("$.voice.pre_roll_ms", "must be in 0..5000, got " + std::to_string(voice.pre_roll_ms));
+  if (voice.tts_voice.empty() || voice.tts_voice.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-+_") != std::string::npos)
+    out.add("$.voice.tts_voice", "must be an espeak-ng voice name ([A-Za-z0-9+_-]), got '" + voice.tts_voice + "'");
+  if (mqtt.client.enabled) {
+    mqtt.client.validate(out, "$.mqtt");
+    if (!valid_hub_id(mqtt.hub_id)) out.add("$.mqtt.hub_id", "must be 1..64 of [A-Za-z0-9_-], got '" + mqtt.hub_id + "'");
+    if (!valid_hub_id(mqtt.topic_prefix)) {
+      out.add("$.mqtt.topic_prefix", "must be 1..64 of [A-Za-z0-9_-], got '" + mqtt.topic_prefix + "'");
+    }
+  }
+  if (network.enabled) network.probe.validate(out, "$.network");
+  if (!wyoming.listen.empty()) {  // issue 10
+    std::string whost;
+    uint16_t wport = 0;
+    if (!split_listen_address(wyoming.listen, &whost, &wport)) {
+      out.add("$.wyoming.listen", "expected host:port, got '" + wyoming.listen + "'");
+    }
+    if (wyoming.max_connections < 1 || wyoming.max_connections > 1024) out.add("$.wyoming.max_connections", "must be 1..1024");
+    if (wyoming.idle_timeout_ms < 1000 || wyoming.idle_timeout_ms > 86400000) {
+      out.add("$.wyoming.idle_timeout_ms", "must be 1000..86400000");
+    }
+    if (wyoming.max_audio_s < 1 || wyoming.max_audio_s > 600) out.add("$.wyoming.max_audio_s", "must be 1..600");
+    for (const auto& [name, area] : wyoming.satellite_areas) {
+      if (area.empty()) {
+        out.add("$.wyoming.satellites." + name + ".area", "required");
+      } else if (loaded_home && !loaded_home->area(area)) {
+        bool found = false;
+        for (const Area& a : loaded_home->areas()) found = found || a.name == area;
+        if (!found) out.add("$.wyoming.satellites." + name + ".area", "no area '" + area + "' in the home");
+      }
+    }
+  }
+  if (!llm.model.empty()) {  // issue 6
+    if (!std::filesystem::exists(llm.model)) out.add("$.llm.model", "no such file '" + llm.model + "'");
+    if (llm.threads < 1 || llm.threads > 64) out.add("$.llm.threads", "must be 1..64");
+    if (llm.ctx < 16 || llm.ctx > 131072) out.add("$.llm.ctx", "must be 16..131072");
+    if (llm.max_tokens < 1 || llm.max_tokens > 32768) out.add("$.llm.max_tokens", "must be 1..32768");
+    const std::string& t = llm.chat_template;
+    if (t != "auto" && t != "chatml" && t != "llama2" && t != "zephyr" && t != "plain")
+      out.add("$.llm.chat_template", "must be auto, chatml, llama2, zephyr or plain");
+    if (llm.kv_cache != "f16" && llm.kv_cache != "f32") out.add("$.llm.kv_cache", "must be f16 or f32");
+  }
 }
 
 std::string DaemonConfig::to_string() const {
@@ -447,7 +688,9 @@ std::string DaemonConfig::to_string() const {
     if (i > 0) out += ", ";
     out += nlu.custom_intents[i].intent;
   }
-  out += "], audio=" + audio.to_string() + ")";
+  out += "], audio=" + audio.to_string() + ", mqtt=" + mqtt.client.to_string() + ", mqtt.hub_id=" + mqtt.hub_id +
+         ", mqtt.accepted_file=" + mqtt.accepted_file + ", network=" +
+         (network.enabled ? network.probe.to_string() : std::string("off")) + ")";
   return out;
 }
 
@@ -468,7 +711,7 @@ Result<ConfigBundle> load_config_bundle(const std::string& config_path, const Co
   bool home_present = cfg.home == kBuiltinDemoHome || fs::is_regular_file(cfg.home);
   if (home_present) {
     ConfigErrors home_errors;
-    Result<Home> loaded = load_home(cfg.home, home_errors);
+    Result<Home> loaded = load_home_with_overlay(cfg.home, cfg.mqtt.accepted_file, home_errors);
     for (const ConfigErrors::Entry& e : home_errors.entries()) {
       errors.set_file(e.file);
       errors.add(e.path, e.message);

@@ -22,10 +22,14 @@
 #include "hearth/daemon/app.h"
 #include "hearth/daemon/config.h"
 #include "hearth/daemon/http_client.h"
+#include "hearth/nlu/cascade.h"
 #include "hearth/nlu/llm.h"
 #include "hearth/nlu/nlu.h"
 
 #include "cli_habits.h"
+#include "cli_token.h"
+#include "cli_voice.h"
+#include "cli_wakeword.h"
 
 namespace {
 
@@ -47,16 +51,24 @@ constexpr const char* kUsage =
     "  habits        mine a history file for routines; simulate a household's history\n"
     "  history       import/export history events as JSON lines\n"
     "  llm           GGUF models: info, generate, bench, quantize, random\n"
+    "  transcribe    speech recognition on recordings (language model compiled from the home)\n"
+    "  pipeline      wake word -> recognizer -> intent -> actions on recordings\n"
+    "  wakeword      wake-word models: detect on files, eval (DET table), train a custom word\n"
+    "  token         API tokens: create, list, revoke\n"
+    "  pair          print a one-time pairing code for the companion app\n"
     "\n"
     "Run 'hearth <command> --help' for a command's options.\n";
 
 constexpr const char* kParseUsage =
-    "usage: hearth parse [--home FILE] [--config FILE]\n"
+    "usage: hearth parse [--home FILE] [--config FILE] [--model FILE.gguf] [--no-grammar] [--no-llm] [--no-cloud]\n"
     "\n"
     "Reads one sentence per line on stdin and prints one JSON line per sentence:\n"
-    "  {\"text\", \"intent\": {\"name\", \"slots\"} | null, \"targets\", \"confidence\", \"source\"}\n"
+    "  {\"text\", \"intent\": {\"name\", \"slots\"} | null, \"targets\", \"confidence\", \"source\",\n"
+    "   \"needs_confirmation\", \"layers\"}   (source: template | frames | custom | llm | cloud | none)\n"
     "  --home FILE    home definition (default: the config's home, else the embedded demo home)\n"
-    "  --config FILE  hearthd config whose nlu.custom_intents are included\n";
+    "  --config FILE  hearthd config whose nlu.custom_intents, nlu.llm and nlu.cloud are used\n"
+    "  --model FILE   on-device intent model (GGUF; default: the config's nlu.llm.model_path)\n"
+    "  --no-grammar / --no-llm / --no-cloud   skip a layer of the cascade (for evaluation)\n";
 
 constexpr const char* kSayUsage =
     "usage: hearth say TEXT... [--url URL] [--json]\n"
@@ -211,7 +223,7 @@ void print_api_error(const hearth::HttpReply& reply) {
 }
 
 int cmd_parse(int argc, char** argv) {
-  Args a = parse_args(argc, argv, 2, {"--home", "--config"}, {"--help"});
+  Args a = parse_args(argc, argv, 2, {"--home", "--config", "--model"}, {"--help", "--no-grammar", "--no-llm", "--no-cloud"});
   if (has_flag(a, "--help")) {
     std::fputs(kParseUsage, stdout);
     return 0;
@@ -223,6 +235,8 @@ int cmd_parse(int argc, char** argv) {
   }
   hearth::set_log_level(hearth::LogLevel::kWarn);
   hearth::NluConfig nlu;
+  hearth::LlmIntentConfig llm_cfg;   // issue 7: the cascade's LLM and cloud layers
+  hearth::CloudConfig cloud_cfg;
   std::string home_name = std::string(hearth::kBuiltinDemoHome);
   hearth::ConfigErrors errors;
   if (std::optional<std::string> config_path = option(a, "--config")) {
@@ -232,7 +246,13 @@ int cmd_parse(int argc, char** argv) {
       return 1;
     }
     nlu = cfg->nlu;
+    llm_cfg = cfg->nlu_llm;
+    cloud_cfg = cfg->nlu_cloud;
     home_name = cfg->home;
+  }
+  if (std::optional<std::string> model = option(a, "--model")) {
+    llm_cfg.model_path = *model;
+    llm_cfg.enabled = true;
   }
   if (std::optional<std::string> home_path = option(a, "--home")) home_name = *home_path;
   hearth::Result<hearth::Home> home = hearth::load_home(home_name, errors);
@@ -250,11 +270,32 @@ int cmd_parse(int argc, char** argv) {
     std::fprintf(stderr, "hearth parse: %s\n", parser.error().message.c_str());
     return 1;
   }
+  std::unique_ptr<hearth::LlmIntentParser> llm;
+  if (llm_cfg.enabled && !llm_cfg.model_path.empty() && !has_flag(a, "--no-llm")) {
+    auto l = hearth::make_llm_intent_parser(*home, llm_cfg);
+    if (!l) {
+      std::fprintf(stderr, "hearth parse: %s\n", l.error().message.c_str());
+      return 1;
+    }
+    llm = std::move(*l);
+  }
+  std::unique_ptr<hearth::CloudIntentClient> cloud;
+  if (cloud_cfg.enabled && !has_flag(a, "--no-cloud")) {
+    auto c = hearth::make_cloud_client(*home, cloud_cfg);
+    if (!c) {
+      std::fprintf(stderr, "hearth parse: %s\n", c.error().message.c_str());
+      return 1;
+    }
+    cloud = std::move(*c);
+  }
+  auto cascade = hearth::make_cascade(*home, **parser, std::move(llm), llm_cfg, std::move(cloud), cloud_cfg, nullptr);
+  hearth::CascadeOptions opt;
+  opt.grammar = !has_flag(a, "--no-grammar");
   std::string line;
   while (std::getline(std::cin, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    std::cout << hearth::parse_result_to_json((*parser)->parse(line)) << "\n";
+    std::cout << hearth::cascade_result_to_json(cascade->parse(line, opt)) << "\n";
   }
   std::cout.flush();
   return 0;
@@ -553,6 +594,14 @@ int main(int argc, char** argv) {
     return command == "habits" ? hearth::run_habits_command(rest, std::cout, std::cerr)
                                : hearth::run_history_command(rest, std::cout, std::cerr);
   }
+  if (command == "token" || command == "pair") {  // issue 10 (cli_token.cc)
+    std::vector<std::string> rest(argv + 2, argv + argc);
+    return command == "token" ? hearth::run_token_command(rest, std::cout, std::cerr)
+                              : hearth::run_pair_command(rest, std::cout, std::cerr);
+  }
+  if (command == "transcribe" || command == "pipeline")  // issue 5 (cli_voice.cc)
+    return hearth::run_voice_command(command, std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  if (command == "wakeword") return hearth::run_wakeword_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);  // issue 4
   if (command == "llm") return hearth::run_llm_command(std::vector<std::string>(argv + 2, argv + argc), stdout, stderr);
   std::fprintf(stderr, "hearth: unknown command '%s'\n\n%s", argv[1], kUsage);
   return kExitUsage;

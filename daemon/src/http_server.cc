@@ -1,15 +1,19 @@
-// The only translation unit of hearth_daemon_core that includes Beast.
+// The only translation unit of hearth_daemon_core that includes Beast
+// (HTTP and WebSocket both live here, so Beast is compiled once).
 #include "hearth/daemon/http_server.h"
 
+#include <deque>
 #include <mutex>
 #include <optional>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
 #include "hearth/common/log.h"
@@ -19,6 +23,7 @@ namespace hearth {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
 using tcp = boost::asio::ip::tcp;
 
 namespace {
@@ -30,6 +35,8 @@ constexpr uint32_t kHeaderLimitBytes = 8 * 1024;
 // the answer.
 constexpr std::chrono::seconds kLingerTimeout{2};
 constexpr size_t kLingerMaxBytes = 8 * 1024 * 1024;
+// Kernel send buffer of a WebSocket connection.
+constexpr int kWsSendBufferBytes = 64 * 1024;
 
 #ifndef HEARTH_VERSION
 #define HEARTH_VERSION "dev"
@@ -45,11 +52,16 @@ std::string json_error_body(std::string_view code, std::string_view message) {
 }
 
 class Session;
+class WsSession;
 
 class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
  public:
-  Impl(asio::io_context& ioc, HttpServerOptions options, HttpHandler handler)
-      : ioc_(ioc), acceptor_(asio::make_strand(ioc)), options_(options), handler_(std::move(handler)) {}
+  Impl(asio::io_context& ioc, HttpServerOptions options, HttpHandler handler, WsFactory ws_factory)
+      : ioc_(ioc),
+        acceptor_(asio::make_strand(ioc)),
+        options_(options),
+        handler_(std::move(handler)),
+        ws_factory_(std::move(ws_factory)) {}
 
   Result<void> listen(const std::string& host, uint16_t port);
   void do_accept();
@@ -71,11 +83,248 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   mutable std::mutex mu_;  // guards options_ and sessions_
   HttpServerOptions options_;
   std::vector<std::weak_ptr<Session>> sessions_;
+  std::vector<std::weak_ptr<WsSession>> ws_sessions_;
   const HttpHandler handler_;
+  const WsFactory ws_factory_;
   std::atomic<bool> stopped_{false};
 
   std::atomic<uint64_t> accepted_{0}, rejected_{0}, requests_{0}, bad_requests_{0};
   std::atomic<int64_t> open_{0};
+  std::atomic<int64_t> ws_open_{0};
+  std::atomic<uint64_t> ws_accepted_{0}, ws_in_{0}, ws_out_{0}, ws_dropped_{0}, ws_bad_{0};
+};
+
+
+// One WebSocket connection, after the upgrade. Lives on its own strand. The
+// outgoing queue is bounded: send() from any thread counts what is pending
+// and drops a client that falls ws_queue_limit messages behind, so a slow
+// reader never holds memory or the publisher.
+class WsSession : public WsPeer, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(beast::tcp_stream&& stream, std::shared_ptr<HttpServer::Impl> server, HttpServerOptions options,
+            std::string remote)
+      : ws_(std::move(stream)),
+        server_(std::move(server)),
+        options_(options),
+        remote_(std::move(remote)),
+        kill_timer_(ws_.get_executor()) {
+    server_->ws_open_.fetch_add(1);
+  }
+  ~WsSession() override { server_->ws_open_.fetch_sub(1); }
+
+  // Strand. Asks the factory for a handler; accepts the upgrade or refuses it.
+  void start(http::request<http::string_body> req, const HttpRequestData& data) {
+    req_ = std::move(req);
+    HttpResponseData refusal;
+    refusal.status = 404;
+    refusal.body = json_error_body("not_found", "no WebSocket route " + data.target);
+    if (server_->ws_factory_) handler_ = server_->ws_factory_(data, shared_from_this(), &refusal);
+    if (!handler_) {
+      refuse(std::move(refusal));
+      return;
+    }
+    server_->ws_accepted_.fetch_add(1);
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = options_.request_timeout;
+    t.idle_timeout = 2 * options_.ws_ping_interval;  // a ping goes out at half of it
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "hearth/" HEARTH_VERSION); }));
+    ws_.read_message_max(options_.ws_max_message_bytes);
+    // A bounded kernel buffer makes the queue limit mean something: a client
+    // that stops reading backs up into our queue soon, and is dropped.
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(asio::socket_base::send_buffer_size(kWsSendBufferBytes), ignored);
+    beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
+    ws_.async_accept(req_, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+  }
+
+  bool send(std::shared_ptr<const std::string> text) override {
+    if (closing_.load()) return false;
+    const size_t before = pending_.fetch_add(1);
+    if (before >= options_.ws_queue_limit) {
+      pending_.fetch_sub(1);
+      if (!dropped_.exchange(true)) {
+        server_->ws_dropped_.fetch_add(1);
+        const std::string reason = "slow consumer: more than " + std::to_string(options_.ws_queue_limit) +
+                                   " messages queued";
+        asio::post(ws_.get_executor(), [self = shared_from_this(), reason] { self->do_drop(reason); });
+      }
+      return false;
+    }
+    asio::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
+      self->queue_.push_back(std::move(text));
+      self->maybe_write();
+    });
+    return true;
+  }
+
+  void close(int code, std::string reason) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+      self->request_close(static_cast<websocket::close_code>(code), std::move(reason));
+    });
+  }
+
+  const std::string& remote_address() const override { return remote_; }
+
+  // Any thread (server stop).
+  void async_shutdown() {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->request_close(websocket::close_code::going_away, "server shutting down");
+    });
+  }
+
+ private:
+  void refuse(HttpResponseData data) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(req_.version());
+    res->result(static_cast<unsigned>(data.status));
+    res->set(http::field::server, "hearth/" HEARTH_VERSION);
+    res->set(http::field::content_type, data.content_type);
+    for (const auto& [name, value] : data.headers) res->set(name, value);
+    res->body() = std::move(data.body);
+    res->keep_alive(false);
+    res->prepare_payload();
+    beast::tcp_stream& stream = beast::get_lowest_layer(ws_);
+    stream.expires_after(options_.request_timeout);
+    http::async_write(stream, *res, [self = shared_from_this(), res](beast::error_code, size_t) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      beast::get_lowest_layer(self->ws_).close();
+    });
+  }
+
+  void on_accept(beast::error_code ec) {
+    if (ec) {
+      finish();
+      return;
+    }
+    accepted_ = true;
+    do_read();
+    maybe_write();
+  }
+
+  void do_read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, size_t) {
+    if (ec) {
+      if (ec == websocket::error::message_too_big || ec == websocket::condition::protocol_violation) {
+        server_->ws_bad_.fetch_add(1);
+      }
+      finish();
+      return;
+    }
+    if (!ws_.got_text()) {
+      server_->ws_bad_.fetch_add(1);
+      buffer_.consume(buffer_.size());
+      request_close(websocket::close_code::unknown_data, "binary frames are not accepted; send JSON text");
+      do_read();  // keep reading until the close handshake ends
+      return;
+    }
+    server_->ws_in_.fetch_add(1);
+    std::string text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    if (handler_ && !closing_.load()) handler_->on_message(text);
+    do_read();
+  }
+
+  void maybe_write() {
+    if (!accepted_ || writing_ || closed_ || close_sent_) return;
+    if (close_requested_ && (dropped_.load() || queue_.empty())) {
+      do_close();
+      return;
+    }
+    if (queue_.empty()) return;
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(asio::buffer(*queue_.front()), beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, size_t) {
+    writing_ = false;
+    queue_.pop_front();
+    pending_.fetch_sub(1);
+    if (ec) {
+      finish();
+      return;
+    }
+    server_->ws_out_.fetch_add(1);
+    maybe_write();
+  }
+
+  void do_drop(const std::string& reason) {
+    // Forget what is queued (the in-flight write, if any, stays until done).
+    const size_t keep = writing_ ? 1 : 0;
+    while (queue_.size() > keep) {
+      queue_.pop_back();
+      pending_.fetch_sub(1);
+    }
+    request_close(websocket::close_code::policy_error, reason);
+  }
+
+  void request_close(websocket::close_code code, std::string reason) {
+    if (close_requested_ || closed_) return;
+    close_requested_ = true;
+    closing_.store(true);
+    close_reason_ = websocket::close_reason(code, reason.substr(0, 120));
+    // A peer that reads nothing never lets a write or the close finish:
+    // cut the socket after a grace period.
+    kill_timer_.expires_after(std::chrono::seconds(2));
+    kill_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->force_close();
+    });
+    if (!accepted_) {
+      force_close();
+      return;
+    }
+    maybe_write();
+  }
+
+  void do_close() {
+    if (closed_ || close_sent_) return;
+    close_sent_ = true;
+    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) { self->force_close(); });
+  }
+
+  void force_close() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).close();
+    finish();
+  }
+
+  void finish() {
+    if (closed_) return;
+    closed_ = true;
+    closing_.store(true);
+    kill_timer_.cancel();
+    if (handler_) {
+      std::unique_ptr<WsHandler> h = std::move(handler_);
+      h->on_close();  // drops the handler's reference to us
+    }
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  std::shared_ptr<HttpServer::Impl> server_;
+  const HttpServerOptions options_;
+  const std::string remote_;
+  asio::steady_timer kill_timer_;
+  http::request<http::string_body> req_;
+  std::unique_ptr<WsHandler> handler_;
+  beast::flat_buffer buffer_;
+  std::deque<std::shared_ptr<const std::string>> queue_;  // strand only
+  std::atomic<size_t> pending_{0};                         // queued or posted, any thread
+  std::atomic<bool> dropped_{false};
+  std::atomic<bool> closing_{false};
+  bool accepted_ = false;
+  bool writing_ = false;
+  bool close_requested_ = false;
+  bool close_sent_ = false;
+  bool closed_ = false;
+  websocket::close_reason close_reason_;
 };
 
 // One connection. Lives on its own strand; kept alive by the handlers bound
@@ -84,15 +333,19 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<HttpServer::Impl> server, HttpServerOptions options,
           bool over_limit)
-      : stream_(std::move(socket)), server_(std::move(server)), options_(options), over_limit_(over_limit) {
+      : stream_(std::move(socket)),
+        executor_(stream_.get_executor()),
+        server_(std::move(server)),
+        options_(options),
+        over_limit_(over_limit) {
     server_->open_.fetch_add(1);
   }
   ~Session() { server_->open_.fetch_sub(1); }
 
-  void run() { asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_start, shared_from_this())); }
+  void run() { asio::dispatch(executor_, beast::bind_front_handler(&Session::do_start, shared_from_this())); }
 
   // Called from any thread (server stop).
-  void async_close() { asio::post(stream_.get_executor(), beast::bind_front_handler(&Session::do_force_close, shared_from_this())); }
+  void async_close() { asio::post(executor_, beast::bind_front_handler(&Session::do_force_close, shared_from_this())); }
 
  private:
   void do_start() {
@@ -165,12 +418,31 @@ class Session : public std::enable_shared_from_this<Session> {
     data.method = std::string(req.method_string());
     data.target = std::string(req.target());
     if (auto it = req.find(http::field::content_type); it != req.end()) data.content_type = std::string(it->value());
+    if (auto it = req.find(http::field::authorization); it != req.end()) data.authorization = std::string(it->value());
+    if (auto it = req.find(http::field::origin); it != req.end()) data.origin = std::string(it->value());
+    if (auto it = req.find(http::field::host); it != req.end()) data.host = std::string(it->value());
+    beast::error_code addr_ec;
+    tcp::endpoint peer = stream_.socket().remote_endpoint(addr_ec);
+    if (!addr_ec) data.remote_address = peer.address().to_string();
+
+    if (websocket::is_upgrade(req)) {
+      // The connection becomes a WebSocket session; this Session ends here.
+      auto ws = std::make_shared<WsSession>(std::move(stream_), server_, options_, data.remote_address);
+      {
+        std::lock_guard<std::mutex> lock(server_->mu_);
+        std::erase_if(server_->ws_sessions_, [](const std::weak_ptr<WsSession>& w) { return w.expired(); });
+        server_->ws_sessions_.push_back(ws);
+      }
+      closed_ = true;
+      ws->start(std::move(req), data);
+      return;
+    }
     data.body = std::move(req.body());
 
     auto self = shared_from_this();
     server_->handler_(std::move(data), [self](HttpResponseData response) {
       // The handler may answer from any thread; writing belongs to our strand.
-      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+      asio::post(self->executor_, [self, response = std::move(response)]() mutable {
         self->do_write(std::move(response), !self->keep_alive_, false);
       });
     });
@@ -248,6 +520,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  const beast::tcp_stream::executor_type executor_;  // kept: stream_ is moved out on a WebSocket upgrade
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
@@ -294,7 +567,7 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   } else {
     accepted_.fetch_add(1);
     HttpServerOptions opts = options();
-    const bool over_limit = open_.load() >= opts.max_connections;
+    const bool over_limit = open_.load() + ws_open_.load() >= opts.max_connections;
     auto session = std::make_shared<Session>(std::move(socket), shared_from_this(), opts, over_limit);
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -314,18 +587,24 @@ void HttpServer::Impl::stop() {
     self->acceptor_.close(ignored);
   });
   std::vector<std::weak_ptr<Session>> sessions;
+  std::vector<std::weak_ptr<WsSession>> ws_sessions;
   {
     std::lock_guard<std::mutex> lock(mu_);
     sessions.swap(sessions_);
+    ws_sessions.swap(ws_sessions_);
   }
   for (const std::weak_ptr<Session>& w : sessions) {
     if (std::shared_ptr<Session> s = w.lock()) s->async_close();
   }
+  for (const std::weak_ptr<WsSession>& w : ws_sessions) {
+    if (std::shared_ptr<WsSession> s = w.lock()) s->async_shutdown();
+  }
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(asio::io_context& ioc, const std::string& host, uint16_t port,
-                                                      const HttpServerOptions& options, HttpHandler handler) {
-  auto impl = std::make_shared<Impl>(ioc, options, std::move(handler));
+                                                      const HttpServerOptions& options, HttpHandler handler,
+                                                      WsFactory ws_factory) {
+  auto impl = std::make_shared<Impl>(ioc, options, std::move(handler), std::move(ws_factory));
   Result<void> r = impl->listen(host, port);
   if (!r) return r.error();
   impl->do_accept();
@@ -346,6 +625,12 @@ HttpServer::Stats HttpServer::stats() const {
   s.connections_open = impl_->open_.load();
   s.requests = impl_->requests_.load();
   s.bad_requests = impl_->bad_requests_.load();
+  s.ws_open = impl_->ws_open_.load();
+  s.ws_accepted = impl_->ws_accepted_.load();
+  s.ws_messages_in = impl_->ws_in_.load();
+  s.ws_messages_out = impl_->ws_out_.load();
+  s.ws_dropped_slow = impl_->ws_dropped_.load();
+  s.ws_bad_frames = impl_->ws_bad_.load();
   return s;
 }
 

@@ -6,6 +6,8 @@
 
 #include "hearth/common/log.h"
 #include "hearth/common/value_json.h"
+#include "event_hub.h"
+#include "routines_json.h"
 
 namespace hearth {
 
@@ -31,6 +33,23 @@ struct RoutinesService::Db {
   std::unique_ptr<RoutineStore> routines;
   std::unique_ptr<HistoryStore> history;   // read for mining
   std::string open_error;                  // why the stores are missing
+  // Incremental mining: the miner keeps the window's observations between
+  // minings and reads only the rows added since (RoutineMiner::feed).
+  std::unique_ptr<RoutineMiner> miner;
+  std::chrono::system_clock::time_point mined_until{};
+
+  Result<MiningResult> mine(const MinerOptions& mo) {
+    const auto now = *mo.now;
+    if (!miner || now < mined_until) miner = std::make_unique<RoutineMiner>(mo);   // first run, or the clock went back
+    Result<int64_t> fed = miner->feed(*history, now);
+    if (!fed) {
+      miner.reset();   // start over next time rather than mine a partial read
+      return fed.error();
+    }
+    miner->forget_before_window(now);
+    mined_until = now;
+    return miner->mine_at(now);
+  }
 
   Result<void> check() const {
     if (routines && history) return {};
@@ -177,6 +196,8 @@ void RoutinesService::handle_firing(Firing f) {
     HEARTH_LOG_WARN("routines", "routine %lld '%s' missed its time (hub off or asleep past the %lld min grace); "
                     "not run late", static_cast<long long>(f.routine_id), f.routine_name.c_str(),
                     static_cast<long long>(opt_.scheduler.grace.count()));
+    h_skipped_.fetch_add(1, std::memory_order_relaxed);
+    publish_run(f, "missed");
     record_run(RoutineRun{0, f.routine_id, f.scheduled, f.scheduled, "missed"});
     return;
   }
@@ -223,10 +244,35 @@ void RoutinesService::finish_run(const std::shared_ptr<RunState>& st) {
     stats_.runs_ok += 1;
   } else {
     stats_.runs_failed += 1;
+    h_runs_failed_.fetch_add(1, std::memory_order_relaxed);
   }
+  h_runs_.fetch_add(1, std::memory_order_relaxed);
+  publish_run(st->firing, ok ? std::string("ok") : st->first_error);
   if (record_actions_ && !st->actions.empty()) record_actions_(std::move(st->actions));
   record_run(RoutineRun{0, st->firing.routine_id, st->firing.scheduled, st->firing.now,
                         ok ? std::string("ok") : st->first_error});
+}
+
+void RoutinesService::publish_run(const Firing& f, const std::string& outcome) {
+  if (!opt_.publish) return;
+  nlohmann::json j;
+  j["id"] = f.routine_id;
+  j["name"] = f.routine_name;
+  j["outcome"] = outcome;   // ok | missed | the code name of the first failed command
+  j["scheduled"] = format_iso8601_utc(f.scheduled);
+  j["commands"] = f.commands.size();
+  opt_.publish(event_type::kRoutine, std::move(j));
+}
+
+RoutinesService::Health RoutinesService::health() const {
+  Health h;
+  h.runs = h_runs_.load(std::memory_order_relaxed);
+  h.runs_failed = h_runs_failed_.load(std::memory_order_relaxed);
+  h.skipped = h_skipped_.load(std::memory_order_relaxed);
+  h.suggestions_pending = h_pending_.load(std::memory_order_relaxed);
+  h.minings = h_minings_.load(std::memory_order_relaxed);
+  h.mining_failures = h_mining_failures_.load(std::memory_order_relaxed);
+  return h;
 }
 
 void RoutinesService::record_run(RoutineRun run) {
@@ -371,7 +417,15 @@ void RoutinesService::async_accept(int64_t suggestion_id, bool adaptive,
         if (!id) return id.error();
         return find_routine(*db.routines, *id);
       },
-      /*reload=*/true, std::move(done));
+      /*reload=*/true,
+      [this, suggestion_id, done = std::move(done)](Result<StoredRoutine> r) {
+        if (r) settle_suggestion(suggestion_id);
+        if (done) done(std::move(r));
+      });
+}
+
+void RoutinesService::settle_suggestion(int64_t suggestion_id) {
+  if (pending_ids_.erase(suggestion_id) > 0) h_pending_.store(pending_ids_.size(), std::memory_order_relaxed);
 }
 
 void RoutinesService::async_reject(int64_t suggestion_id, std::function<void(Result<void>)> done) {
@@ -381,7 +435,11 @@ void RoutinesService::async_reject(int64_t suggestion_id, std::function<void(Res
         if (Result<void> c = db.check(); !c) return c.error();
         return db.routines->reject_suggestion(suggestion_id, now);
       },
-      /*reload=*/false, std::move(done));
+      /*reload=*/false,
+      [this, suggestion_id, done = std::move(done)](Result<void> r) {
+        if (r) settle_suggestion(suggestion_id);
+        if (done) done(std::move(r));
+      });
 }
 
 void RoutinesService::async_mine(std::function<void(Result<MineReport>)> done) {
@@ -396,7 +454,7 @@ void RoutinesService::async_mine(std::function<void(Result<MineReport>)> done) {
   on_db<MineReport>(
       [mo = std::move(mo), policy, now](Db& db) -> Result<MineReport> {
         if (Result<void> c = db.check(); !c) return c.error();
-        Result<MiningResult> mined = mine_routines(*db.history, mo);
+        Result<MiningResult> mined = db.mine(mo);
         if (!mined) return mined.error().with_context("mining");
         MineReport report;
         report.mined = std::move(*mined);
@@ -423,11 +481,23 @@ void RoutinesService::async_mine(std::function<void(Result<MineReport>)> done) {
       [this, done = std::move(done)](Result<MineReport> r) {
         if (r) {
           stats_.minings += 1;
+          h_minings_.fetch_add(1, std::memory_order_relaxed);
+          // Announce suggestions this mining proposed for the first time.
+          std::set<int64_t> now_pending;
+          for (const Suggestion& sg : r->pending) {
+            now_pending.insert(sg.id);
+            if (opt_.publish && pending_ids_.count(sg.id) == 0) {
+              opt_.publish(event_type::kSuggestion, suggestion_json(sg, opt_.tz));
+            }
+          }
+          pending_ids_ = std::move(now_pending);
+          h_pending_.store(pending_ids_.size(), std::memory_order_relaxed);
           HEARTH_LOG_INFO("routines", "mined %zu habit(s) from %lld event(s) in %.2f s; %zu suggestion(s) pending",
                           r->mined.routines.size(), static_cast<long long>(r->mined.stats.n_events),
                           r->mined.stats.mine_seconds, r->pending.size());
         } else {
           stats_.mining_failures += 1;
+          h_mining_failures_.fetch_add(1, std::memory_order_relaxed);
           HEARTH_LOG_WARN("routines", "mining failed: %s", r.error().message.c_str());
         }
         if (done) done(std::move(r));

@@ -14,11 +14,13 @@
 // a wall clock that jumps (NTP, suspend) and a ManualClock in tests both work.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +28,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <nlohmann/json.hpp>
 
 #include "hearth/common/clock.h"
 #include "hearth/common/result.h"
@@ -51,6 +54,10 @@ struct RoutinesServiceOptions {
   // Display names for descriptions ("bedside left light"); called on the db
   // thread, so it must be thread-safe. Empty: derived from the id.
   std::function<std::string(std::string_view device_id)> device_name;
+  // Live events (EventHub::publish; any thread): "routine" after each run or
+  // missed run, "suggestion" for each suggestion a mining newly proposes.
+  // Called on the loop thread. Empty: nothing is published.
+  std::function<void(const char* type, nlohmann::json data)> publish;
 };
 
 // Mining outcome for POST /habits/mine and the nightly run.
@@ -125,6 +132,17 @@ class RoutinesService {
   // Loop thread.
   const Stats& stats() const { return stats_; }
 
+  // Counters for /api/v1/health; any thread.
+  struct Health {
+    uint64_t runs = 0;                 // firings run (ok or failed)
+    uint64_t runs_failed = 0;
+    uint64_t skipped = 0;              // due times missed (hub off past the grace window)
+    uint64_t suggestions_pending = 0;  // after the last mining, accept or reject
+    uint64_t minings = 0;
+    uint64_t mining_failures = 0;
+  };
+  Health health() const;
+
  private:
   struct Db;  // the SQLite side; db thread only
   struct RunState;
@@ -137,6 +155,8 @@ class RoutinesService {
   void handle_firing(Firing f);
   void finish_run(const std::shared_ptr<RunState>& st);
   void record_run(RoutineRun run);
+  void publish_run(const Firing& f, const std::string& outcome);
+  void settle_suggestion(int64_t suggestion_id);
   void arm();
   void arm_mining();
   std::chrono::system_clock::time_point next_mining_time(std::chrono::system_clock::time_point now) const;
@@ -153,6 +173,9 @@ class RoutinesService {
   bool ready_ = false;
   bool stopped_ = false;
   Stats stats_;
+  // Mirrors of stats_ for health() (written on the loop, read anywhere).
+  std::atomic<uint64_t> h_runs_{0}, h_runs_failed_{0}, h_skipped_{0}, h_pending_{0}, h_minings_{0}, h_mining_failures_{0};
+  std::set<int64_t> pending_ids_;                    // loop thread: suggestions already announced
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // loop thread: false once destroyed
   std::unique_ptr<Db> db_state_;                     // db thread only (after construction)
   boost::asio::thread_pool db_{1};                   // the single db thread

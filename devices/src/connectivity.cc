@@ -2,6 +2,7 @@
 // that connects within its timeout means "up"; anything else means "down".
 // Everything runs on the monitor's strand; network_up() reads an atomic.
 #include <atomic>
+#include <mutex>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -92,6 +93,11 @@ class ConnectivityMonitor::Impl : public std::enable_shared_from_this<Connectivi
     socket_.close(ignored);
     probes_.fetch_add(1);
     const bool was = up_.exchange(up);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (was != up) since_ = std::chrono::system_clock::now();
+      reason_ = up ? std::string() : cfg_.probe_host + ":" + std::to_string(cfg_.probe_port) + " " + why;
+    }
     if (was != up) {
       if (up) {
         HEARTH_LOG_INFO("devices", "network is up (%s:%d reachable)", cfg_.probe_host.c_str(), cfg_.probe_port);
@@ -118,6 +124,9 @@ class ConnectivityMonitor::Impl : public std::enable_shared_from_this<Connectivi
   std::function<void(bool)> listener_;
   std::atomic<bool> up_{true};
   std::atomic<uint64_t> probes_{0};
+  mutable std::mutex mu_;  // guards since_, reason_
+  std::chrono::system_clock::time_point since_ = std::chrono::system_clock::now();
+  std::string reason_;
 };
 
 ConnectivityMonitor::ConnectivityMonitor(boost::asio::any_io_executor ex, ConnectivityConfig cfg)
@@ -132,5 +141,9 @@ void ConnectivityMonitor::set_listener(std::function<void(bool up)> listener) {
   impl_->listener_ = std::move(listener);
 }
 uint64_t ConnectivityMonitor::probes() const { return impl_->probes_.load(); }
+ConnectivityMonitor::Status ConnectivityMonitor::status() const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  return Status{impl_->up_.load(), impl_->since_, impl_->reason_};
+}
 
 }  // namespace hearth

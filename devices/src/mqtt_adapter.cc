@@ -171,6 +171,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     mosquitto_disconnect_callback_set(mosq_, &Impl::on_disconnect_cb);
     mosquitto_publish_callback_set(mosq_, &Impl::on_publish_cb);
     mosquitto_message_callback_set(mosq_, &Impl::on_message_cb);
+    mosquitto_log_callback_set(mosq_, &Impl::on_log_cb);
     if (!cfg_.username.empty()) {
       int rc = mosquitto_username_pw_set(mosq_, cfg_.username.c_str(),
                                          cfg_.password.empty() ? nullptr : cfg_.password.c_str());
@@ -216,7 +217,10 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     asio::post(strand_, [self = shared_from_this(), topics, core, ex, bound_keys = std::move(bound_keys)] {
       for (const std::string& t : topics) {
         self->routes_[t].push_back(Route{core, ex});
-        if (self->filters_.insert(t).second && self->connected_) self->subscribe(t);
+        // Subscribing again to a known topic is deliberate: the broker then
+        // resends its retained state, which a bus rebuilt by a reload needs.
+        self->filters_.insert(t);
+        if (self->connected_) self->subscribe(t);
       }
       {
         std::lock_guard<std::mutex> lock(self->mu_);
@@ -236,6 +240,22 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
   }
 
   void count_malformed() { malformed_.fetch_add(1); }
+
+  void add_handler(std::string filter, MqttClient::MessageHandler handler) {
+    asio::post(strand_, [self = shared_from_this(), filter = std::move(filter), handler = std::move(handler)] {
+      self->handlers_.emplace_back(filter, handler);
+      if (self->filters_.insert(filter).second && self->connected_) self->subscribe(filter);
+    });
+  }
+
+  MqttClient::Status status() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return MqttClient::Status{connected_flag_.load(), status_since_, status_reason_};
+  }
+  void set_connection_listener(std::function<void(bool, const std::string&)> l) {
+    std::lock_guard<std::mutex> lock(mu_);
+    connection_listener_ = std::move(l);
+  }
 
   bool connected() const { return connected_flag_.load(); }
 
@@ -293,8 +313,9 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     first_connect_ = false;
     int rc = mosquitto_connect_async(mosq_, cfg_.host.c_str(), cfg_.port, cfg_.keepalive_s);
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_CONN_PENDING) {
-      const char* why = rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc);
-      HEARTH_LOG_WARN("devices", "mqtt %s:%d: connect failed: %s; retrying", cfg_.host.c_str(), cfg_.port, why);
+      const std::string why = describe(rc);
+      HEARTH_LOG_WARN("devices", "mqtt %s:%d: connect failed: %s; retrying", cfg_.host.c_str(), cfg_.port, why.c_str());
+      set_reason(std::string("connect failed: ") + why);
       connection_lost();
       return;
     }
@@ -347,8 +368,12 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     if (shut_down_) return;
     if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(mosq_) < 0) {
       if (rc != MOSQ_ERR_SUCCESS) {
-        HEARTH_LOG_WARN("devices", "mqtt %s:%d: connection lost: %s", cfg_.host.c_str(), cfg_.port,
-                        rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc));
+        const std::string why = describe(rc);
+        HEARTH_LOG_WARN("devices", "mqtt %s:%d: %s: %s", cfg_.host.c_str(), cfg_.port,
+                        connected_ ? "connection lost" : "cannot connect", why.c_str());
+        set_reason(why);
+      } else {
+        set_reason(connected_ ? "connection closed by the broker" : "broker closed the connection before CONNACK");
       }
       connection_lost();
       return;
@@ -369,7 +394,10 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
       sd_.reset();
     }
     disconnects_.fetch_add(1);
-    if (was_connected) lost_at_ = std::chrono::steady_clock::now();
+    if (was_connected) {
+      lost_at_ = std::chrono::steady_clock::now();
+      notify_state(false);
+    }
     // Unacknowledged commands may or may not have reached the broker.
     std::map<int, std::shared_ptr<Pending>> pending;
     pending.swap(pending_);
@@ -412,6 +440,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     if (connecting_ && std::chrono::steady_clock::now() - connect_started_ > milliseconds(cfg_.connect_timeout_ms)) {
       HEARTH_LOG_WARN("devices", "mqtt %s:%d: no CONNACK within %d ms; retrying", cfg_.host.c_str(), cfg_.port,
                       cfg_.connect_timeout_ms);
+      set_reason("no CONNACK within " + std::to_string(cfg_.connect_timeout_ms) + " ms");
       connection_lost();
       return;
     }
@@ -506,6 +535,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     if (rc != 0) {
       HEARTH_LOG_ERROR("devices", "mqtt %s:%d: broker refused the connection: %s", cfg_.host.c_str(), cfg_.port,
                        mosquitto_connack_string(rc));
+      set_reason(std::string("broker refused the connection: ") + mosquitto_connack_string(rc));
       return;  // the broker closes the socket; check() then reconnects with backoff
     }
     connected_ = true;
@@ -521,6 +551,39 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     for (const std::string& f : filters_) subscribe(f);
     const char* online = "online";
     mosquitto_publish(mosq_, nullptr, cfg_.status_topic.c_str(), static_cast<int>(std::strlen(online)), online, 1, true);
+    set_reason("connected to " + cfg_.host + ":" + std::to_string(cfg_.port) + (cfg_.tls ? " (TLS)" : ""));
+    notify_state(true);
+  }
+
+  // A libmosquitto error code in words; TLS failures carry OpenSSL's reason
+  // (from the library's log) and what to check.
+  std::string describe(int rc) const {
+    if (rc == MOSQ_ERR_ERRNO) return std::strerror(errno);
+    if (rc != MOSQ_ERR_TLS) return mosquitto_strerror(rc);
+    return "TLS handshake failed" + (last_lib_error_.empty() ? std::string() : " (" + last_lib_error_ + ")") +
+           "; check that tls_ca_file signed the broker's certificate and that its name matches host";
+  }
+
+  static void on_log_cb(mosquitto*, void* obj, int level, const char* text) {
+    if (level == MOSQ_LOG_ERR && text) static_cast<Impl*>(obj)->last_lib_error_ = text;
+  }
+
+  void set_reason(std::string why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_reason_ = std::move(why);
+  }
+
+  // Connection state flipped: remember when, tell the listener.
+  void notify_state(bool up) {
+    std::function<void(bool, const std::string&)> listener;
+    std::string why;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      status_since_ = std::chrono::system_clock::now();
+      listener = connection_listener_;
+      why = status_reason_;
+    }
+    if (listener) listener(up, why);
   }
 
   void on_disconnect(int rc) {
@@ -557,6 +620,12 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
         topic.compare(topic.size() - 7, 7, "/config") == 0) {
       on_ha_discovery(topic, payload);
       return;
+    }
+    for (const auto& [filter, handler] : handlers_) {
+      bool match = false;
+      if (mosquitto_topic_matches_sub(filter.c_str(), topic.c_str(), &match) == MOSQ_ERR_SUCCESS && match) {
+        handler(topic, payload);
+      }
     }
     auto it = routes_.find(topic);
     if (it == routes_.end()) return;
@@ -661,6 +730,11 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
   std::vector<ProposedDevice> proposals_;
   std::set<std::string> bound_;  // "z2m:<friendly>" and "topic:<topic>" of bound devices
   std::function<void()> proposals_listener_;
+  std::function<void(bool, const std::string&)> connection_listener_;
+  std::string status_reason_ = "not connected yet";
+  std::chrono::system_clock::time_point status_since_ = std::chrono::system_clock::now();
+  std::vector<std::pair<std::string, MqttClient::MessageHandler>> handlers_;  // strand only
+  std::string last_lib_error_;  // libmosquitto's last error log line (TLS details); strand only
 
   std::atomic<bool> connected_flag_{false};
   std::atomic<uint64_t> connects_{0}, disconnects_{0}, messages_in_{0}, published_{0}, malformed_{0};
@@ -819,6 +893,22 @@ void MqttClient::publish(std::string topic, std::string payload, int qos, bool r
                  [](Result<void> r) {
                    if (!r) HEARTH_LOG_WARN("devices", "mqtt: publish failed: %s", r.error().message.c_str());
                  });
+}
+
+void MqttClient::publish(std::string topic, std::string payload, int qos, bool retain,
+                         std::function<void(Result<void>)> done) {
+  impl_->publish({mqtt::Publish{std::move(topic), std::move(payload)}}, std::clamp(qos, 0, 2), retain,
+                 std::move(done));
+}
+
+void MqttClient::subscribe(std::string filter, MessageHandler handler) {
+  impl_->add_handler(std::move(filter), std::move(handler));
+}
+
+MqttClient::Status MqttClient::status() const { return impl_->status(); }
+
+void MqttClient::set_connection_listener(std::function<void(bool connected, const std::string& reason)> listener) {
+  impl_->set_connection_listener(std::move(listener));
 }
 
 bool MqttClient::connected() const { return impl_->connected(); }

@@ -479,6 +479,47 @@ Result<std::vector<CommandRecord>> SqliteHistoryStore::commands(const HistoryQue
   return out;
 }
 
+Result<EventScan> SqliteHistoryStore::scan_events(int64_t after_id, std::optional<int64_t> since_ms,
+                                                 const std::function<void(const EventView&)>& fn) const {
+  if (!scan_events_) {
+    // "+time_ms" keeps SQLite on the rowid order instead of the time index
+    // (which would need a sort of the whole result by id).
+    Result<habits_sqlite::StmtPtr> stmt = prepare_kept(
+        ctx(), "SELECT id, time_ms, device_id, kind, attribute, new_value, origin, result FROM events "
+               "WHERE id > ?1 AND +time_ms >= ?2 ORDER BY id");
+    if (!stmt) return stmt.error();
+    scan_events_ = std::move(*stmt);
+  }
+  sqlite3_stmt* s = scan_events_.get();
+  StmtReset reset(s);
+  sqlite3_bind_int64(s, 1, after_id);
+  sqlite3_bind_int64(s, 2, since_ms.value_or(std::numeric_limits<int64_t>::min()));
+  auto text = [s](int col) {
+    const unsigned char* p = sqlite3_column_text(s, col);   // NULL (a damaged row) reads as ""
+    return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s, col)))
+             : std::string_view();
+  };
+  EventScan out;
+  out.last_id = after_id;
+  EventView v;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    v.id = sqlite3_column_int64(s, 0);
+    v.time_ms = sqlite3_column_int64(s, 1);
+    v.device_id = text(2);
+    v.kind = text(3);
+    v.attribute = text(4);
+    v.new_value = text(5);
+    v.origin = text(6);
+    v.result = text(7);
+    fn(v);
+    out.last_id = v.id;
+    ++out.rows;
+  }
+  if (rc != SQLITE_DONE) return fail(rc, "scanning events");
+  return out;
+}
+
 Result<int64_t> SqliteHistoryStore::count_events() const {
   sqlite3_stmt* s = count_events_.get();
   StmtReset reset(s);

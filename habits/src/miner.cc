@@ -1,10 +1,14 @@
 // habits/src/miner.cc: the routine miner (see miner.h for the method).
 //
-// Data layout: add() turns each event into Obs records (16 bytes: anchored
-// day, seconds since the anchored day's start on the local clock, setting
-// id). mine() copies the window's observations into per-setting runs
-// (counting sort), so every later step walks contiguous memory.
+// Data layout: add() turns each event into Slot records (8 bytes: anchored
+// day, seconds since the anchored day's start on the local clock) appended
+// to the run of its setting (interned once per distinct raw text), so the
+// observations are grouped per setting and, for events read in time order,
+// already sorted and de-duplicated. mine() copies the window's part of each
+// run (binary search) into one array, so every later step walks contiguous
+// memory; its cost depends on the window's observations, not on the history.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -29,13 +33,30 @@ constexpr int kTriggerMergeSeconds = 600;  // repeated trigger events (door open
 constexpr int kMaxPeaksPerSetting = 6;
 constexpr double kPi = 3.14159265358979323846;
 
-struct Obs {
-  int32_t day;      // anchored civil day
-  int32_t sec;      // seconds since the anchored day's start, local clock
-  uint32_t item;    // setting id
-  uint32_t pad = 0;
+// One observation of a setting: anchored civil day and seconds since the
+// anchored day's start on the local clock. Kept per setting (Run), so the
+// setting id is implicit.
+struct Slot {
+  int32_t day;
+  int32_t sec;
 };
-static_assert(sizeof(Obs) == 16, "Obs: keep observations compact");
+static_assert(sizeof(Slot) == 8, "Slot: keep observations compact");
+
+bool slot_before(const Slot& a, const Slot& b) { return a.day != b.day ? a.day < b.day : a.sec < b.sec; }
+
+// Every observation of one setting, in arrival order; `sorted` stays true
+// while events arrive in time order (the usual case: the store is read in
+// rowid order), and then repeats within kDedupSeconds are dropped on arrival.
+struct Run {
+  std::vector<Slot> v;
+  bool sorted = true;
+};
+
+// Hash for string keys looked up by string_view without a copy.
+struct ViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
 
 struct ItemInfo {
   std::string key;
@@ -151,11 +172,22 @@ TimeFit fit_times(std::vector<std::pair<int32_t, double>> pts, int64_t last_day,
 
 struct RoutineMiner::Impl {
   MinerOptions opt;
-  std::vector<Obs> obs;
   std::vector<ItemInfo> items;
+  std::vector<Run> runs;                       // per item
   std::unordered_map<std::string, uint32_t> item_ids;
-  std::unordered_map<std::string, std::vector<uint32_t>> raw_cache;   // raw event text → items
+  // Raw event text (kind, device, attribute, value) → the items it stands
+  // for; an empty list caches "says nothing about a habit".
+  std::unordered_map<std::string, std::vector<uint32_t>, ViewHash, std::equal_to<>> raw_cache;
   std::string raw_buf;
+  // Observations per anchored day, before de-duplication (eligible days).
+  std::map<int32_t, int64_t> day_events;
+  int32_t cached_day = INT32_MIN;
+  int64_t* cached_day_count = nullptr;
+  // The time zone offset in force over [tz_lo, tz_hi) UTC seconds.
+  int64_t tz_lo = 1, tz_hi = 0;
+  int tz_off = 0;
+  int64_t n_kept = 0;                          // observations stored
+  int64_t last_id = 0;                         // feed(): highest store id read
   MinerStats stats;
   int64_t newest_utc_s = INT64_MIN;
 
@@ -172,13 +204,38 @@ struct RoutineMiner::Impl {
     info.state_setting = info.command && a != "state" && a != "activate" && a.rfind("action:", 0) != 0;
     const uint32_t id = static_cast<uint32_t>(items.size());
     items.push_back(std::move(info));
+    runs.emplace_back();
     item_ids.emplace(key, id);
     return id;
   }
 
-  void add(const EventRecord& e) {
+  int offset_at(int64_t utc_s) {
+    if (utc_s >= tz_lo && utc_s < tz_hi) return tz_off;
+    const auto& tr = opt.tz.transitions();
+    auto it = std::upper_bound(tr.begin(), tr.end(), utc_s, [](int64_t t, const TimeZone::Transition& x) { return t < x.utc_s; });
+    tz_lo = it == tr.begin() ? INT64_MIN : std::prev(it)->utc_s;
+    tz_hi = it == tr.end() ? INT64_MAX : it->utc_s;
+    tz_off = opt.tz.offset_seconds(utc_s);
+    return tz_off;
+  }
+
+  void push(uint32_t item, int32_t day, int32_t sec) {
+    Run& r = runs[item];
+    if (!r.v.empty()) {
+      const Slot& p = r.v.back();
+      if (day < p.day || (day == p.day && sec < p.sec)) {
+        r.sorted = false;
+      } else if (r.sorted && day == p.day && sec - p.sec < kDedupSeconds) {
+        return;   // the same occurrence (an action and the state change it caused)
+      }
+    }
+    r.v.push_back(Slot{day, sec});
+    ++n_kept;
+  }
+
+  void add(const EventView& e) {
     ++stats.n_events;
-    if (e.origin == "schedule" || e.origin.rfind("schedule:", 0) == 0) {
+    if (e.origin == "schedule" || e.origin.starts_with("schedule:")) {
       ++stats.n_schedule;
       return;
     }
@@ -193,17 +250,21 @@ struct RoutineMiner::Impl {
     raw_buf.clear();
     raw_buf.append(e.kind).append("\x1f").append(e.device_id).append("\x1f").append(e.attribute).append("\x1f");
     raw_buf.append(e.new_value);
-    auto it = raw_cache.find(raw_buf);
+    auto it = raw_cache.find(std::string_view(raw_buf));
     if (it == raw_cache.end()) {
       std::vector<uint32_t> ids;
       bool malformed = false;
       if (e.kind == "action" && !e.new_value.empty()) {
         // Params that are not a JSON object make the row unusable.
-        const char c = e.new_value.front();
-        malformed = c != '{';
+        malformed = e.new_value.front() != '{';
       }
       if (!malformed) {
-        for (const std::string& k : event_setting_keys(e)) ids.push_back(intern(k));
+        EventRecord rec;
+        rec.device_id = e.device_id;
+        rec.kind = e.kind;
+        rec.attribute = e.attribute;
+        rec.new_value = e.new_value;
+        for (const std::string& k : event_setting_keys(rec)) ids.push_back(intern(k));
         if (e.kind == "action" && ids.empty() && e.attribute.empty()) malformed = true;
       }
       if (malformed) {
@@ -216,21 +277,51 @@ struct RoutineMiner::Impl {
       ++stats.n_ignored;
       return;
     }
-    const int64_t utc_s = std::chrono::floor<std::chrono::seconds>(e.time).time_since_epoch().count();
-    const LocalTime lt = opt.tz.to_local_seconds(utc_s);
-    int sec = lt.second_of_day - opt.day_start_min * 60;
-    int64_t day = lt.day;
-    if (sec < 0) {
-      sec += kSecondsPerDay;
-      --day;
-    }
+    const int64_t utc_s = e.time_ms >= 0 ? e.time_ms / 1000 : -((-e.time_ms + 999) / 1000);
+    const int64_t local = utc_s + offset_at(utc_s) - int64_t(opt.day_start_min) * 60;
+    int64_t day = local >= 0 ? local / kSecondsPerDay : -((-local + kSecondsPerDay - 1) / kSecondsPerDay);
+    const int sec = static_cast<int>(local - day * kSecondsPerDay);
     if (day < INT32_MIN / 2 || day > INT32_MAX / 2) {
       ++stats.n_malformed;
       return;
     }
-    for (uint32_t id : it->second) obs.push_back(Obs{static_cast<int32_t>(day), sec, id});
+    const int32_t d32 = static_cast<int32_t>(day);
+    if (d32 != cached_day) {
+      cached_day = d32;
+      cached_day_count = &day_events[d32];
+    }
+    *cached_day_count += static_cast<int64_t>(it->second.size());
+    for (uint32_t id : it->second) push(id, d32, sec);
     newest_utc_s = std::max(newest_utc_s, utc_s);
     ++stats.n_used;
+  }
+
+  void add(const EventRecord& e) {
+    EventView v;
+    v.id = e.id;
+    v.time_ms = std::chrono::floor<std::chrono::milliseconds>(e.time).time_since_epoch().count();
+    v.device_id = e.device_id;
+    v.kind = e.kind;
+    v.attribute = e.attribute;
+    v.new_value = e.new_value;
+    v.origin = e.origin;
+    v.result = e.result;
+    add(v);
+  }
+
+  // Drops observations of anchored days before `day`.
+  void forget_before(int32_t day) {
+    for (Run& r : runs) {
+      auto keep_from = r.sorted ? std::lower_bound(r.v.begin(), r.v.end(), Slot{day, INT32_MIN}, slot_before)
+                                : std::partition(r.v.begin(), r.v.end(), [&](const Slot& s) { return s.day < day; });
+      n_kept -= keep_from - r.v.begin();
+      r.v.erase(r.v.begin(), keep_from);
+      if (!r.sorted) r.sorted = std::is_sorted(r.v.begin(), r.v.end(), slot_before);
+      if (r.v.capacity() > 2 * r.v.size() + 64) r.v.shrink_to_fit();
+    }
+    day_events.erase(day_events.begin(), day_events.lower_bound(day));
+    cached_day = INT32_MIN;
+    cached_day_count = nullptr;
   }
 
   std::string device_name(const std::string& id) const {
@@ -239,6 +330,11 @@ struct RoutineMiner::Impl {
       if (!n.empty()) return n;
     }
     return miner_detail::default_device_name(id);
+  }
+
+  int32_t anchored_day(std::chrono::system_clock::time_point t) const {
+    const LocalTime lt = opt.tz.to_local(t);
+    return static_cast<int32_t>(lt.day - (lt.second_of_day < opt.day_start_min * 60 ? 1 : 0));
   }
 
   MiningResult mine(std::optional<std::chrono::system_clock::time_point> now_opt) const;
@@ -251,7 +347,7 @@ struct Window {
   int64_t first_day = 0, last_day = 0;   // inclusive
   int n_days = 0;
   std::vector<uint32_t> start;           // per item: first index into by_item
-  std::vector<Obs> by_item;              // observations grouped by item, each run sorted by time
+  std::vector<Slot> by_item;             // observations grouped by item, each run sorted by time
   std::vector<uint8_t> eligible;         // per window day
   std::vector<int> day_events;           // per window day
   int eligible_by_weekday[7] = {};
@@ -296,48 +392,53 @@ MiningResult RoutineMiner::Impl::mine(std::optional<std::chrono::system_clock::t
   w.first_day = now_day - w.n_days;
   result.first_day = w.first_day;
   result.last_day = w.last_day;
-  if (obs.empty() || newest_utc_s == INT64_MIN) {
+  if (n_kept == 0 || newest_utc_s == INT64_MIN) {
     result.stats.mine_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     return result;
   }
 
-  // Counting sort of the window's observations by item.
+  // The window's observations of each item, copied run by run (binary
+  // search on sorted runs), sorted and de-duplicated where events arrived
+  // out of order.
   const size_t n_items = items.size();
-  std::vector<uint32_t> count(n_items + 1, 0);
   w.day_events.assign(static_cast<size_t>(w.n_days), 0);
-  for (const Obs& o : obs) {
-    if (o.day < w.first_day || o.day > w.last_day) continue;
-    ++count[o.item + 1];
-    ++w.day_events[static_cast<size_t>(o.day - w.first_day)];
+  for (auto it = day_events.lower_bound(static_cast<int32_t>(w.first_day));
+       it != day_events.end() && it->first <= w.last_day; ++it) {
+    w.day_events[static_cast<size_t>(it->first - w.first_day)] = static_cast<int>(std::min<int64_t>(it->second, INT32_MAX));
   }
   w.start.assign(n_items + 1, 0);
-  for (size_t i = 0; i < n_items; ++i) w.start[i + 1] = w.start[i] + count[i + 1];
-  w.by_item.resize(w.start[n_items]);
-  {
-    std::vector<uint32_t> fill(w.start.begin(), w.start.end() - 1);
-    for (const Obs& o : obs) {
-      if (o.day < w.first_day || o.day > w.last_day) continue;
-      w.by_item[fill[o.item]++] = o;
-    }
-  }
-  result.stats.n_in_window = static_cast<int64_t>(w.by_item.size());
-  auto before = [](const Obs& a, const Obs& b) { return a.day != b.day ? a.day < b.day : a.sec < b.sec; };
   std::vector<uint32_t> end(n_items);
+  const Slot lo_slot{static_cast<int32_t>(w.first_day), INT32_MIN};
+  const Slot hi_slot{static_cast<int32_t>(w.last_day), INT32_MAX};
   for (size_t i = 0; i < n_items; ++i) {
-    auto b = w.by_item.begin() + w.start[i];
-    auto e = w.by_item.begin() + w.start[i + 1];
-    if (!std::is_sorted(b, e, before)) std::sort(b, e, before);
-    // Drop repeats within kDedupSeconds (an action and its state change).
-    auto out = b;
-    for (auto it = b; it != e; ++it) {
-      if (out != b) {
-        const Obs& p = *(out - 1);
-        if (p.day == it->day && it->sec - p.sec < kDedupSeconds) continue;
+    const Run& r = runs[i];
+    const size_t b = w.by_item.size();
+    w.start[i] = static_cast<uint32_t>(b);
+    if (r.sorted) {
+      auto lo = std::lower_bound(r.v.begin(), r.v.end(), lo_slot, slot_before);
+      auto hi = std::upper_bound(lo, r.v.end(), hi_slot, slot_before);
+      w.by_item.insert(w.by_item.end(), lo, hi);
+    } else {
+      for (const Slot& o : r.v) {
+        if (o.day >= w.first_day && o.day <= w.last_day) w.by_item.push_back(o);
       }
-      *out++ = *it;
+      std::sort(w.by_item.begin() + static_cast<std::ptrdiff_t>(b), w.by_item.end(), slot_before);
+      // Drop repeats within kDedupSeconds (an action and its state change).
+      auto out = w.by_item.begin() + static_cast<std::ptrdiff_t>(b);
+      const auto first = out;
+      for (auto it = first; it != w.by_item.end(); ++it) {
+        if (out != first) {
+          const Slot& p = *(out - 1);
+          if (p.day == it->day && it->sec - p.sec < kDedupSeconds) continue;
+        }
+        *out++ = *it;
+      }
+      w.by_item.erase(out, w.by_item.end());
     }
-    end[i] = static_cast<uint32_t>(out - w.by_item.begin());
+    end[i] = static_cast<uint32_t>(w.by_item.size());
   }
+  w.start[n_items] = static_cast<uint32_t>(w.by_item.size());
+  result.stats.n_in_window = static_cast<int64_t>(w.by_item.size());
   w.eligible.assign(static_cast<size_t>(w.n_days), 0);
   for (int d = 0; d < w.n_days; ++d) {
     if (w.day_events[static_cast<size_t>(d)] >= opt.min_day_events) {
@@ -355,31 +456,75 @@ MiningResult RoutineMiner::Impl::mine(std::optional<std::chrono::system_clock::t
     kernel.push_back(std::exp(-0.5 * i * i / (double(opt.smooth_sigma_min) * opt.smooth_sigma_min)));
   }
   std::vector<double> hist(kMinutesPerDay), dens(kMinutesPerDay);
+  std::vector<double> padded(static_cast<size_t>(kMinutesPerDay + 2 * radius_k));
+  std::vector<int> wd_minute(7 * kMinutesPerDay);   // per weekday and minute: occurrences
+  // Recency weight and day type of each window day, computed once.
+  std::vector<double> day_weight(static_cast<size_t>(w.n_days));
+  std::vector<uint8_t> day_wd(static_cast<size_t>(w.n_days));
+  for (int d = 0; d < w.n_days; ++d) {
+    day_weight[static_cast<size_t>(d)] = std::pow(0.5, double(w.n_days - 1 - d) / opt.half_life_days);
+    day_wd[static_cast<size_t>(d)] = static_cast<uint8_t>(weekday_from_days(w.first_day + d));
+  }
+  auto wd_of = [&](int32_t day) { return static_cast<int>(day_wd[static_cast<size_t>(day - w.first_day)]); };
   for (uint32_t item = 0; item < n_items; ++item) {
-    const Obs* b = w.by_item.data() + w.start[item];
-    const Obs* e = w.by_item.data() + end[item];
+    const Slot* b = w.by_item.data() + w.start[item];
+    const Slot* e = w.by_item.data() + end[item];
     if (e - b < opt.min_days) continue;
     const ItemInfo& info = items[item];
     if (!info.command && !info.sensor) continue;
     for (int group = 0; group < 2; ++group) {
       const uint8_t group_mask = group == 0 ? kWeekdaysMask : kWeekendMask;
       std::fill(hist.begin(), hist.end(), 0.0);
-      int n_group = 0;
-      std::set<int32_t> group_days;
-      for (const Obs* o = b; o != e; ++o) {
-        if (!(group_mask & (1u << weekday_from_days(o->day)))) continue;
-        hist[static_cast<size_t>(o->sec / 60)] += std::pow(0.5, double(w.last_day - o->day) / opt.half_life_days);
-        ++n_group;
-        group_days.insert(o->day);
+      int n_group_days = 0;
+      int32_t prev_day = INT32_MIN;
+      std::fill(wd_minute.begin(), wd_minute.end(), 0);
+      int wd_total[7] = {};
+      for (const Slot* o = b; o != e; ++o) {
+        const int wd = wd_of(o->day);
+        if (!(group_mask & (1u << wd))) continue;
+        hist[static_cast<size_t>(o->sec / 60)] += day_weight[static_cast<size_t>(o->day - w.first_day)];
+        ++wd_minute[static_cast<size_t>(wd * kMinutesPerDay + o->sec / 60)];
+        ++wd_total[wd];
+        if (o->day != prev_day) ++n_group_days;   // runs are sorted by day
+        prev_day = o->day;
       }
-      if (static_cast<int>(group_days.size()) < opt.min_days) continue;
-      std::fill(dens.begin(), dens.end(), 0.0);
-      for (int m = 0; m < kMinutesPerDay; ++m) {
-        const double h = hist[static_cast<size_t>(m)];
-        if (h == 0.0) continue;
-        for (int k = -radius_k; k <= radius_k; ++k) {
-          dens[static_cast<size_t>((m + k + kMinutesPerDay) % kMinutesPerDay)] += h * kernel[static_cast<size_t>(k + radius_k)];
+      if (n_group_days < opt.min_days) continue;
+      // Exact pruning before the density: a cluster needs, on at least one of
+      // its weekdays, min_lift times the uniform share of occurrences within
+      // cluster_radius of its peak (the lift test below sums these per-weekday
+      // counts, and a sum passes only if one of its terms does). Settings
+      // that fire at random times of day (noisy sensors) stop here.
+      {
+        const int width = 2 * opt.cluster_radius_min + 1;
+        bool possible = false;
+        for (int wd = 0; wd < 7 && !possible; ++wd) {
+          if (wd_total[wd] == 0) continue;
+          const int* c = wd_minute.data() + static_cast<size_t>(wd) * kMinutesPerDay;
+          const double need = opt.min_lift * wd_total[wd] * double(width) / kMinutesPerDay;
+          if (width >= kMinutesPerDay) {
+            possible = wd_total[wd] >= need;
+            break;
+          }
+          int sum = 0;
+          for (int k = -opt.cluster_radius_min; k <= opt.cluster_radius_min; ++k) sum += c[(k + kMinutesPerDay) % kMinutesPerDay];
+          for (int m = 0; m < kMinutesPerDay && !possible; ++m) {
+            if (sum >= need) possible = true;
+            sum += c[(m + opt.cluster_radius_min + 1) % kMinutesPerDay] - c[(m - opt.cluster_radius_min + kMinutesPerDay) % kMinutesPerDay];
+          }
         }
+        if (!possible) continue;
+      }
+      // Circular convolution through a padded copy (no modulo in the inner loop).
+      for (int i = 0; i < kMinutesPerDay + 2 * radius_k; ++i) {
+        padded[static_cast<size_t>(i)] = hist[static_cast<size_t>(((i - radius_k) % kMinutesPerDay + kMinutesPerDay) % kMinutesPerDay)];
+      }
+      // Kernel tap outermost: the inner loop has no dependency chain and vectorizes.
+      std::fill(dens.begin(), dens.end(), 0.0);
+      for (int k = 0; k <= 2 * radius_k; ++k) {
+        const double kk = kernel[static_cast<size_t>(k)];
+        const double* __restrict x = padded.data() + k;
+        double* __restrict out = dens.data();
+        for (int m = 0; m < kMinutesPerDay; ++m) out[m] += kk * x[m];
       }
       std::vector<int> peaks;
       for (int m = 0; m < kMinutesPerDay; ++m) {
@@ -396,32 +541,44 @@ MiningResult RoutineMiner::Impl::mine(std::optional<std::chrono::system_clock::t
         for (int a : accepted) near = near || std::fabs(circ_diff(p, a)) < opt.cluster_radius_min;
         if (!near) accepted.push_back(p);
       }
-      auto nearest_peak = [&](double m) {
+      // One pass: each occurrence goes to its nearest peak (ties: the
+      // stronger peak) when within the cluster radius; per peak and day the
+      // occurrence nearest the peak is kept (runs are sorted by day).
+      const size_t n_peaks = accepted.size();
+      std::vector<std::vector<std::pair<int32_t, double>>> nearest_of(n_peaks);
+      std::vector<std::array<int, 7>> in_window_of(n_peaks, std::array<int, 7>{});
+      int total_by_wd[7] = {};
+      for (const Slot* o = b; o != e; ++o) {
+        const int wd = wd_of(o->day);
+        if (!(group_mask & (1u << wd))) continue;
+        ++total_by_wd[wd];
+        const double m = o->sec / 60.0;
         size_t best = 0;
-        for (size_t k = 1; k < accepted.size(); ++k) {
-          if (std::fabs(circ_diff(m, accepted[k])) < std::fabs(circ_diff(m, accepted[best]))) best = k;
+        double best_d = 1e9;
+        for (size_t k = 0; k < n_peaks; ++k) {
+          double d = m - accepted[k];
+          if (d >= kMinutesPerDay / 2) d -= kMinutesPerDay;
+          if (d < -kMinutesPerDay / 2) d += kMinutesPerDay;
+          d = std::fabs(d);
+          if (d < best_d) {
+            best_d = d;
+            best = k;
+          }
         }
-        return best;
-      };
+        if (best_d > opt.cluster_radius_min) continue;
+        ++in_window_of[best][static_cast<size_t>(wd)];
+        auto& nv = nearest_of[best];
+        if (nv.empty() || nv.back().first != o->day) {
+          nv.emplace_back(o->day, m);
+        } else if (best_d < std::fabs(circ_diff(nv.back().second, accepted[best]))) {
+          nv.back().second = m;
+        }
+      }
       for (size_t pi = 0; pi < accepted.size(); ++pi) {
-        const int peak = accepted[pi];
-        // Nearest occurrence to the peak on each day (each occurrence belongs
-        // to its nearest peak), and in-window counts for the lift.
-        std::map<int32_t, double> nearest;
-        int in_window_by_wd[7] = {}, total_by_wd[7] = {};
-        for (const Obs* o = b; o != e; ++o) {
-          const int wd = weekday_from_days(o->day);
-          if (!(group_mask & (1u << wd))) continue;
-          ++total_by_wd[wd];
-          const double m = o->sec / 60.0;
-          const double d = std::fabs(circ_diff(m, peak));
-          if (d > opt.cluster_radius_min || nearest_peak(m) != pi) continue;
-          ++in_window_by_wd[wd];
-          auto it = nearest.find(o->day);
-          if (it == nearest.end() || d < std::fabs(circ_diff(it->second, peak))) nearest[o->day] = m;
-        }
+        const auto& nearest = nearest_of[pi];
+        const auto& in_window_by_wd = in_window_of[pi];
         int occ_by_wd[7] = {}, elig_by_wd[7] = {};
-        for (const auto& [day, m] : nearest) ++occ_by_wd[weekday_from_days(day)];
+        for (const auto& [day, m] : nearest) ++occ_by_wd[wd_of(day)];
         uint8_t mask = 0;
         for (int wd = 0; wd < 7; ++wd) {
           if (!(group_mask & (1u << wd))) continue;
@@ -464,7 +621,7 @@ MiningResult RoutineMiner::Impl::mine(std::optional<std::chrono::system_clock::t
           if (!(mask & (1u << wd))) continue;
           occ += occ_by_wd[wd];
           elig += elig_by_wd[wd];
-          in_w += in_window_by_wd[wd];
+          in_w += in_window_by_wd[static_cast<size_t>(wd)];
           total += total_by_wd[wd];
         }
         const double expected = total * (2.0 * opt.cluster_radius_min + 1) / kMinutesPerDay;
@@ -473,6 +630,37 @@ MiningResult RoutineMiner::Impl::mine(std::optional<std::chrono::system_clock::t
           if (mask & (1u << weekday_from_days(day))) c.per_day.emplace_back(day, m);
         }
         TimeFit f = fit_times(c.per_day, w.last_day, opt.half_life_days);
+        if (f.drift != 0.0) {
+          // A drifting habit smears over the window: days far back sit more
+          // than cluster_radius from today's peak and were missed. Collect
+          // each day's occurrence nearest the fitted trend line instead (not
+          // one nearer another peak of this setting) and refit; keep the
+          // refit when it explains more days.
+          std::vector<std::pair<int32_t, double>> along;
+          double along_d = 0;
+          const double along_radius = std::min<double>(opt.cluster_radius_min, std::max(3.0 * f.spread, 30.0));
+          for (const Slot* o = b; o != e; ++o) {
+            if (!(mask & (1u << wd_of(o->day)))) continue;
+            const double m = o->sec / 60.0;
+            const double expected = wrap_minute(f.time + f.drift * double(o->day - w.last_day - 1));
+            const double d = std::fabs(circ_diff(m, expected));
+            if (d > along_radius) continue;
+            bool other = false;
+            for (size_t k = 0; k < n_peaks && !other; ++k) {
+              other = k != pi && std::fabs(circ_diff(m, accepted[k])) < d;
+            }
+            if (other) continue;
+            if (along.empty() || along.back().first != o->day) {
+              along.emplace_back(o->day, m);
+              along_d = d;
+            } else if (d < along_d) {
+              along.back().second = m;
+              along_d = d;
+            }
+          }
+          TimeFit g = fit_times(along, w.last_day, opt.half_life_days);
+          if (g.kept.size() > f.kept.size() && g.spread <= std::max(f.spread, 1.0) * 1.25) f = std::move(g);
+        }
         c.time = f.time;
         c.spread = f.spread;
         c.drift_per_day = f.drift;
@@ -648,7 +836,7 @@ MiningResult RoutineMiner::Impl::mine(std::optional<std::chrono::system_clock::t
   for (uint32_t item = 0; item < n_items; ++item) {
     if (!items[item].command) continue;
     for (uint32_t k = w.start[item]; k < end[item]; ++k) {
-      const Obs& o = w.by_item[k];
+      const Slot& o = w.by_item[k];
       actions.push_back({int64_t(o.day) * kSecondsPerDay + o.sec, item});
     }
   }
@@ -657,7 +845,7 @@ MiningResult RoutineMiner::Impl::mine(std::optional<std::chrono::system_clock::t
     if (!items[trig].trigger) continue;
     std::vector<TimedObs> occ;   // merged trigger occurrences
     for (uint32_t k = w.start[trig]; k < end[trig]; ++k) {
-      const Obs& o = w.by_item[k];
+      const Slot& o = w.by_item[k];
       const int64_t t = int64_t(o.day) * kSecondsPerDay + o.sec;
       if (!occ.empty() && t - occ.back().t < kTriggerMergeSeconds) continue;
       occ.push_back({t, trig});
@@ -747,7 +935,14 @@ MiningResult RoutineMiner::Impl::mine(std::optional<std::chrono::system_clock::t
       for (const RoutineAction& a : r.actions) {
         for (const std::string& k : a.keys) covered = covered && keys.count(k) > 0;
       }
-      if (covered && result.routines[i].consistency_min > opt.tight_spread_min &&
+      // Replacing also needs the event routine to do everything the time
+      // routine does (a tight door-lock → lamp-off pair inside a drifting
+      // bedtime of three actions must not take the bedtime away).
+      std::set<std::string> event_keys{r.trigger.event_key};
+      for (const RoutineAction& a : r.actions) event_keys.insert(a.keys.begin(), a.keys.end());
+      const bool replaces_all =
+          std::all_of(keys.begin(), keys.end(), [&](const std::string& k) { return event_keys.count(k) > 0; });
+      if (covered && replaces_all && result.routines[i].consistency_min > opt.tight_spread_min &&
           r.consistency_min * 3.0 < result.routines[i].consistency_min) {
         time_dead[i] = true;
         continue;
@@ -777,7 +972,7 @@ MiningResult RoutineMiner::Impl::mine(std::optional<std::chrono::system_clock::t
       size_t total = 0;
       for (uint32_t item : ids) {
         for (uint32_t k = w.start[item]; k < end[item]; ++k) {
-          const Obs& o = w.by_item[k];
+          const Slot& o = w.by_item[k];
           const int local_min = (o.sec / 60 + opt.day_start_min) % kMinutesPerDay;
           const bool in = p.from < p.to ? (local_min >= p.from && local_min < p.to) : (local_min >= p.from || local_min < p.to);
           if (!in) continue;
@@ -903,13 +1098,30 @@ RoutineMiner::RoutineMiner(RoutineMiner&&) noexcept = default;
 RoutineMiner& RoutineMiner::operator=(RoutineMiner&&) noexcept = default;
 
 void RoutineMiner::add(const EventRecord& e) { impl_->add(e); }
+void RoutineMiner::add(const EventView& e) { impl_->add(e); }
 void RoutineMiner::add(const std::vector<EventRecord>& events) {
-  impl_->obs.reserve(impl_->obs.size() + events.size());
   for (const EventRecord& e : events) impl_->add(e);
 }
 MiningResult RoutineMiner::mine() const { return impl_->mine(impl_->opt.now); }
 MiningResult RoutineMiner::mine_at(std::chrono::system_clock::time_point now) const { return impl_->mine(now); }
 const MinerOptions& RoutineMiner::options() const { return impl_->opt; }
+int64_t RoutineMiner::last_id() const { return impl_->last_id; }
+int64_t RoutineMiner::observations() const { return impl_->n_kept; }
+
+void RoutineMiner::forget_before_window(std::chrono::system_clock::time_point now) {
+  impl_->forget_before(impl_->anchored_day(now) - std::max(1, impl_->opt.window_days));
+}
+
+Result<int64_t> RoutineMiner::feed(const HistoryStore& store, std::chrono::system_clock::time_point now) {
+  // One extra day before the window covers the day anchor and zone offsets.
+  const auto since = now - std::chrono::hours(24) * (std::max(1, impl_->opt.window_days) + 2);
+  const int64_t since_ms = std::chrono::floor<std::chrono::milliseconds>(since).time_since_epoch().count();
+  Impl& im = *impl_;
+  Result<EventScan> scan = store.scan_events(im.last_id, since_ms, [&im](const EventView& e) { im.add(e); });
+  if (!scan) return scan.error().with_context("habits: mining " + store.path());
+  im.last_id = std::max(im.last_id, scan->last_id);
+  return scan->rows;
+}
 
 MiningResult mine_routines(const std::vector<EventRecord>& events, const MinerOptions& opt) {
   RoutineMiner m(opt);
@@ -919,20 +1131,11 @@ MiningResult mine_routines(const std::vector<EventRecord>& events, const MinerOp
 
 Result<MiningResult> mine_routines(const HistoryStore& store, const MinerOptions& opt) {
   RoutineMiner m(opt);
-  HistoryQuery q;
-  q.limit = 1000;
   if (opt.now) {
-    // One extra day before the window covers the day anchor and zone offsets.
-    q.since = *opt.now - std::chrono::hours(24) * (opt.window_days + 2);
-    q.until = *opt.now;
-  }
-  for (;;) {
-    Result<std::vector<EventRecord>> page = store.events(q);
-    if (!page) return page.error().with_context("habits: mining " + store.path());
-    if (page->empty()) break;
-    for (const EventRecord& e : *page) m.add(e);
-    q.before_id = page->back().id;
-    if (static_cast<int>(page->size()) < q.limit) break;
+    HEARTH_TRY(m.feed(store, *opt.now));
+  } else {
+    Result<EventScan> scan = store.scan_events(0, std::nullopt, [&m](const EventView& e) { m.add(e); });
+    if (!scan) return scan.error().with_context("habits: mining " + store.path());
   }
   return m.mine();
 }

@@ -50,6 +50,8 @@ class SqliteHistoryStore final : public HistoryStore {
 
   Result<std::vector<EventRecord>> events(const HistoryQuery& q) const override;
   Result<std::vector<CommandRecord>> commands(const HistoryQuery& q) const override;
+  Result<EventScan> scan_events(int64_t after_id, std::optional<int64_t> since_ms,
+                                const std::function<void(const EventView&)>& fn) const override;
   Result<int64_t> count_events() const override;
   Result<int64_t> count_commands() const override;
 
@@ -95,6 +97,7 @@ class SqliteHistoryStore final : public HistoryStore {
   habits_sqlite::StmtPtr set_event_command_;
   habits_sqlite::StmtPtr count_commands_;
   habits_sqlite::StmtPtr count_events_;
+  mutable habits_sqlite::StmtPtr scan_events_;   // prepared on first scan_events()
   // Query statements by filter mask; const queries fill them lazily.
   mutable std::map<unsigned, habits_sqlite::StmtPtr> event_queries_;
   mutable std::map<unsigned, habits_sqlite::StmtPtr> command_queries_;

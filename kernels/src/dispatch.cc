@@ -9,9 +9,12 @@ namespace {
 
 constexpr size_t slot(WeightType t) { return static_cast<size_t>(t); }
 
-KernelTable make_ref() {
-  KernelTable k{};
-  k.name = "ref";
+// Each variant states only what it adds on top of its base variant (the
+// previous entry of kVariants that it names), so the tables are never
+// near-copies of each other: "avx2" overrides the reference where it has a
+// faster kernel (gelu and rope stay reference: they run once per token per
+// layer on a few hundred floats), "avx512" overrides "avx2" likewise.
+void install_ref(KernelTable& k) {
   k.dot_f32 = dot_f32_ref;
   k.dot_q8_f32 = dot_q8_f32_ref;
   k.vec_dot[slot(WeightType::kF32)] = vec_dot_f32_ref;
@@ -29,23 +32,12 @@ KernelTable make_ref() {
   k.swiglu = swiglu_ref;
   k.gelu = gelu_ref;
   k.rope = rope_ref;
-  return k;
-}
-// Tables are built on first use (function-local statics), so callers in
-// other translation units' static initializers (benchmark registration) see
-// them complete.
-const KernelTable& ref_table() {
-  static const KernelTable t = make_ref();
-  return t;
+  k.f32_to_f16_row = f32_to_f16_row_ref;
+  k.axpy_f16 = axpy_f16_ref;
 }
 
 #if defined(HEARTH_HAVE_AVX2)
-// gelu and rope have no AVX2 variant: they run once per token per layer on
-// a few hundred floats, far from the mat-vec cost; the table reuses the
-// reference for them.
-KernelTable make_avx2() {
-  KernelTable k = make_ref();
-  k.name = "avx2";
+void install_avx2(KernelTable& k) {
   k.dot_f32 = dot_f32_avx2;
   k.dot_q8_f32 = dot_q8_f32_avx2;
   k.vec_dot[slot(WeightType::kF32)] = vec_dot_f32_avx2;
@@ -56,16 +48,16 @@ KernelTable make_avx2() {
   k.vec_dot[slot(WeightType::kQ4_K)] = vec_dot_q4_k_avx2;
   k.vec_dot[slot(WeightType::kQ5_K)] = vec_dot_q5_k_avx2;
   k.vec_dot[slot(WeightType::kQ6_K)] = vec_dot_q6_k_avx2;
+  k.mat_mul[slot(WeightType::kQ8_0)] = mat_mul_q8_0_avx2;
+  k.mat_mul[slot(WeightType::kQ4_0)] = mat_mul_q4_0_avx2;
+  k.mat_mul[slot(WeightType::kQ4_K)] = mat_mul_q4_k_avx2;
   k.quantize_q8_0 = quantize_q8_0_avx2;
   k.quantize_q8_k = quantize_q8_k_avx2;
   k.rms_norm = rms_norm_avx2;
   k.softmax = softmax_avx2;
   k.swiglu = swiglu_avx2;
-  return k;
-}
-const KernelTable& avx2_table() {
-  static const KernelTable t = make_avx2();
-  return t;
+  k.f32_to_f16_row = f32_to_f16_row_avx2;
+  k.axpy_f16 = axpy_f16_avx2;
 }
 bool cpu_has_avx2() {
   __builtin_cpu_init();
@@ -73,31 +65,87 @@ bool cpu_has_avx2() {
 }
 #endif
 
-#if defined(HEARTH_HAVE_NEON)
-KernelTable make_neon() {
-  KernelTable k = make_ref();
-  k.name = "neon";
-  k.dot_f32 = dot_f32_neon;
-  k.vec_dot[slot(WeightType::kQ8_0)] = vec_dot_q8_0_neon;
-  k.vec_dot[slot(WeightType::kQ4_0)] = vec_dot_q4_0_neon;
-  return k;
+#if defined(HEARTH_HAVE_AVX512)
+void install_avx512(KernelTable& k) {
+  k.vec_dot[slot(WeightType::kQ8_0)] = vec_dot_q8_0_avx512;
+  k.vec_dot[slot(WeightType::kQ4_0)] = vec_dot_q4_0_avx512;
+  k.vec_dot[slot(WeightType::kQ4_K)] = vec_dot_q4_k_avx512;
+  k.mat_mul[slot(WeightType::kQ8_0)] = mat_mul_q8_0_avx512;
+  k.mat_mul[slot(WeightType::kQ4_0)] = mat_mul_q4_0_avx512;
+  k.mat_mul[slot(WeightType::kQ4_K)] = mat_mul_q4_k_avx512;
 }
-const KernelTable& neon_table() {  // AArch64 always has NEON
-  static const KernelTable t = make_neon();
-  return t;
+bool cpu_has_avx512() {
+  __builtin_cpu_init();
+  return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
 }
 #endif
 
-const KernelTable* pick() {
-  const char* env = std::getenv("HEARTH_KERNELS");
-  if (env && std::strcmp(env, "ref") == 0) return &ref_table();
+#if defined(HEARTH_HAVE_NEON)
+void install_neon(KernelTable& k) {
+  k.dot_f32 = dot_f32_neon;
+  k.vec_dot[slot(WeightType::kQ8_0)] = vec_dot_q8_0_neon;
+  k.vec_dot[slot(WeightType::kQ4_0)] = vec_dot_q4_0_neon;
+}
+bool cpu_has_neon() { return true; }  // part of the AArch64 base ISA
+#endif
+
+bool always() { return true; }
+
+struct Variant {
+  const char* name;
+  int base;  // index of the variant this one starts from; -1: empty table
+  bool (*available)();
+  void (*install)(KernelTable&);
+};
+
+// Reference first, then in order of preference (the last available wins).
+const Variant kVariants[] = {
+    {"ref", -1, always, install_ref},
 #if defined(HEARTH_HAVE_AVX2)
-  if (cpu_has_avx2()) return &avx2_table();
+    {"avx2", 0, cpu_has_avx2, install_avx2},
+#endif
+#if defined(HEARTH_HAVE_AVX2) && defined(HEARTH_HAVE_AVX512)
+    {"avx512", 1, cpu_has_avx512, install_avx512},
 #endif
 #if defined(HEARTH_HAVE_NEON)
-  return &neon_table();
+    {"neon", 0, cpu_has_neon, install_neon},
 #endif
-  return &ref_table();
+};
+constexpr int kNumVariants = static_cast<int>(sizeof(kVariants) / sizeof(kVariants[0]));
+
+struct Tables {
+  KernelTable table[kNumVariants];
+  bool available[kNumVariants];
+  Tables() {
+    for (int i = 0; i < kNumVariants; ++i) {
+      const Variant& v = kVariants[i];
+      table[i] = v.base < 0 ? KernelTable{} : table[v.base];
+      table[i].name = v.name;
+      v.install(table[i]);
+      available[i] = v.available() && (v.base < 0 || available[v.base]);
+    }
+  }
+};
+// Built on first use (function-local static), so callers in other
+// translation units' static initializers (benchmark registration) see them
+// complete.
+const Tables& tables() {
+  static const Tables t;
+  return t;
+}
+
+// HEARTH_KERNELS=<name> (ref, avx2, ...) selects an available variant;
+// otherwise the last available one in kVariants.
+const KernelTable* pick() {
+  const Tables& t = tables();
+  const char* env = std::getenv("HEARTH_KERNELS");
+  for (int i = 0; env && *env && i < kNumVariants; ++i)
+    if (t.available[i] && std::strcmp(env, kVariants[i].name) == 0) return &t.table[i];
+  const KernelTable* best = &t.table[0];
+  for (int i = 0; i < kNumVariants; ++i)
+    if (t.available[i]) best = &t.table[i];
+  return best;
 }
 
 const WeightTypeTraits kTraits[kWeightTypeSlots] = {
@@ -125,16 +173,12 @@ const KernelTable& kernels() {
   return *best;
 }
 
-const KernelTable& reference_kernels() { return ref_table(); }
+const KernelTable& reference_kernels() { return tables().table[0]; }
 
 std::vector<const KernelTable*> supported_kernel_tables() {
-  std::vector<const KernelTable*> out{&ref_table()};
-#if defined(HEARTH_HAVE_AVX2)
-  if (cpu_has_avx2()) out.push_back(&avx2_table());
-#endif
-#if defined(HEARTH_HAVE_NEON)
-  out.push_back(&neon_table());
-#endif
+  std::vector<const KernelTable*> out;
+  for (int i = 0; i < kNumVariants; ++i)
+    if (tables().available[i]) out.push_back(&tables().table[i]);
   return out;
 }
 
@@ -164,6 +208,20 @@ void prepare_act(const KernelTable& k, WeightType t, int n, const float* x, void
     case ActFormat::kQ8_0: k.quantize_q8_0(n, x, static_cast<BlockQ8*>(act)); return;
     case ActFormat::kQ8K: k.quantize_q8_k(n, x, static_cast<BlockQ8K*>(act)); return;
   }
+}
+
+void mat_mul(const KernelTable& k, WeightType t, int n, int nrows, const void* w, size_t row_bytes, int ncols,
+             const void* act, size_t act_stride, float* y, size_t y_stride) {
+  if (const MatMulFn f = k.mat_mul[slot(t)]) {
+    f(n, nrows, w, row_bytes, ncols, act, act_stride, y, y_stride);
+    return;
+  }
+  const VecDotFn dot = k.vec_dot[slot(t)];
+  const unsigned char* wb = static_cast<const unsigned char*>(w);
+  const unsigned char* ab = static_cast<const unsigned char*>(act);
+  for (int r = 0; r < nrows; ++r)  // row outer: the row stays in L1 across columns
+    for (int c = 0; c < ncols; ++c)
+      y[size_t(c) * y_stride + size_t(r)] = dot(n, wb + size_t(r) * row_bytes, ab + size_t(c) * act_stride);
 }
 
 }  // namespace hearth

@@ -22,6 +22,8 @@ void softmax_ref(int n, float* x);
 void swiglu_ref(int n, const float* gate, const float* up, float* out);
 void gelu_ref(int n, float* x);
 void rope_ref(float* x, int n_heads, int head_dim, int n_rot, int pos, float freq_base, RopeMode mode);
+void f32_to_f16_row_ref(int n, const float* x, uint16_t* out);
+void axpy_f16_ref(int n, float a, const uint16_t* x, float* y);
 
 // 6-bit scale and min j (0..7) of a Q4_K / Q5_K block (ggml's get_scale_min_k4).
 inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
@@ -50,6 +52,20 @@ void quantize_q8_k_avx2(int n, const float* x, BlockQ8K* out);
 void rms_norm_avx2(int n, const float* x, const float* w, float eps, float* out);
 void softmax_avx2(int n, float* x);
 void swiglu_avx2(int n, const float* gate, const float* up, float* out);
+void f32_to_f16_row_avx2(int n, const float* x, uint16_t* out);
+void axpy_f16_avx2(int n, float a, const uint16_t* x, float* y);
+void mat_mul_q4_0_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q8_0_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q4_k_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+#endif
+
+#if defined(HEARTH_HAVE_AVX512)
+float vec_dot_q4_0_avx512(int n, const void* w, const void* act);
+float vec_dot_q8_0_avx512(int n, const void* w, const void* act);
+float vec_dot_q4_k_avx512(int n, const void* w, const void* act);
+void mat_mul_q4_0_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q8_0_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q4_k_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 #endif
 
 #if defined(HEARTH_HAVE_NEON)

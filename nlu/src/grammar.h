@@ -158,6 +158,7 @@ class Grammar {
   using Alts = std::vector<Seq>;
   class TemplateReader;  // recursive-descent parser of one template (grammar.cc)
   friend class TemplateReader;
+  friend class SentenceSampler;  // walks the compiled trie (template_sampler.cc)
 
   int intern(std::string_view word);
   bool is_filler_word(std::string_view word) const;

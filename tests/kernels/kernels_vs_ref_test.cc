@@ -138,6 +138,76 @@ TEST(KernelsVsRef, VecDotEveryType) {
   }
 }
 
+// mat_mul (multi-row kernels, batched columns) of every variant against the
+// reference vec_dot per (row, column), at row counts around the kernels'
+// 4-row groups, several columns with padded strides, misaligned buffers.
+TEST(KernelsVsRef, MatMulEveryType) {
+  const KernelTable& ref = reference_kernels();
+  for (const TypeCase& tc : kTypes) {
+    const WeightTypeTraits* tr = weight_type_traits(tc.type);
+    const int be = tr->block_elems == 1 ? 32 : tr->block_elems;
+    for (int nb : {1, 3, 7}) {
+      const int n = nb * be;
+      const size_t rb = weight_row_bytes(tc.type, n);
+      for (int nrows : {1, 3, 4, 5, 8, 11}) {
+        for (int ncols : {1, 2, 5}) {
+          Buffer w(rb * nrows, 2);
+          for (int r = 0; r < nrows; ++r) {
+            const std::vector<float> row = random_normal(n, 100u + 7u * r + n);
+            quantize_row(tc.type, n, row.data(), w.p + rb * r);
+          }
+          const size_t as = act_bytes(tc.type, n) + 6;  // padded column stride
+          Buffer act(as * ncols, tr->act == ActFormat::kQ8_0 ? 2 : 4);
+          for (int c = 0; c < ncols; ++c) {
+            const std::vector<float> x = random_normal(n, 300u + 11u * c + n);
+            prepare_act(ref, tc.type, n, x.data(), act.p + as * c);
+          }
+          const size_t ys = nrows + 3;
+          for (const KernelTable* v : supported_kernel_tables()) {
+            std::vector<float> y(ys * ncols, -1234.f);
+            mat_mul(*v, tc.type, n, nrows, w.p, rb, ncols, act.p, as, y.data(), ys);
+            for (int c = 0; c < ncols; ++c) {
+              for (int r = 0; r < nrows; ++r) {
+                const double want = ref.vec_dot[static_cast<int>(tc.type)](n, w.p + rb * r, act.p + as * c);
+                // relative to the typical size of a dot of n N(0,1) products
+                // (sqrt(n)), so a result near zero by cancellation is fair
+                const double err = (want - y[c * ys + r]) / std::max(std::fabs(want), std::sqrt(double(n)));
+                EXPECT_LT(err * err, kMaxNmseVecDot)
+                    << v->name << " " << tr->name << " n=" << n << " rows=" << nrows << " r=" << r << " c=" << c;
+              }
+              for (size_t r = nrows; r < ys; ++r) EXPECT_EQ(y[c * ys + r], -1234.f) << "wrote past the rows";
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The f16 KV-cache kernels: conversion bit-exact with the reference (both
+// round to nearest even), axpy within float rounding, at awkward sizes.
+TEST(KernelsVsRef, F16RowAndAxpy) {
+  const KernelTable& ref = reference_kernels();
+  for (int n : kAwkwardSizes) {
+    std::vector<float> x = random_floats(n, 41u + n);
+    for (int i = 0; i < n; i += 5) x[i] *= 70000.f;  // some overflow to inf
+    std::vector<uint16_t> want(n + 1), got(n + 1);
+    ref.f32_to_f16_row(n, x.data() + 1, want.data());
+    std::vector<float> y_ref = random_floats(n, 43u + n);
+    std::vector<uint16_t> h(n + 1);
+    const std::vector<float> hx = random_floats(n, 47u + n);
+    ref.f32_to_f16_row(n, hx.data(), h.data() + 1);
+    ref.axpy_f16(n, 0.37f, h.data() + 1, y_ref.data());
+    for (const KernelTable* v : supported_kernel_tables()) {
+      v->f32_to_f16_row(n, x.data() + 1, got.data());
+      for (int i = 0; i < n; ++i) ASSERT_EQ(want[i], got[i]) << v->name << " n=" << n << " i=" << i;
+      std::vector<float> y = random_floats(n, 43u + n);
+      v->axpy_f16(n, 0.37f, h.data() + 1, y.data());
+      for (int i = 0; i < n; ++i) EXPECT_NEAR(y_ref[i], y[i], 1e-6f) << v->name << " n=" << n;
+    }
+  }
+}
+
 // The reference vec_dot must equal the dot product of the dequantized
 // weights with the dequantized activations (catches layout mistakes that
 // a ref-vs-SIMD comparison cannot).

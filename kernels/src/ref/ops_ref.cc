@@ -62,4 +62,14 @@ void rope_ref(float* x, int n_heads, int head_dim, int n_rot, int pos, float fre
   }
 }
 
+// out[i] = nearest-even f16 of x[i]
+void f32_to_f16_row_ref(int n, const float* x, uint16_t* out) {
+  for (int i = 0; i < n; ++i) out[i] = f32_to_f16(x[i]);
+}
+
+// y[i] += a * x[i], x in f16
+void axpy_f16_ref(int n, float a, const uint16_t* x, float* y) {
+  for (int i = 0; i < n; ++i) y[i] += a * f16_to_f32(x[i]);
+}
+
 }  // namespace hearth

@@ -8,6 +8,8 @@
 #include <map>
 
 #include "hearth/nlu/llm.h"
+#include "llm/chat.h"
+#include "llm/gbnf.h"
 #include "llm/model.h"
 #include "llm/quantize.h"
 #include "llm/random_model.h"
@@ -28,7 +30,7 @@ struct Args {
 
 Args parse_args(const std::vector<std::string>& a) {
   Args out;
-  static const char* kFlags[] = {"--greedy"};
+  static const char* kFlags[] = {"--greedy", "--json", "--verbose", "--kv-f32"};
   for (size_t i = 1; i < a.size(); ++i) {
     if (a[i].size() > 1 && a[i][0] == '-') {
       const bool flag = std::find_if(std::begin(kFlags), std::end(kFlags), [&](const char* f) { return a[i] == f; }) != std::end(kFlags);
@@ -130,24 +132,52 @@ int cmd_generate(const Args& a, std::FILE* out, std::FILE* err) {
     sp.top_p = a.opt.count("--top-p") ? std::stof(a.opt.at("--top-p")) : 0.95f;
     sp.seed = static_cast<uint64_t>(get_int(a, "--seed", 0));
   }
+  if (a.opt.count("--min-p")) sp.min_p = std::stof(a.opt.at("--min-p"));
+  if (a.opt.count("--repeat-penalty")) sp.repeat_penalty = std::stof(a.opt.at("--repeat-penalty"));
   const int n_predict = get_int(a, "-n", 64);
-  Session s(*m, get_int(a, "--ctx", 2048), get_int(a, "-t", 2));
-  const std::vector<Token> ids = (*m)->tokenizer().encode(p->second, true, false);
-  auto logits = s.prefill(ids);
-  if (!logits) return std::fprintf(err, "llm generate: %s\n", logits.error().message.c_str()), 1;
-  std::mt19937_64 rng(sp.seed);
-  llm::StreamingDetokenizer detok((*m)->tokenizer());
-  std::fprintf(out, "%s", p->second.c_str());
-  for (int i = 0; i < n_predict; ++i) {
-    const Token t = llm::sample(*logits, sp, rng);
-    if ((*m)->tokenizer().is_eog(t)) break;
-    std::fprintf(out, "%s", detok.push(t).c_str());
-    std::fflush(out);
-    if (i + 1 == n_predict) break;
-    logits = s.decode(t);
-    if (!logits) return std::fprintf(err, "\nllm generate: %s\n", logits.error().message.c_str()), 1;
+  llm::SessionOptions so;
+  so.n_ctx = get_int(a, "--ctx", 2048);
+  so.n_threads = get_int(a, "-t", 2);
+  Session s(*m, so);
+  // --grammar FILE: GBNF subset (see nlu/src/llm/gbnf.h); --json: any JSON object
+  std::unique_ptr<llm::GrammarFilter> filter;
+  std::string grammar_text;
+  if (a.opt.count("--grammar")) {
+    std::ifstream in(a.opt.at("--grammar"), std::ios::binary);
+    if (!in) return std::fprintf(err, "llm generate: cannot read %s\n", a.opt.at("--grammar").c_str()), 1;
+    grammar_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } else if (a.opt.count("--json")) {
+    grammar_text = llm::gbnf_json_object();
   }
-  std::fprintf(out, "%s\n", detok.flush().c_str());
+  if (!grammar_text.empty()) {
+    auto g = llm::parse_gbnf(grammar_text);
+    if (!g) return std::fprintf(err, "llm generate: %s\n", g.error().message.c_str()), 1;
+    filter = std::make_unique<llm::GrammarFilter>(*g, (*m)->tokenizer());
+  }
+  std::string prompt = p->second;
+  if (a.opt.count("--chat")) {  // the prompt as a user message in the model's chat format
+    auto t = llm::parse_chat_template(a.opt.at("--chat"));
+    if (!t) return std::fprintf(err, "llm generate: %s\n", t.error().message.c_str()), 2;
+    const llm::ChatTemplate tmpl = t->has_value() ? **t : llm::detect_chat_template(**m);
+    prompt = llm::render_chat(tmpl, {{"user", p->second}});
+  }
+  const std::vector<Token> ids = (*m)->tokenizer().encode(prompt, true, a.opt.count("--chat") > 0);
+  llm::GenerateParams gp;
+  gp.sampler = sp;
+  gp.max_tokens = n_predict;
+  gp.filter = filter.get();
+  if (a.opt.count("--stop")) gp.stop.push_back(a.opt.at("--stop"));
+  std::fprintf(out, "%s", a.opt.count("--chat") ? "" : p->second.c_str());
+  auto r = llm::generate_text(s, ids, gp, [&](std::string_view d) {
+    std::fwrite(d.data(), 1, d.size(), out);
+    std::fflush(out);
+    return true;
+  });
+  if (!r) return std::fprintf(err, "\nllm generate: %s\n", r.error().message.c_str()), 1;
+  std::fprintf(out, "\n");
+  if (a.opt.count("--verbose"))
+    std::fprintf(err, "%d prompt tokens, %d generated (%d forced), %d forward passes, finish %s\n", r->prompt_tokens,
+                 r->completion_tokens, r->forced_tokens, r->decode_steps, r->finish_reason.c_str());
   return 0;
 }
 
@@ -156,13 +186,19 @@ int cmd_bench(const Args& a, std::FILE* out, std::FILE* err) {
   if (!m) return std::fprintf(err, "llm bench: %s\n", m.error().message.c_str()), 1;
   const int n_threads = get_int(a, "-t", 1), n_prompt = get_int(a, "-p", 32), n_gen = get_int(a, "-n", 32);
   const llm::Hparams& hp = (*m)->hparams();
-  Session s(*m, n_prompt + n_gen + 1, n_threads);
+  llm::SessionOptions so;
+  so.n_ctx = n_prompt + n_gen + 1;
+  so.n_threads = n_threads;
+  so.n_batch = get_int(a, "-b", 32);
+  so.kv_type = a.opt.count("--kv-f32") ? llm::KvType::kF32 : llm::KvType::kF16;
+  Session s(*m, so);
   std::vector<Token> prompt(static_cast<size_t>(n_prompt));
   for (int i = 0; i < n_prompt; ++i) prompt[static_cast<size_t>(i)] = static_cast<Token>(3 + (i * 7919) % (hp.n_vocab - 3));
   auto t0 = Clock::now();
   auto lg = s.prefill(prompt);
   if (!lg) return std::fprintf(err, "llm bench: %s\n", lg.error().message.c_str()), 1;
   const double prefill_s = seconds_since(t0);
+  s.set_profiling(true);
   t0 = Clock::now();
   Token t = prompt.back();
   for (int i = 0; i < n_gen; ++i) {
@@ -171,6 +207,7 @@ int cmd_bench(const Args& a, std::FILE* out, std::FILE* err) {
     if (!lg) return std::fprintf(err, "llm bench: %s\n", lg.error().message.c_str()), 1;
   }
   const double decode_s = seconds_since(t0);
+  const llm::SessionProfile prof = s.profile();
   const double gbps = measure_read_gbps(n_threads, get_int(a, "--bw-mib", 256));
   const double bytes = double((*m)->weight_bytes_per_token());
   const double bound = gbps * 1e9 / bytes;
@@ -180,9 +217,12 @@ int cmd_bench(const Args& a, std::FILE* out, std::FILE* err) {
                "prefill: %d tokens in %.3f s = %.2f tok/s\n"
                "decode:  %d tokens in %.3f s = %.2f tok/s\n"
                "weights read per token: %.1f MiB; measured read bandwidth %.2f GB/s -> bound %.2f tok/s; decode at %.0f%% of bound\n"
+               "decode time per token: mat-mul %.2f ms (%.1f GB/s of weights), attention %.2f ms, other %.2f ms\n"
                "peak RSS: %.1f MiB\n",
                kernels().name, n_threads, n_prompt, prefill_s, n_prompt / prefill_s, n_gen, decode_s, decode_tps,
-               bytes / (1 << 20), gbps, bound, 100.0 * decode_tps / bound, peak_rss_kb() / 1024.0);
+               bytes / (1 << 20), gbps, bound, 100.0 * decode_tps / bound, 1e3 * prof.matmul_s / n_gen,
+               bytes * n_gen / prof.matmul_s / 1e9, 1e3 * prof.attention_s / n_gen, 1e3 * prof.other_s / n_gen,
+               peak_rss_kb() / 1024.0);
   return 0;
 }
 

@@ -1,6 +1,9 @@
 #include "llm/model.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <unistd.h>
 #include <cmath>
 #include <numeric>
 
@@ -13,12 +16,34 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
   auto f = GgufFile::open(path);
   if (!f) return Error{f.error().code, "llm: " + f.error().message};
   m->file_ = std::move(*f);
+  const uint64_t budget = memory_budget_bytes();
+  if (budget && m->file_->file_size() > budget)
+    return Error{Code::kTooLarge, "llm: " + path + " is " + std::to_string(m->file_->file_size() >> 20) +
+                                      " MiB, more than the " + std::to_string(budget >> 20) + " MiB of memory available"};
   auto tok = Tokenizer::from_gguf(*m->file_);
   if (!tok) return tok.error().with_context("llm: " + path);
   m->tok_ = std::make_unique<Tokenizer>(std::move(*tok));
   auto r = load_llama(*m);
   if (!r) return r.error().with_context("llm: " + path);
   return std::shared_ptr<const Model>(std::move(m));
+}
+
+uint64_t memory_budget_bytes() {
+  if (const char* env = std::getenv("HEARTH_LLM_MEMORY_MIB"); env && *env) return uint64_t(std::strtoull(env, nullptr, 10)) << 20;
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+}
+
+Result<uint64_t> kv_cache_bytes(const Model& m, const SessionOptions& so) {
+  const Hparams& hp = m.hparams();
+  const uint64_t ctx = uint64_t(std::min(so.n_ctx > 0 ? so.n_ctx : hp.n_ctx_train, hp.n_ctx_train));
+  const uint64_t bytes = 2ull * hp.n_layer * ctx * uint64_t(hp.n_head_kv) * hp.head_dim * (so.kv_type == KvType::kF16 ? 2 : 4);
+  const uint64_t budget = memory_budget_bytes();
+  if (budget && bytes + m.file().file_size() > budget)
+    return Error{Code::kTooLarge, "llm: the model (" + std::to_string(m.file().file_size() >> 20) + " MiB) and a " +
+                                      std::to_string(ctx) + "-token KV cache (" + std::to_string(bytes >> 20) +
+                                      " MiB) do not fit in " + std::to_string(budget >> 20) + " MiB of memory; lower ctx"};
+  return bytes;
 }
 
 uint64_t Model::weight_bytes_per_token() const {
@@ -48,6 +73,11 @@ Token sample(std::span<const float> logits, const SamplerParams& p, std::mt19937
   double sum = 0;
   for (int i = 0; i < keep; ++i) sum += prob[i] = std::exp((logits[idx[i]] - mx) / p.temperature);
   for (double& q : prob) q /= sum;
+  if (p.min_p > 0.f) {  // prob is sorted descending: cut at the first below min_p * best
+    int cut = 1;
+    while (cut < keep && prob[cut] >= p.min_p * prob[0]) ++cut;
+    keep = cut;
+  }
   if (p.top_p < 1.f) {
     double cum = 0;
     int cut = keep;
@@ -72,101 +102,204 @@ Token sample(std::span<const float> logits, const SamplerParams& p, std::mt19937
   return idx[keep - 1];
 }
 
+void apply_repeat_penalty(std::span<float> logits, std::span<const Token> recent, const SamplerParams& p) {
+  if (p.repeat_penalty == 1.f || p.repeat_last_n <= 0) return;
+  const size_t n = std::min(recent.size(), size_t(p.repeat_last_n));
+  std::vector<Token> seen(recent.end() - static_cast<std::ptrdiff_t>(n), recent.end());
+  std::sort(seen.begin(), seen.end());
+  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  for (Token t : seen) {
+    if (t < 0 || size_t(t) >= logits.size()) continue;
+    float& l = logits[size_t(t)];
+    l = l > 0 ? l / p.repeat_penalty : l * p.repeat_penalty;
+  }
+}
+
 Session::Session(std::shared_ptr<const Model> model, int n_ctx, int n_threads, const KernelTable& kernels)
-    : model_(std::move(model)), kt_(kernels), pool_(n_threads) {
+    : model_(std::move(model)), kt_(kernels), pool_(n_threads), kv_type_(KvType::kF32) {
+  init(n_ctx, 32);
+}
+
+Session::Session(std::shared_ptr<const Model> model, const SessionOptions& opt, const KernelTable& kernels)
+    : model_(std::move(model)), kt_(kernels), pool_(std::max(1, opt.n_threads)), kv_type_(opt.kv_type) {
+  init(opt.n_ctx, opt.n_batch);
+}
+
+void Session::init(int n_ctx, int n_batch) {
   const Hparams& hp = model_->hparams();
   // never more than the model was trained for (RoPE beyond it is undefined
   // for these models, and a hostile context_length must not size the cache)
   n_ctx_ = std::min(n_ctx > 0 ? n_ctx : hp.n_ctx_train, hp.n_ctx_train);
+  n_batch_ = std::clamp(n_batch, 1, 512);
   const size_t kv_dim = size_t(hp.n_head_kv) * hp.head_dim;
-  k_cache_.assign(size_t(hp.n_layer) * n_ctx_ * kv_dim, 0.f);
-  v_cache_.assign(k_cache_.size(), 0.f);
-  x_.resize(hp.n_embd);
-  xb_.resize(std::max(hp.n_embd, hp.n_ff));
-  q_.resize(size_t(hp.n_head) * hp.head_dim);
-  k_.resize(kv_dim);
-  v_.resize(kv_dim);
+  const size_t kv_elems = size_t(hp.n_layer) * n_ctx_ * kv_dim;
+  if (kv_type_ == KvType::kF16) {
+    k_cache16_.assign(kv_elems, 0);
+    v_cache16_.assign(kv_elems, 0);
+  } else {
+    k_cache_.assign(kv_elems, 0.f);
+    v_cache_.assign(kv_elems, 0.f);
+  }
+  const size_t B = size_t(n_batch_);
+  x_.resize(B * hp.n_embd);
+  xb_.resize(B * std::max(hp.n_embd, hp.n_ff));
+  q_.resize(B * hp.n_head * hp.head_dim);
+  k_.resize(B * kv_dim);
+  v_.resize(B * kv_dim);
   att_out_.resize(q_.size());
-  gate_.resize(hp.n_ff);
-  up_.resize(hp.n_ff);
-  scores_.resize(size_t(hp.n_head) * n_ctx_);
+  gate_.resize(B * hp.n_ff);
+  up_.resize(B * hp.n_ff);
+  scores_.resize(B * hp.n_head * size_t(n_ctx_));
   logits_.resize(hp.n_vocab);
-  size_t act = 0;
+  size_t act[3] = {0, 0, 0};
   for (int n : {hp.n_embd, hp.n_ff, hp.n_head * hp.head_dim})
     for (int t = 0; t < kWeightTypeSlots; ++t)
-      if (const WeightTypeTraits* tr = weight_type_traits(static_cast<WeightType>(t)); tr && n % tr->block_elems == 0)
-        act = std::max(act, act_bytes(static_cast<WeightType>(t), n));
-  act_.resize(act);
+      if (const WeightTypeTraits* tr = weight_type_traits(static_cast<WeightType>(t)); tr && n % tr->block_elems == 0) {
+        size_t& a = act[static_cast<int>(tr->act)];
+        a = std::max(a, act_bytes(static_cast<WeightType>(t), n));
+      }
+  for (int f = 0; f < 3; ++f) act_[f].resize(act[f] * B);
 }
 
-void Session::matvec(const Weight& w, const float* x, float* y) {
-  // activations are quantized once and shared by every row
-  prepare_act(kt_, w.type, w.n_in, x, act_.data());
-  const VecDotFn dot = kt_.vec_dot[static_cast<int>(w.type)];
-  const unsigned char* base = static_cast<const unsigned char*>(w.data);
-  const void* act = act_.data();
+namespace {
+using ProfClock = std::chrono::steady_clock;
+double since(ProfClock::time_point t0) { return std::chrono::duration<double>(ProfClock::now() - t0).count(); }
+}  // namespace
+
+void Session::matmul(std::initializer_list<MatJob> jobs, const float* x, int nt) {
+  const auto t0 = ProfClock::now();
+  const int n_in = jobs.begin()->w->n_in;
+  // activations: quantized once per format for all jobs and rows
+  bool prepared[3] = {false, false, false};
+  size_t total_bytes = 0;
+  int total_rows = 0;
+  struct Seg {
+    const Weight* w;
+    float* y;
+    int first;  // global row index of row 0, a multiple of kMatMulRowGrain
+    const unsigned char* act;
+    size_t act_stride;
+  };
+  Seg segs[4];
+  int n_segs = 0;
+  for (const MatJob& j : jobs) {
+    const ActFormat f = weight_type_traits(j.w->type)->act;
+    const size_t as = act_bytes(j.w->type, n_in);
+    const int fi = static_cast<int>(f);
+    if (!prepared[fi]) {
+      for (int c = 0; c < nt; ++c)
+        prepare_act(kt_, j.w->type, n_in, x + size_t(c) * n_in, act_[fi].data() + size_t(c) * as);
+      prepared[fi] = true;
+    }
+    segs[n_segs++] = Seg{j.w, j.y, total_rows, act_[fi].data(), as};
+    total_rows += (j.w->n_out + kMatMulRowGrain - 1) / kMatMulRowGrain * kMatMulRowGrain;
+    total_bytes += size_t(j.w->n_out) * j.w->row_bytes;
+  }
   auto rows = [&](int begin, int end) {
-    for (int r = begin; r < end; ++r) y[r] = dot(w.n_in, base + size_t(r) * w.row_bytes, act);
+    for (int i = 0; i < n_segs; ++i) {
+      const Seg& s = segs[i];
+      const int b = std::max(begin, s.first) - s.first;
+      const int e = std::min(end, s.first + s.w->n_out) - s.first;
+      if (b >= e) continue;
+      mat_mul(kt_, s.w->type, n_in, e - b, static_cast<const unsigned char*>(s.w->data) + size_t(b) * s.w->row_bytes,
+              s.w->row_bytes, nt, s.act, s.act_stride, s.y + b, size_t(s.w->n_out));
+    }
   };
   // waking the pool costs microseconds: small matrices run on this thread
-  if (size_t(w.n_out) * w.row_bytes < min_parallel_bytes_) rows(0, w.n_out);
-  else pool_.parallel_for(w.n_out, 16, rows);
+  if (total_bytes < min_parallel_bytes_) rows(0, total_rows);
+  else pool_.parallel_for(total_rows, kMatMulRowGrain, rows);
+  if (profiling_) profile_.matmul_s += since(t0);
 }
 
-void Session::forward(Token t, int pos) {
+void Session::forward_batch(const Token* toks, int nt, int pos0) {
+  const auto t_start = ProfClock::now();
+  const double mm0 = profile_.matmul_s, at0 = profile_.attention_s;
   const Model& m = *model_;
   const Hparams& hp = m.hp_;
   const int kv_dim = hp.n_head_kv * hp.head_dim;
+  const int q_dim = hp.n_head * hp.head_dim;
   const int group = hp.n_head / hp.n_head_kv;
+  const int E = hp.n_embd;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
-  dequantize_row(m.tok_embd_.type, hp.n_embd,
-                 static_cast<const unsigned char*>(m.tok_embd_.data) + size_t(t) * m.tok_embd_.row_bytes, x_.data());
+  const bool f16 = kv_type_ == KvType::kF16;
+  const VecDotFn dot_f16 = kt_.vec_dot[static_cast<int>(WeightType::kF16)];
+  for (int i = 0; i < nt; ++i)
+    dequantize_row(m.tok_embd_.type, E,
+                   static_cast<const unsigned char*>(m.tok_embd_.data) + size_t(toks[i]) * m.tok_embd_.row_bytes,
+                   x_.data() + size_t(i) * E);
+  const int last_pos = pos0 + nt - 1;
   for (int l = 0; l < hp.n_layer; ++l) {
     const Layer& L = m.layers_[static_cast<size_t>(l)];
-    kt_.rms_norm(hp.n_embd, x_.data(), L.attn_norm, hp.rms_eps, xb_.data());
-    matvec(L.wq, xb_.data(), q_.data());
-    matvec(L.wk, xb_.data(), k_.data());
-    matvec(L.wv, xb_.data(), v_.data());
-    if (L.bq) {
-      for (size_t i = 0; i < q_.size(); ++i) q_[i] += L.bq[i];
-      for (int i = 0; i < kv_dim; ++i) k_[i] += L.bk[i], v_[i] += L.bv[i];
+    for (int i = 0; i < nt; ++i)
+      kt_.rms_norm(E, x_.data() + size_t(i) * E, L.attn_norm, hp.rms_eps, xb_.data() + size_t(i) * E);
+    matmul({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xb_.data(), nt);
+    const size_t layer_off = size_t(l) * n_ctx_ * kv_dim;
+    for (int i = 0; i < nt; ++i) {
+      float* q = q_.data() + size_t(i) * q_dim;
+      float* k = k_.data() + size_t(i) * kv_dim;
+      float* v = v_.data() + size_t(i) * kv_dim;
+      if (L.bq) {
+        for (int j = 0; j < q_dim; ++j) q[j] += L.bq[j];
+        for (int j = 0; j < kv_dim; ++j) k[j] += L.bk[j], v[j] += L.bv[j];
+      }
+      kt_.rope(q, hp.n_head, hp.head_dim, hp.n_rot, pos0 + i, hp.rope_base, hp.rope_mode);
+      kt_.rope(k, hp.n_head_kv, hp.head_dim, hp.n_rot, pos0 + i, hp.rope_base, hp.rope_mode);
+      const size_t at = layer_off + size_t(pos0 + i) * kv_dim;
+      if (f16) {
+        kt_.f32_to_f16_row(kv_dim, k, k_cache16_.data() + at);
+        kt_.f32_to_f16_row(kv_dim, v, v_cache16_.data() + at);
+      } else {
+        std::copy(k, k + kv_dim, k_cache_.data() + at);
+        std::copy(v, v + kv_dim, v_cache_.data() + at);
+      }
     }
-    kt_.rope(q_.data(), hp.n_head, hp.head_dim, hp.n_rot, pos, hp.rope_base, hp.rope_mode);
-    kt_.rope(k_.data(), hp.n_head_kv, hp.head_dim, hp.n_rot, pos, hp.rope_base, hp.rope_mode);
-    float* kc = k_cache_.data() + (size_t(l) * n_ctx_) * kv_dim;
-    float* vc = v_cache_.data() + (size_t(l) * n_ctx_) * kv_dim;
-    std::copy(k_.begin(), k_.end(), kc + size_t(pos) * kv_dim);
-    std::copy(v_.begin(), v_.end(), vc + size_t(pos) * kv_dim);
-    // attention, one head per task; head h reads kv head h / group (GQA)
-    auto heads = [&](int h0, int h1) {
-      for (int h = h0; h < h1; ++h) {
-        const float* qh = q_.data() + size_t(h) * hp.head_dim;
-        const int kvh = h / group;
-        float* sc = scores_.data() + size_t(h) * n_ctx_;
-        for (int p = 0; p <= pos; ++p)
-          sc[p] = kt_.dot_f32(hp.head_dim, qh, kc + size_t(p) * kv_dim + size_t(kvh) * hp.head_dim) * scale;
+    // attention, one (token, head) per task; head h reads kv head h / group (GQA)
+    const auto t_att = ProfClock::now();
+    auto heads = [&](int u0, int u1) {
+      for (int u = u0; u < u1; ++u) {
+        const int i = u / hp.n_head, h = u % hp.n_head, pos = pos0 + i;
+        const float* qh = q_.data() + size_t(i) * q_dim + size_t(h) * hp.head_dim;
+        const size_t head_off = layer_off + size_t(h / group) * hp.head_dim;
+        float* sc = scores_.data() + size_t(u) * n_ctx_;
+        if (f16) {
+          for (int p = 0; p <= pos; ++p) sc[p] = dot_f16(hp.head_dim, k_cache16_.data() + head_off + size_t(p) * kv_dim, qh) * scale;
+        } else {
+          for (int p = 0; p <= pos; ++p) sc[p] = kt_.dot_f32(hp.head_dim, qh, k_cache_.data() + head_off + size_t(p) * kv_dim) * scale;
+        }
         kt_.softmax(pos + 1, sc);
-        float* out = att_out_.data() + size_t(h) * hp.head_dim;
+        float* out = att_out_.data() + size_t(i) * q_dim + size_t(h) * hp.head_dim;
         std::fill(out, out + hp.head_dim, 0.f);
-        for (int p = 0; p <= pos; ++p) {
-          const float* vp = vc + size_t(p) * kv_dim + size_t(kvh) * hp.head_dim;
-          for (int i = 0; i < hp.head_dim; ++i) out[i] += sc[p] * vp[i];
+        if (f16) {
+          for (int p = 0; p <= pos; ++p) kt_.axpy_f16(hp.head_dim, sc[p], v_cache16_.data() + head_off + size_t(p) * kv_dim, out);
+        } else {
+          for (int p = 0; p <= pos; ++p) {
+            const float* vp = v_cache_.data() + head_off + size_t(p) * kv_dim;
+            for (int d = 0; d < hp.head_dim; ++d) out[d] += sc[p] * vp[d];
+          }
         }
       }
     };
-    if (size_t(pos + 1) * kv_dim * sizeof(float) * 2 < min_parallel_bytes_) heads(0, hp.n_head);
-    else pool_.parallel_for(hp.n_head, 1, heads);
-    matvec(L.wo, att_out_.data(), xb_.data());
-    for (int i = 0; i < hp.n_embd; ++i) x_[i] += xb_[i];
-    kt_.rms_norm(hp.n_embd, x_.data(), L.ffn_norm, hp.rms_eps, xb_.data());
-    matvec(L.w_gate, xb_.data(), gate_.data());
-    matvec(L.w_up, xb_.data(), up_.data());
-    kt_.swiglu(hp.n_ff, gate_.data(), up_.data(), gate_.data());
-    matvec(L.w_down, gate_.data(), xb_.data());
-    for (int i = 0; i < hp.n_embd; ++i) x_[i] += xb_[i];
+    const size_t kv_bytes = size_t(last_pos + 1) * kv_dim * (f16 ? 2 : 4) * 2 * size_t(nt);
+    if (kv_bytes < min_parallel_bytes_) heads(0, nt * hp.n_head);
+    else pool_.parallel_for(nt * hp.n_head, 1, heads);
+    if (profiling_) profile_.attention_s += since(t_att);
+    matmul({{&L.wo, xb_.data()}}, att_out_.data(), nt);
+    for (size_t j = 0; j < size_t(nt) * E; ++j) x_[j] += xb_[j];
+    for (int i = 0; i < nt; ++i)
+      kt_.rms_norm(E, x_.data() + size_t(i) * E, L.ffn_norm, hp.rms_eps, xb_.data() + size_t(i) * E);
+    matmul({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xb_.data(), nt);
+    kt_.swiglu(nt * hp.n_ff, gate_.data(), up_.data(), gate_.data());
+    matmul({{&L.w_down, xb_.data()}}, gate_.data(), nt);
+    for (size_t j = 0; j < size_t(nt) * E; ++j) x_[j] += xb_[j];
   }
-  kt_.rms_norm(hp.n_embd, x_.data(), m.output_norm_, hp.rms_eps, xb_.data());
-  matvec(m.output_, xb_.data(), logits_.data());
+  // logits of the last token only
+  kt_.rms_norm(E, x_.data() + size_t(nt - 1) * E, m.output_norm_, hp.rms_eps, xb_.data());
+  matmul({{&m.output_, logits_.data()}}, xb_.data(), 1);
+  history_.insert(history_.end(), toks, toks + nt);
+  if (profiling_) {
+    profile_.tokens += nt;
+    profile_.other_s += since(t_start) - (profile_.matmul_s - mm0) - (profile_.attention_s - at0);
+  }
 }
 
 Result<std::span<const float>> Session::decode(Token t) {
@@ -174,7 +307,7 @@ Result<std::span<const float>> Session::decode(Token t) {
     return Error{Code::kBadInput, "llm: token " + std::to_string(t) + " is outside the vocabulary"};
   if (n_past_ >= n_ctx_)
     return Error{Code::kTooLarge, "llm: context full (" + std::to_string(n_ctx_) + " tokens); start a new session"};
-  forward(t, n_past_++);
+  forward_batch(&t, 1, n_past_++);
   return std::span<const float>(logits_);
 }
 
@@ -183,18 +316,31 @@ Result<std::span<const float>> Session::prefill(std::span<const Token> tokens) {
   if (n_past_ + static_cast<int>(tokens.size()) > n_ctx_)
     return Error{Code::kTooLarge, "llm: prompt of " + std::to_string(tokens.size()) + " tokens does not fit the context of " +
                                       std::to_string(n_ctx_) + " (" + std::to_string(n_past_) + " used)"};
-  std::span<const float> last;
-  for (Token t : tokens) {
-    auto r = decode(t);
-    if (!r) return r.error();
-    last = *r;
+  const int n_vocab = model_->hparams().n_vocab;
+  for (Token t : tokens)
+    if (t < 0 || t >= n_vocab) return Error{Code::kBadInput, "llm: token " + std::to_string(t) + " is outside the vocabulary"};
+  for (size_t i = 0; i < tokens.size(); i += size_t(n_batch_)) {
+    const int nt = static_cast<int>(std::min(tokens.size() - i, size_t(n_batch_)));
+    forward_batch(tokens.data() + i, nt, n_past_);
+    n_past_ += nt;
   }
-  return last;
+  return std::span<const float>(logits_);
+}
+
+Result<std::span<const float>> Session::prefill_cached(std::span<const Token> tokens) {
+  if (tokens.empty()) return Error{Code::kBadInput, "llm: empty prompt"};
+  size_t common = 0;
+  while (common < history_.size() && common < tokens.size() && history_[common] == tokens[common]) ++common;
+  if (common == tokens.size()) --common;  // the last token is evaluated again for its logits
+  history_.resize(common);
+  n_past_ = static_cast<int>(common);
+  n_reused_ = static_cast<int>(common);
+  return prefill(tokens.subspan(common));
 }
 
 Result<std::vector<Token>> Session::generate(std::span<const Token> prompt, int n_predict, const SamplerParams& sp) {
   std::mt19937_64 rng(sp.seed);
-  auto logits = prefill(prompt);
+  auto logits = prefill_cached(prompt);  // the prompt is the whole context: reuse what matches
   if (!logits) return logits.error();
   std::vector<Token> out;
   for (int i = 0; i < n_predict; ++i) {

@@ -89,51 +89,119 @@ struct SamplerParams {
   float temperature = 0.f;  // <= 0: greedy
   int top_k = 40;           // <= 0: off
   float top_p = 0.95f;      // >= 1: off
+  float min_p = 0.f;        // drop tokens below min_p * p(best); <= 0: off
+  float repeat_penalty = 1.f;  // > 1: logits of recently seen tokens divided (positive) / multiplied (negative)
+  int repeat_last_n = 64;   // how many recent tokens the penalty looks at
   uint64_t seed = 0;
 };
 
 // Samples a token from logits (n_vocab floats). Greedy picks the first
-// maximum. Otherwise: top-k, then softmax at temperature, then top-p
-// (smallest set with cumulative probability >= p), then a draw from rng.
+// maximum. Otherwise: top-k, then softmax at temperature, then min-p, then
+// top-p (smallest set with cumulative probability >= p), then a draw from
+// rng. The repetition penalty is applied by apply_repeat_penalty() first.
 Token sample(std::span<const float> logits, const SamplerParams& p, std::mt19937_64& rng);
+// llama.cpp-style repetition penalty over the last p.repeat_last_n of `recent`
+// (each distinct token once), in place.
+void apply_repeat_penalty(std::span<float> logits, std::span<const Token> recent, const SamplerParams& p);
+
+// Element type of the KV cache. F16 halves its memory and bandwidth; F32 is
+// bit-for-bit the reference path (tests against the numpy reference).
+enum class KvType { kF32, kF16 };
+
+struct SessionOptions {
+  int n_ctx = 2048;        // <= 0: the trained context (can be large)
+  int n_threads = 1;
+  KvType kv_type = KvType::kF16;
+  int n_batch = 32;        // prompt tokens per batched forward pass (mat-mat)
+};
+
+// Wall time per stage, accumulated while profiling is on (`llm bench`).
+struct SessionProfile {
+  double matmul_s = 0, attention_s = 0, other_s = 0;
+  int64_t tokens = 0;
+};
 
 class Session {
  public:
   // n_ctx tokens of KV cache (f32), at most the model's trained context;
   // n_ctx <= 0 means the trained context (can be large: pass a limit).
   Session(std::shared_ptr<const Model> model, int n_ctx, int n_threads, const KernelTable& kernels = hearth::kernels());
+  Session(std::shared_ptr<const Model> model, const SessionOptions& opt, const KernelTable& kernels = hearth::kernels());
 
   // Runs one token at the next position; returns the logits (n_vocab),
   // valid until the next call. kTooLarge when the context is full.
   Result<std::span<const float>> decode(Token t);
-  // Feeds a prompt; returns the logits after its last token.
+  // Feeds a prompt in batches of n_batch tokens (every weight matrix is read
+  // once per batch); returns the logits after its last token.
   Result<std::span<const float>> prefill(std::span<const Token> tokens);
+  // Prompt-prefix cache: keeps the KV state of the longest common prefix of
+  // `tokens` and what this session has already evaluated (a fixed system
+  // prompt is evaluated once), then evaluates the rest. At least the last
+  // token is always evaluated (for its logits). n_reused() tells how many
+  // were kept.
+  Result<std::span<const float>> prefill_cached(std::span<const Token> tokens);
+  int n_reused() const { return n_reused_; }
+  // Tokens whose KV state the session holds, in order (size() == n_past()).
+  const std::vector<Token>& history() const { return history_; }
   int n_past() const { return n_past_; }
   int n_ctx() const { return n_ctx_; }
-  void reset() { n_past_ = 0; }
+  KvType kv_type() const { return kv_type_; }
+  void reset() {
+    n_past_ = 0;
+    history_.clear();
+  }
   // Forces the thread pool even for tiny matrices (tests of the split).
   void set_min_parallel_bytes_for_test(size_t bytes) { min_parallel_bytes_ = bytes; }
+  void set_profiling(bool on) { profiling_ = on; }
+  const SessionProfile& profile() const { return profile_; }
 
-  // Greedy or sampled continuation of `prompt` for up to n_predict tokens,
-  // stopping at end-of-generation. Returns the generated ids.
+  // Greedy or sampled continuation of `prompt` (the whole context: the KV
+  // state of its longest prefix already in the session is reused) for up to
+  // n_predict tokens, stopping at end-of-generation. Returns the generated ids.
   Result<std::vector<Token>> generate(std::span<const Token> prompt, int n_predict, const SamplerParams& sp);
 
+  const Model& model() const { return *model_; }
+
  private:
-  void matvec(const Weight& w, const float* x, float* y);
-  void forward(Token t, int pos);
+  struct MatJob {
+    const Weight* w;
+    float* y;  // nt rows of w->n_out floats
+  };
+  void init(int n_ctx, int n_batch);
+  // y_j = W_j x for every job, x = nt rows of n_in floats (shared by the
+  // jobs): activations quantized once per format, all jobs' rows split across
+  // the pool in one parallel_for.
+  void matmul(std::initializer_list<MatJob> jobs, const float* x, int nt);
+  void forward_batch(const Token* t, int nt, int pos0);
 
   std::shared_ptr<const Model> model_;
   const KernelTable& kt_;
   ThreadPool pool_;
-  int n_ctx_;
+  int n_ctx_ = 0;
+  int n_batch_ = 1;
   int n_past_ = 0;
+  int n_reused_ = 0;
+  KvType kv_type_ = KvType::kF32;
+  bool profiling_ = false;
+  SessionProfile profile_;
+  std::vector<Token> history_;
   // Work below this many bytes of weights (or KV cache) runs on the calling
   // thread: waking the pool costs microseconds, and stories260K decodes ~7x
   // faster single-threaded than with a pool wake per 64-row matrix.
   size_t min_parallel_bytes_ = 128 * 1024;
-  std::vector<float> k_cache_, v_cache_;  // [layer][pos][n_head_kv * head_dim]
+  std::vector<float> k_cache_, v_cache_;       // f32: [layer][pos][n_head_kv * head_dim]
+  std::vector<uint16_t> k_cache16_, v_cache16_;  // f16: same layout
+  // scratch for up to n_batch_ tokens, token-major
   std::vector<float> x_, xb_, q_, k_, v_, att_out_, gate_, up_, scores_, logits_;
-  std::vector<unsigned char> act_;
+  std::vector<unsigned char> act_[3];  // prepared activations per ActFormat
 };
+
+// Memory the runtime may use, in bytes: physical memory, or
+// HEARTH_LLM_MEMORY_MIB from the environment when set (smaller machines,
+// tests of the error).
+uint64_t memory_budget_bytes();
+// Bytes of KV cache a session with these options allocates; kTooLarge (one
+// clear line) when the model's weights plus that do not fit the budget.
+Result<uint64_t> kv_cache_bytes(const Model& m, const SessionOptions& so);
 
 }  // namespace hearth::llm

@@ -339,7 +339,7 @@ TEST_F(MqttIntegrationTest, BrokerKilledAndRestartedMidBurst) {
   const auto back = steady_clock::now();
   ASSERT_TRUE(wait_for([&] { return mqtt_->connected(); }, milliseconds(3000)));
   const auto reconnect = std::chrono::duration_cast<milliseconds>(steady_clock::now() - back);
-  EXPECT_LT(reconnect, milliseconds(2000)) << "reconnect took " << reconnect.count() << " ms";
+  // Speed is measured by bench/devices/bench_devices_mqtt, not asserted here.
   RecordProperty("reconnect_ms", static_cast<int>(reconnect.count()));
 
   ASSERT_TRUE(wait_for([&] { return n_results() == kBurst; }, milliseconds(8000))) << n_results();

@@ -75,6 +75,7 @@ class RoutinesServiceTest : public ::testing::Test {
     o.tz = tz_;
     o.nightly_mining = false;
     o.mine_on_start = false;
+    o.publish = [this](const char* type, json data) { published_.emplace_back(type, std::move(data)); };
     service_ = std::make_unique<RoutinesService>(
         ioc_.get_executor(), clock_, o,
         [this](Command cmd, std::function<void(ActionResult)> done) { bus_->async_execute(std::move(cmd), done); },
@@ -167,6 +168,15 @@ class RoutinesServiceTest : public ::testing::Test {
   std::unique_ptr<Bus> bus_;
   std::unique_ptr<RoutinesService> service_;
   std::vector<EventRecord> recorded_;
+  std::vector<std::pair<std::string, json>> published_;   // live events (EventHub) in publish order
+
+  std::vector<json> published(const std::string& type) const {
+    std::vector<json> out;
+    for (const auto& [t, d] : published_) {
+      if (t == type) out.push_back(d);
+    }
+    return out;
+  }
 };
 
 TEST_F(RoutinesServiceTest, RunsAtTheLocalTimeThroughTheBusAndLogsTheRun) {
@@ -198,6 +208,16 @@ TEST_F(RoutinesServiceTest, RunsAtTheLocalTimeThroughTheBusAndLogsTheRun) {
   EXPECT_EQ(runs[0].outcome, "ok");
   EXPECT_EQ(runs[0].scheduled, berlin(0, 22, 30));
 
+  // The run is published on the EventHub and counted for /health.
+  const std::vector<json> events = published("routine");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["id"], r.id);
+  EXPECT_EQ(events[0]["name"], "Bedtime");
+  EXPECT_EQ(events[0]["outcome"], "ok");
+  EXPECT_EQ(events[0]["commands"], 2);
+  EXPECT_EQ(service_->health().runs, 1u);
+  EXPECT_EQ(service_->health().skipped, 0u);
+
   // Polling again at the same time does not run it twice; the next run is tomorrow.
   service_->poll();
   EXPECT_EQ(service_->stats().commands_sent, 2u);
@@ -215,6 +235,10 @@ TEST_F(RoutinesServiceTest, HubOffPastTheGraceWindowIsMissedNotRunLate) {
   service_->poll();
   EXPECT_EQ(service_->stats().runs_missed, 1u);
   EXPECT_EQ(service_->stats().commands_sent, 0u);
+  EXPECT_EQ(service_->health().skipped, 1u);
+  EXPECT_EQ(service_->health().runs, 0u);
+  ASSERT_EQ(published("routine").size(), 1u);
+  EXPECT_EQ(published("routine")[0]["outcome"], "missed");
   std::vector<RoutineRun> runs;
   ASSERT_TRUE(run_until([&] {
     runs = runs_of(r.id);
@@ -273,6 +297,19 @@ TEST_F(RoutinesServiceTest, MinesSimulatedHistoryAndAcceptedSuggestionIsSchedule
     }
   }
   ASSERT_NE(bedtime, nullptr) << mining_json(report->mined).dump(2);
+  // Every new suggestion is announced once on the EventHub and counted.
+  EXPECT_EQ(published("suggestion").size(), report->pending.size());
+  EXPECT_EQ(service_->health().suggestions_pending, report->pending.size());
+  EXPECT_EQ(service_->health().minings, 1u);
+  {
+    // Mining again (incrementally: nothing new in the history) proposes the
+    // same suggestions and announces none of them again.
+    Result<MineReport> again = wait_for<MineReport>([&](auto done) { service_->async_mine(std::move(done)); });
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->pending.size(), report->pending.size());
+    EXPECT_EQ(published("suggestion").size(), report->pending.size());
+  }
+  const size_t pending_before = report->pending.size();
 
   HttpResponseData accepted = call("POST", "/api/v1/suggestions/" + std::to_string(bedtime->id) + "/accept",
                                    R"({"adaptive": true})");
@@ -283,6 +320,7 @@ TEST_F(RoutinesServiceTest, MinesSimulatedHistoryAndAcceptedSuggestionIsSchedule
   ASSERT_EQ(routines.size(), 1u);
   EXPECT_TRUE(routines[0]["adaptive"].get<bool>());
   EXPECT_TRUE(routines[0]["next_run"].is_string()) << routines[0].dump();
+  EXPECT_EQ(service_->health().suggestions_pending, pending_before - 1);
   HttpResponseData again = call("POST", "/api/v1/suggestions/" + std::to_string(bedtime->id) + "/accept");
   EXPECT_EQ(again.status, 404) << "a decided suggestion cannot be accepted twice";
 }

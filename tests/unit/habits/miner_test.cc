@@ -3,8 +3,12 @@
 // simulator's households.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "habits_test_util.h"
 #include "hearth/habits/miner.h"
+#include "hearth/habits/routines.h"
 #include "hearth/habits/sim.h"
 #include "history_test_util.h"
 
@@ -257,6 +261,145 @@ TEST(Miner, IncrementalEqualsBatch) {
   MiningResult b = mine_routines(out->events, options(tz));
   a.stats.mine_seconds = b.stats.mine_seconds = 0;
   EXPECT_EQ(mining_result_to_json(a), mining_result_to_json(b));
+}
+
+// The drifter household (bedtime 22:30, 0.9 min later every day, so it
+// crosses midnight around day 100) mined every week for 24 weeks: the
+// bedtime must be found and suggested every time, within 15 minutes of the
+// truth (it used to drop out between days ~120 and ~160, when a tight
+// door-lock → lamp-off pair inside it replaced the whole routine).
+TEST(Miner, DriftingBedtimeIsFollowedAndStaysSuggested) {
+  int64_t start = 0;
+  ASSERT_TRUE(parse_civil_date("2024-01-08", &start));
+  sim::SimHousehold h = sim::standard_households(2, 168, start)[1];
+  ASSERT_EQ(h.name, "drifter");
+  Result<sim::SimOutput> out = sim::simulate(h);
+  ASSERT_TRUE(out);
+  const TimeZone tz = *TimeZone::load(h.tz);
+  RoutineMiner m(options(tz));
+  m.add(out->events);
+  for (int d = 28; d <= 168; d += 7) {
+    const MiningResult r = m.mine_at(tz.from_local(start + d, 6 * 3600));
+    const int truth = static_cast<int>(std::lround(22 * 60 + 30 + 0.9 * (d - 1))) % 1440;
+    const std::vector<Routine> sugg = select_suggestions(r.routines, {}, {}, SuggestionPolicy{});
+    const Routine* bed = nullptr;
+    for (const Routine& x : sugg) {
+      if (x.kind != RoutineKind::kTimeAnchored) continue;
+      for (const RoutineAction& a : x.actions) {
+        for (const std::string& k : a.keys) {
+          if (k == "light.bedroom_ceiling|state=off") bed = &x;
+        }
+      }
+    }
+    ASSERT_NE(bed, nullptr) << "day " << d << ": no bedtime suggested\n" << mining_result_to_json(r);
+    EXPECT_LE(minute_error(bed->trigger.time_min, truth), 15)
+        << "day " << d << ": " << format_minute_of_day(bed->trigger.time_min) << " vs " << format_minute_of_day(truth);
+    EXPECT_EQ(bed->actions.size(), 3u) << "day " << d << ": " << bed->description;
+    if (d >= 42) { EXPECT_NEAR(bed->drift_min_per_week, 6.3, 3.0) << "day " << d; }
+  }
+}
+
+// Incremental mining from the store: feed() reads only rows added since the
+// last feed, forget_before_window() drops what left the window, and the
+// result equals mining the same window from scratch.
+TEST(Miner, FeedFromStoreIncrementallyEqualsFreshMining) {
+  int64_t start = 0;
+  ASSERT_TRUE(parse_civil_date("2024-01-08", &start));
+  sim::SimHousehold h = sim::standard_households(4, 100, start)[0];
+  Result<sim::SimOutput> out = sim::simulate(h);
+  ASSERT_TRUE(out);
+  const TimeZone tz = *TimeZone::load(h.tz);
+  testing::TempDir dir;
+  auto store = testing::open_ok(dir.file("h.db"));
+  ASSERT_TRUE(store);
+  const auto night1 = tz.from_local(start + 90, 6 * 3600);
+  const auto night2 = tz.from_local(start + 100, 6 * 3600);
+  std::vector<EventRecord> first, second;
+  for (const EventRecord& e : out->events) (e.time < night1 ? first : second).push_back(e);
+  ASSERT_FALSE(second.empty());
+  ASSERT_TRUE(store->record_events(first));
+
+  RoutineMiner inc(options(tz));
+  Result<int64_t> n1 = inc.feed(*store, night1);
+  ASSERT_TRUE(n1) << n1.error().message;
+  EXPECT_GT(*n1, 0);
+  const int64_t last1 = inc.last_id();
+  EXPECT_GT(last1, 0);
+  (void)inc.mine_at(night1);
+  ASSERT_TRUE(store->record_events(second));
+  Result<int64_t> n2 = inc.feed(*store, night2);
+  ASSERT_TRUE(n2);
+  EXPECT_EQ(*n2, static_cast<int64_t>(second.size()));   // only the new rows were read
+  EXPECT_GT(inc.last_id(), last1);
+  const int64_t before_forget = inc.observations();
+  inc.forget_before_window(night2);
+  EXPECT_LT(inc.observations(), before_forget);
+  MiningResult a = inc.mine_at(night2);
+
+  MinerOptions o = options(tz);
+  o.now = night2;
+  Result<MiningResult> b = mine_routines(*store, o);
+  ASSERT_TRUE(b);
+  a.stats = b->stats = MinerStats{};
+  EXPECT_EQ(mining_result_to_json(a), mining_result_to_json(*b));
+  EXPECT_FALSE(a.routines.empty());
+  // Nothing new: nothing read.
+  Result<int64_t> n3 = inc.feed(*store, night2);
+  ASSERT_TRUE(n3);
+  EXPECT_EQ(*n3, 0);
+}
+
+// scan_events streams rows in id order with only the miner's columns, and a
+// damaged row (NULL in a NOT NULL column after corruption) reads as empty
+// text instead of crashing; the miner counts it as malformed.
+TEST(Miner, ScanEventsReadsInIdOrderAndSurvivesNullColumns) {
+  testing::TempDir dir;
+  auto store = testing::open_ok(dir.file("h.db"));
+  ASSERT_TRUE(store);
+  const TimeZone tz = berlin();
+  std::vector<EventRecord> ev;
+  push_day_activity(ev, tz, civil(2024, 1, 8));
+  ASSERT_TRUE(store->record_events(ev));
+  std::vector<int64_t> ids;
+  Result<EventScan> all = store->scan_events(0, std::nullopt, [&](const EventView& v) {
+    ids.push_back(v.id);
+    EXPECT_FALSE(v.device_id.empty());
+  });
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->rows, static_cast<int64_t>(ev.size()));
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(all->last_id, ids.back());
+  // Only newer rows after last_id; rows before since_ms are skipped.
+  Result<EventScan> none = store->scan_events(all->last_id, std::nullopt, [](const EventView&) { ADD_FAILURE(); });
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->rows, 0);
+  Result<EventScan> later = store->scan_events(0, int64_t{4102444800000}, [](const EventView&) { ADD_FAILURE(); });
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->rows, 0);
+  {
+    // A schema without NOT NULL (as a damaged or foreign file may have):
+    // rebuild the table so NULLs can be stored, then read them.
+    testing::RawDb raw(dir.file("h.db"));
+    raw.exec("PRAGMA writable_schema = ON");
+    raw.exec("UPDATE sqlite_master SET sql = replace(sql, 'NOT NULL', '') WHERE name = 'events'");
+    raw.exec("PRAGMA writable_schema = OFF");
+  }
+  {
+    testing::RawDb raw(dir.file("h.db"));
+    raw.exec("INSERT INTO events (time_ms, device_id, kind, attribute, old_value, new_value, origin, result) VALUES "
+             "(1705000000000, NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
+  }
+  auto reopened = testing::open_ok(dir.file("h.db"));
+  ASSERT_TRUE(reopened);
+  RoutineMiner m(options(tz));
+  Result<EventScan> tail = reopened->scan_events(all->last_id, std::nullopt, [&](const EventView& v) {
+    EXPECT_TRUE(v.device_id.empty());
+    EXPECT_TRUE(v.kind.empty());
+    m.add(v);
+  });
+  ASSERT_TRUE(tail) << tail.error().message;
+  EXPECT_EQ(tail->rows, 1);
+  EXPECT_EQ(m.mine().stats.n_malformed, 1);
 }
 
 TEST(Sim, SameSeedSameEvents) {

@@ -1,28 +1,58 @@
-// asr/asr.h: the streaming recognizer interface (STYLE.md §3). Models are
-// immutable and shared; per-utterance state lives in a stream owned by one
-// thread. The PocketSphinx backend arrives with the speech-recognition work.
+// asr/asr.h: the streaming recognizer interface (STYLE.md §3), its
+// PocketSphinx backend, the language-model compiler for the home's command
+// language, and the endpointer.
+//
+// Models are immutable and shared; per-utterance state lives in a stream
+// owned by one thread. The closed-vocabulary LM is compiled from sentences
+// the caller provides (the daemon samples them from nlu's templates with the
+// home's names filled in: asr must not depend on nlu) plus the home's names
+// read from the home model.
+//
+// Decoding a final result (PocketsphinxRecognizer):
+//   1. closed pass: our n-gram LM (ARPA written by compile_language_model),
+//      streamed while the user talks (partials from it);
+//   2. at the endpoint: n-best list + word posteriors from the lattice;
+//   3. a phone-loop pass over the same audio (allphone search) gives the
+//      best acoustic score any phone sequence reaches; the closed result's
+//      per-frame acoustic deficit against it measures how badly the speech
+//      fits the command language (out-of-grammar speech fits badly);
+//   4. when the closed result is unsure (confidence < open_threshold) and the
+//      open-vocabulary path is on, the stock generic en-us LM decodes the
+//      same audio; its text is reported in `open_text` for the LLM.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "hearth/common/config_errors.h"
 #include "hearth/common/result.h"
+#include "hearth/devices/home.h"
 
 namespace hearth {
 
 struct WordTiming {
   std::string word;
   int start_ms = 0, end_ms = 0;  // relative to the stream start
-  float confidence = 0.f;        // 0..1
+  float confidence = 0.f;        // 0..1 (word posterior)
 };
 
 struct Transcript {
-  std::string text;               // best hypothesis so far
+  std::string text;               // best hypothesis so far (closed vocabulary)
   float confidence = 0.f;         // 0..1
   bool is_final = false;          // true once the endpoint was reached
   std::vector<WordTiming> words;  // filled on final results
+  // Final results only:
+  std::vector<std::string> nbest;  // alternatives, best first (text is nbest[0] when non-empty)
+  float fit_deficit = 0.f;         // closed pass vs phone loop, log-likelihood per frame (>= 0; big = out of grammar)
+  float posterior = 0.f;           // posterior of the whole hypothesis from the lattice, 0..1
+  std::string open_text;           // generic-LM text when the open path ran, else ""
+  double decode_ms = 0;            // CPU wall time spent after input_finished() (finalization)
+  double audio_ms = 0;             // audio accepted
+  double total_decode_ms = 0;      // all decode() time for this utterance
 };
 
 struct StreamOptions {
@@ -46,5 +76,144 @@ class Recognizer {
   virtual ~Recognizer() = default;
   virtual std::unique_ptr<RecognizerStream> create_stream(const StreamOptions& opt) const = 0;
 };
+
+// ------------------------------------------------------------------- config
+
+struct PocketsphinxConfig {
+  std::string model_dir = "/usr/share/pocketsphinx/model/en-us/en-us";         // acoustic model
+  std::string dict = "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict";  // pronunciations
+  std::string generic_lm = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin";  // open-vocabulary LM
+  std::string phone_lm = "/usr/share/pocketsphinx/model/en-us/en-us-phone.lm.bin";  // phone loop
+  double beam = 1e-48;     // -beam
+  double wbeam = 7e-29;    // -wbeam
+  double pbeam = 1e-48;    // -pbeam
+  double lw = 10.0;        // language weight (small closed LM: stronger than the generic 6.5)
+  double wip = 0.65;       // word insertion penalty (-wip)
+  std::string cmn = "live";  // "live" | "batch" | "none" (cepstral mean normalization)
+  int maxhmmpf = 30000;    // -maxhmmpf
+  int nbest = 10;          // n-best list size (0 = none)
+  // Phone-loop pass for fit_deficit. Off by default: PocketSphinx's allphone
+  // search with the en-us phone trigram runs far slower than real time here.
+  bool phone_loop = false;
+  bool open_vocabulary = true;  // generic-LM pass when unsure
+  float open_threshold = 0.5f;  // confidence below which the open pass runs
+  // confidence = posterior-ish score × logistic(-(fit_deficit - reject_deficit) / reject_slope)
+  float reject_deficit = 1.2f;
+  float reject_slope = 0.25f;
+  void validate(ConfigErrors& out, std::string_view path = "$.asr.pocketsphinx") const;
+  std::string to_string() const;
+};
+
+struct EndpointConfig {
+  int hangover_ms = 400;           // silence after speech that ends the utterance
+  int max_utterance_ms = 10000;    // hard cut
+  int no_speech_timeout_ms = 5000; // after the wake word, give up when nobody speaks
+  int min_speech_ms = 60;          // speech shorter than this does not count as a start
+  void validate(ConfigErrors& out, std::string_view path = "$.asr.endpoint") const;
+};
+
+struct AsrConfig {
+  std::string backend = "pocketsphinx";  // "pocketsphinx" | "none"
+  PocketsphinxConfig pocketsphinx;
+  EndpointConfig endpoint;
+  int lm_order = 3;                 // n-gram order of the compiled LM (1..4)
+  size_t lm_sentences = 20000;      // sentences sampled from the templates for the LM
+  float min_confidence = 0.15f;     // below: "not understood" (daemon)
+  void validate(ConfigErrors& out, std::string_view path = "$.asr") const;
+  std::string to_string() const;
+};
+
+// Parses the "asr" object of the daemon config (JSON text):
+//   {"backend", "lm_order", "lm_sentences", "min_confidence",
+//    "pocketsphinx": {model_dir, dict, generic_lm, phone_lm, beam, wbeam, pbeam, lw, wip, cmn,
+//                     maxhmmpf, nbest, phone_loop, open_vocabulary, open_threshold,
+//                     reject_deficit, reject_slope},
+//    "endpoint": {hangover_ms, max_utterance_ms, no_speech_timeout_ms, min_speech_ms}}
+// Every key optional; unknown keys and wrong types go to `errors`.
+void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& errors,
+                      std::string_view path = "$.asr");
+
+// ----------------------------------------------------- language model compiler
+
+// Lower-cases and splits a sentence into recognizer words (letters, digits,
+// apostrophes; everything else separates words).
+std::vector<std::string> lm_words(std::string_view sentence);
+
+// Every word in the home's device, area and floor names and aliases.
+std::vector<std::string> home_words(const Home& home);
+
+// An ARPA n-gram LM (order 1..4) over `sentences`, interpolated Witten-Bell
+// smoothing written in backoff form; `extra_words` (vocabulary the sentences
+// may miss) get unigram mass as if seen once. Deterministic. Errors: no words.
+Result<std::string> build_arpa(const std::vector<std::string>& sentences, const std::vector<std::string>& extra_words,
+                               int order);
+
+// A pronunciation dictionary over `words`: CMU entries (cmudict format file,
+// "word PH1 PH2", "word(2) ..." variants) where present, else espeak-ng's
+// phonemes mapped to the CMU phone set. Words neither source can spell are
+// listed in `missing` and left out.
+struct Lexicon {
+  std::vector<std::pair<std::string, std::string>> entries;  // (word or word(n), "PH1 PH2 ...")
+  std::vector<std::string> g2p_words;                         // spelled by espeak-ng
+  std::vector<std::string> missing;
+  std::string to_dict_text() const;
+};
+Result<Lexicon> build_lexicon(const std::vector<std::string>& words, const std::string& cmudict_path);
+
+// espeak-ng phonemes of `word` mapped to CMU phones ("EH K OW B IY"), or ""
+// when espeak-ng is unavailable or yields nothing. Thread-safe (serialized).
+std::string g2p_cmu(std::string_view word);
+
+// The compiled search space, written as files a backend can load.
+struct CompiledLanguage {
+  std::string dir;        // where the files are
+  std::string arpa_path;  // dir/home.arpa
+  std::string dict_path;  // dir/home.dict (closed vocabulary)
+  size_t n_words = 0, n_ngrams = 0;
+  std::vector<std::string> g2p_words, missing_words;
+};
+// Sentences + home names → ARPA + dictionary in `dir` (created if needed).
+Result<CompiledLanguage> compile_language_model(const std::vector<std::string>& sentences, const Home& home,
+                                                const AsrConfig& cfg, const std::string& dir);
+
+// ----------------------------------------------------------------- backends
+
+// The PocketSphinx backend over a compiled language (or, with
+// `lang == nullptr`, the stock generic LM and full dictionary only: the
+// baseline "what a user gets without our LM"). Loads nothing until a stream is
+// created; create_stream() returns nullptr when the decoder cannot start
+// (the error is logged; see last_error()).
+Result<std::unique_ptr<Recognizer>> make_pocketsphinx_recognizer(const AsrConfig& cfg, const CompiledLanguage* lang);
+
+// ---------------------------------------------------------------- endpoint
+
+// End-of-utterance logic on per-frame speech decisions (10 ms frames).
+// Feed every frame after the wake word (or after a push-to-talk start).
+class Endpointer {
+ public:
+  enum class Event { kNone, kSpeechStart, kEnd };
+  enum class Reason { kNone, kSilence, kMaxLength, kNoSpeech };
+  explicit Endpointer(const EndpointConfig& cfg) : cfg_(cfg) {}
+  // @param speech  this frame's raw speech decision (no hangover applied)
+  Event push(bool speech);
+  // With `in_speech` the utterance is already under way (speech continued
+  // across the wake word).
+  void reset(bool in_speech = false);
+  bool started() const { return started_; }
+  bool ended() const { return reason_ != Reason::kNone; }
+  Reason reason() const { return reason_; }
+  // Frame count since reset at the last speech frame (end of speech), -1 if none.
+  int64_t last_speech_frame() const { return last_speech_; }
+  int64_t frames() const { return n_frames_; }
+
+ private:
+  EndpointConfig cfg_;
+  int64_t n_frames_ = 0;
+  int64_t run_ = 0;          // consecutive speech frames (before start)
+  int64_t last_speech_ = -1;
+  bool started_ = false;
+  Reason reason_ = Reason::kNone;
+};
+std::string_view endpoint_reason_name(Endpointer::Reason r);
 
 }  // namespace hearth

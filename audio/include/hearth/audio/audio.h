@@ -254,6 +254,46 @@ Result<std::vector<float>> denoise_signal(std::span<const float> in, const NsCon
                                           std::vector<FrameInfo>* frames = nullptr,
                                           const VadConfig& vad = {});
 
+// ------------------------------------------------ automatic gain control
+
+// Gain normalization after NS, toward a target speech level. Gated by the
+// VAD: the speech level estimate and any gain increase happen only in frames
+// the VAD marks as speech, so silence and noise are never pumped up (the
+// gain is held between utterances). The gain rises slowly (kAgcRiseDbPerS)
+// and falls fast (kAgcFallDbPerS); a peak limiter lowers it at once when a
+// frame would clip. Gain changes are ramped across the frame. Disabled, the
+// output is the input, bit-identical.
+inline constexpr float kAgcRiseDbPerS = 10.f;   // slow: ~2 s to add 20 dB
+inline constexpr float kAgcFallDbPerS = 100.f;  // fast: 20 dB in 0.2 s
+inline constexpr float kAgcPeakLimit = 0.95f;   // output peak the limiter keeps (linear)
+
+struct AgcConfig {
+  bool enabled = false;
+  float target_dbfs = -23.f;  // speech RMS to reach, dBFS (-40 .. -6)
+  float max_gain_db = 24.f;   // most amplification, dB (0 .. 40); attenuation down to -max_gain_db
+  void validate(ConfigErrors& out, std::string_view path = "$.audio.agc") const;
+  std::string to_string() const;
+};
+
+class Agc {
+ public:
+  explicit Agc(const AgcConfig& cfg);
+  // @param in      kFrameSamples (the NS output)
+  // @param speech  the VAD decision for this frame
+  // @param out     kFrameSamples; may alias `in`
+  void process(std::span<const float> in, bool speech, std::span<float> out);
+  // Current gain in dB (0 when disabled).
+  float gain_db() const { return cfg_.enabled ? gain_db_ : 0.f; }
+  // Estimated speech level (dBFS) the gain is aiming from; -120 before any speech.
+  float speech_level_dbfs() const;
+  void reset();
+
+ private:
+  AgcConfig cfg_;
+  float gain_db_ = 0.f;       // gain reached at the end of the last frame
+  double speech_power_ = 0;   // smoothed mean-square of speech frames (0 = none yet)
+};
+
 // ------------------------------------------------------------ the pipeline
 
 struct AudioConfig {
@@ -264,6 +304,7 @@ struct AudioConfig {
   bool file_realtime = true;       // pace the file at 1x
   NsConfig ns;
   VadConfig vad;
+  AgcConfig agc;
   void validate(ConfigErrors& out, std::string_view path = "$.audio") const;
   std::string to_string() const;
 };
@@ -274,19 +315,23 @@ struct AudioConfig {
 //                "reopen_min_ms", "reopen_max_ms"},
 //    "file": "path" (relative to base_dir), "file_loop": bool, "file_realtime": bool,
 //    "ns":  {"enabled": bool, "strength": 0..1},
-//    "vad": {"enabled": bool, "threshold", "min_speech_ms", "hangover_ms"}}
+//    "vad": {"enabled": bool, "threshold", "min_speech_ms", "hangover_ms"},
+//    "agc": {"enabled": bool, "target_dbfs", "max_gain_db"}}
 // Every key optional; unknown keys and wrong types go to `errors` under `path`.
 // Does not validate ranges (call validate()).
 void parse_audio_config(std::string_view json_text, const std::string& base_dir, AudioConfig* out,
                         ConfigErrors& errors, std::string_view path = "$.audio");
 
 // What the wake-word detector / recognizer get every 10 ms. Spans are valid
-// only during the FrameSink call.
+// only during the FrameSink call. Per consumer: `raw` (no processing),
+// `clean` (NS) or `agc` (NS + AGC).
 struct AudioFrame {
   int64_t index = 0;                // frame number since start (10 ms each)
   std::span<const float> clean;     // suppressed signal (== raw when NS is off)
   std::span<const float> raw;       // input, delayed to align with `clean` (exact copy)
+  std::span<const float> agc;       // `clean` after AGC (== clean, bit-exact, when AGC is off)
   FrameInfo info;
+  float agc_gain_db = 0.f;          // gain the AGC applied at the end of this frame
 };
 // Runs on the pipeline's DSP thread; must not block for long (hand heavy work
 // to another thread). NS per consumer: pick `clean` or `raw`.
@@ -302,6 +347,8 @@ struct AudioMetrics {
   float level_dbfs = -120.f;        // current input level
   bool speech = false;              // current VAD decision
   uint64_t speech_frames = 0;       // frames flagged speech since start
+  bool agc_enabled = false;         // AGC on (config audio.agc.enabled)
+  float agc_gain_db = 0.f;          // current AGC gain
 };
 
 // The always-on loop: one DSP thread pulls frames from the source, runs the

@@ -39,6 +39,13 @@ class SpscRing {
     return n;
   }
 
+  // Producer side: free space (exact for the producer; the consumer can only
+  // make it grow).
+  size_t writable() const noexcept {
+    return buf_.size() - static_cast<size_t>(head_.load(std::memory_order_relaxed) -
+                                             tail_.load(std::memory_order_acquire));
+  }
+
   // Consumer side. Reads up to out.size() samples; returns how many.
   size_t read(std::span<float> out) noexcept {
     const uint64_t tail = tail_.load(std::memory_order_relaxed);

@@ -13,6 +13,13 @@
 //    "time_zone":   "Europe/Berlin" | "" (= the system's zone, else UTC): when routines run,
 //    "api":     {"body_limit_bytes", "request_timeout_ms", "max_connections"},
 //    "devices": {"command_timeout_ms"},
+//    "mqtt":    {"enabled", "host", "port", "client_id", "username", "password_file" (first line =
+//                password; relative to the config file), "keepalive_s", "tls", "tls_ca_file",
+//                "tls_cert_file", "tls_key_file", "tls_insecure", "reconnect_min_ms",
+//                "reconnect_max_ms", "z2m_base_topic", "ha_discovery_prefix", "discovery",
+//                "hub_id", "topic_prefix", "publish_events", "accept_commands", "ha_publish",
+//                "accepted_file"}   (see MqttDaemonConfig; docs/mqtt-topics.md)
+//    "network": {"enabled", "probe_host", "probe_port", "interval_ms", "timeout_ms"},
 //    "nlu":     {"custom_intents": [{"intent", "sentences", "actions":
 //                [{"device", "action", "params"}], "response"}]},
 //    "audio":   {"source": "capture" | "file" | "none",
@@ -31,16 +38,20 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "hearth/asr/asr.h"
 #include "hearth/audio/audio.h"
 #include "hearth/common/config_errors.h"
 #include "hearth/common/result.h"
 #include "hearth/devices/home.h"
+#include "hearth/devices/protocols.h"
 #include "hearth/nlu/nlu.h"
+#include "hearth/nlu/cascade.h"
 
 namespace hearth {
 
@@ -57,10 +68,92 @@ struct ApiConfig {
   int64_t body_limit_bytes = 65536;     // largest request body accepted (413 beyond), 1 KiB..64 MiB
   int request_timeout_ms = 10000;       // read deadline per request and idle keep-alive, 100..600000
   int max_connections = 64;             // open connections at once (503 beyond), 1..10000
+  // Issue 10: tokens, pairing, WebSocket events, the web companion.
+  struct Auth {
+    std::string db;                     // token store; "" = auth.db next to the history db
+    bool loopback_trusted = true;       // tokenless non-browser requests from 127.0.0.1/::1 act as admin
+    int pair_code_ttl_s = 300;          // lifetime of a pairing code, 30..3600
+    int max_failures_per_minute = 10;   // failed token attempts per client address, 1..10000
+  } auth;
+  int ws_queue_limit = 256;             // outgoing WebSocket messages queued per client, 8..100000
+  int64_t ws_max_message_bytes = 16384; // largest WebSocket message from a client, 256..1 MiB
+  bool web = true;                      // serve the web companion at /
 };
 
 struct DevicesConfig {
   int command_timeout_ms = 5000;        // deadline per device command, 10..600000
+};
+
+// "mqtt": the broker connection (devices/protocols.h MqttConfig; its status
+// topic becomes <topic_prefix>/<hub_id>/status) and Hearth's own topics.
+// Not reloadable (SIGHUP keeps the running connection).
+struct MqttDaemonConfig {
+  MqttConfig client;                    // enabled (default false), host, port, credentials, TLS, bases
+  std::string password_file;            // absolute; its first line is the password ("" = none)
+  std::string hub_id = "hearth";        // this hub's name in Hearth's topics: [A-Za-z0-9_-]{1,64}
+  std::string topic_prefix = "hearth";  // Hearth's topics live under <prefix>/<hub_id>/
+  bool publish_events = true;           // hub events on <prefix>/<hub_id>/event/<type>
+  bool accept_commands = true;          // <prefix>/<hub_id>/command and .../device/<id>/set
+  bool ha_publish = false;              // announce Hearth's devices with HA MQTT discovery
+  std::string accepted_file;            // absolute; discovered devices accepted into the home
+                                        // (default "accepted-devices.json" beside the config)
+};
+
+// "network": the connectivity monitor (devices/protocols.h) behind the cloud
+// routes and the NLU cloud fallback. Off: the network counts as up.
+struct NetworkConfig {
+  bool enabled = false;
+  ConnectivityConfig probe;             // probe_host, probe_port, interval_ms, timeout_ms
+};
+
+// "llm" (issue 6): a GGUF model served at POST /v1/chat/completions
+// (OpenAI-compatible). No model: the route answers 404. Restart to change.
+struct LlmServeConfig {
+  std::string model;                    // absolute path of the .gguf ("" = off)
+  int threads = 2;                      // decode threads, 1..64
+  int ctx = 2048;                       // KV cache tokens (capped at the model's), 16..131072
+  std::string chat_template = "auto";   // auto | chatml | llama2 | zephyr | plain
+  int max_tokens = 512;                 // cap on a request's max_tokens, 1..32768
+  std::string kv_cache = "f16";         // f16 | f32
+};
+
+// "wakeword" (issue 4): the wake-word detector in the always-on loop
+// (daemon/src/wake_service.h). On when audio.source is not "none" and
+// enabled; no models listed = the shipped "jarvis". Restart to change.
+struct WakewordModelConfig {
+  std::string keyword;                  // label in events; "" = the model's own
+  std::string path;                     // absolute .gguf; "" = assets/wakeword/<keyword>.gguf
+  float sensitivity = 0.5f;             // 0..1; 0.5 = the model's tuned threshold, higher wakes more easily
+  float threshold = 0.f;                // (0, 1) overrides sensitivity; 0 = unset
+};
+struct WakewordConfig {
+  bool enabled = true;
+  std::vector<WakewordModelConfig> models;  // empty = [{keyword: "jarvis"}]
+  int refractory_ms = 1500;             // same word cannot fire again this soon, 0..60000
+};
+// Implemented in daemon/src/wake_service.cc. `json_text` is the "wakeword" object.
+void parse_wakeword_config(std::string_view json_text, const std::string& base_dir, WakewordConfig* out,
+                           ConfigErrors& errors);
+void validate_wakeword_config(const WakewordConfig& cfg, bool audio_on, ConfigErrors& out);
+
+// The voice pipeline (issue 5, daemon/src/voice_pipeline.h).
+struct VoiceConfig {
+  bool enabled = true;             // run wake/speech → recognizer → intent when audio is on
+  std::string wake = "wakeword";   // "wakeword": after the wake word; "none": every speech segment is a command
+  int pre_roll_ms = 1500;          // audio kept from before the wake event
+  bool use_ns = false;             // feed the recognizer noise-suppressed audio (raw by default)
+  bool confirm_tts = false;        // speak the answer with espeak-ng
+  std::string tts_voice = "en-us"; // espeak-ng voice for confirm_tts
+};
+
+// "wyoming" (issue 10): the Wyoming protocol server (daemon/src/wyoming_server.h)
+// for Home Assistant and voice satellites. Off when listen is "". Restart to change.
+struct WyomingConfig {
+  std::string listen;                          // "host:port", e.g. "127.0.0.1:10700"; "" = off
+  int max_connections = 16;                    // 1..1024
+  int idle_timeout_ms = 300000;                // a connection silent this long is closed, 1000..86400000
+  int max_audio_s = 30;                        // longest utterance buffered per connection, 1..600
+  std::map<std::string, std::string> satellite_areas;  // "satellites": {"name": {"area": "kitchen"}}
 };
 
 struct DaemonConfig {
@@ -74,8 +167,17 @@ struct DaemonConfig {
   std::string time_zone;                // the home's zone for routines ("Europe/Berlin"); "" = system's
   ApiConfig api;
   DevicesConfig devices;
+  MqttDaemonConfig mqtt;                // restart to change
+  NetworkConfig network;                // restart to change
+  LlmServeConfig llm;                   // restart to change (issue 6)
   NluConfig nlu;
+  LlmIntentConfig nlu_llm;              // "nlu.llm": on-device LLM layer (issue 7)
+  CloudConfig nlu_cloud;                // "nlu.cloud": cloud fallback (issue 7)
   AudioConfig audio;                    // the always-on audio loop; only ns.enabled reloads live
+  WyomingConfig wyoming;                // restart to change (issue 10)
+  AsrConfig asr;                        // speech recognition (issue 5); LM rebuilt on reload
+  VoiceConfig voice;                    // voice pipeline (issue 5); restart to change
+  WakewordConfig wakeword;              // wake word (issue 4); restart to change
 
   // Checks ranges, formats, cross-field rules and that files exist. Needs the
   // loaded home for custom intents (nullptr: those checks are skipped).

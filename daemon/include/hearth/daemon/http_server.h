@@ -32,6 +32,10 @@ struct HttpRequestData {
   std::string target;        // "/api/v1/history?limit=10", as sent
   std::string content_type;  // the Content-Type header, "" when absent
   std::string body;          // at most body_limit bytes
+  std::string remote_address;  // the peer's IP ("127.0.0.1", "::1", ...)
+  std::string authorization;   // the Authorization header, "" when absent (never log it)
+  std::string origin;          // the Origin header (browsers), "" when absent
+  std::string host;            // the Host header
 };
 
 struct HttpResponseData {
@@ -48,7 +52,39 @@ struct HttpServerOptions {
   size_t body_limit_bytes = 65536;                  // larger bodies get 413
   std::chrono::milliseconds request_timeout{10000};  // per read / idle keep-alive
   int max_connections = 64;                         // more at once get 503
+  // WebSocket connections (upgrades accepted by the WsFactory):
+  size_t ws_max_message_bytes = 16384;              // larger client messages close with 1009
+  size_t ws_queue_limit = 256;                      // queued outgoing messages; beyond, the client is dropped
+  std::chrono::milliseconds ws_ping_interval{15000};  // idle this long → ping; no answer → close
 };
+
+// The server side of one WebSocket connection, as handlers see it.
+// Thread-safe: send() and close() may be called from any thread.
+class WsPeer {
+ public:
+  virtual ~WsPeer() = default;
+  // Queues one text message. When ws_queue_limit messages are already
+  // waiting, the client is too slow: it is closed with code 1008 and a reason
+  // ("slow consumer: ...") and false is returned. Never blocks.
+  virtual bool send(std::shared_ptr<const std::string> text) = 0;
+  // Sends a close frame (1000 normal, 1008 policy) once the queue drains.
+  virtual void close(int code, std::string reason) = 0;
+  virtual const std::string& remote_address() const = 0;
+};
+
+// What one WebSocket connection means; called on the connection's strand.
+class WsHandler {
+ public:
+  virtual ~WsHandler() = default;
+  virtual void on_message(std::string_view text) = 0;  // one complete text message
+  virtual void on_close() = 0;                         // the connection is gone; called once
+};
+
+// Given an upgrade request, returns the handler for it, or nullptr to refuse
+// (the client then gets `refusal`, e.g. 404).
+using WsFactory = std::function<std::unique_ptr<WsHandler>(const HttpRequestData& upgrade,
+                                                           std::shared_ptr<WsPeer> peer,
+                                                           HttpResponseData* refusal)>;
 
 // {"error": {"code": code, "message": message}} as JSON text.
 std::string json_error_body(std::string_view code, std::string_view message);
@@ -61,13 +97,19 @@ class HttpServer {
     int64_t connections_open = 0;
     uint64_t requests = 0;
     uint64_t bad_requests = 0;          // unparseable, too large, timed out mid-request
+    int64_t ws_open = 0;                // WebSocket connections open
+    uint64_t ws_accepted = 0;
+    uint64_t ws_messages_in = 0;
+    uint64_t ws_messages_out = 0;
+    uint64_t ws_dropped_slow = 0;       // closed because their queue was full
+    uint64_t ws_bad_frames = 0;         // oversized, binary or malformed client frames
   };
 
   // Binds and listens on host:port (port 0 = any free port). Errors name the
   // address ("listen 127.0.0.1:80: Permission denied").
   static Result<std::unique_ptr<HttpServer>> start(boost::asio::io_context& ioc, const std::string& host,
                                                    uint16_t port, const HttpServerOptions& options,
-                                                   HttpHandler handler);
+                                                   HttpHandler handler, WsFactory ws_factory = nullptr);
   ~HttpServer();
 
   // The port actually bound (useful with port 0).

@@ -120,6 +120,29 @@ class MqttClient {
   // Publishes one message (Hearth's own event topics). Fails at once when not
   // connected. QoS 0..2.
   void publish(std::string topic, std::string payload, int qos, bool retain);
+  // The same, reporting the outcome on the client's strand: ok once the
+  // broker acknowledged it (QoS 1..2) or it was written (QoS 0);
+  // kUnavailable when not connected.
+  void publish(std::string topic, std::string payload, int qos, bool retain, std::function<void(Result<void>)> done);
+
+  // Subscribes to `filter` (MQTT wildcards allowed) for the client's life,
+  // again after every reconnect; `handler` runs on the client's strand for
+  // each matching message and must only copy/post. Any thread; before or
+  // after start(). (Hearth's own command topics.)
+  using MessageHandler = std::function<void(const std::string& topic, const std::string& payload)>;
+  void subscribe(std::string filter, MessageHandler handler);
+
+  // Connection state for /health: connected?, since when, and why (the last
+  // error while down: refused, TLS handshake failed, connection lost ...).
+  struct Status {
+    bool connected = false;
+    std::chrono::system_clock::time_point since;  // last change (client creation before the first)
+    std::string reason;
+  };
+  Status status() const;
+  // Called on the client's strand when the connection comes up or goes down.
+  // Set before start().
+  void set_connection_listener(std::function<void(bool connected, const std::string& reason)> listener);
 
   bool connected() const;
   struct Stats {
@@ -163,6 +186,14 @@ class ConnectivityMonitor {
   // Called on the monitor's strand when the state flips.
   void set_listener(std::function<void(bool up)> listener);
   uint64_t probes() const;                 // probes finished
+  // For /health: up?, when it last flipped (monitor creation before that),
+  // and why it is down ("" while up).
+  struct Status {
+    bool up = true;
+    std::chrono::system_clock::time_point since;
+    std::string reason;
+  };
+  Status status() const;
 
   class Impl;
 

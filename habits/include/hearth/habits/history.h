@@ -18,10 +18,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hearth/common/clock.h"
@@ -80,6 +82,19 @@ struct HistoryOptions {
   std::chrono::milliseconds busy_timeout{2000};    // wait this long for a lock before kBusy
 };
 
+// One events-table row as the miner reads it: views into the database's
+// buffers, valid only during the scan callback.
+struct EventView {
+  int64_t id = 0;
+  int64_t time_ms = 0;                             // Unix milliseconds
+  std::string_view device_id, kind, attribute, new_value, origin, result;
+};
+
+struct EventScan {
+  int64_t rows = 0;                                // rows passed to the callback
+  int64_t last_id = 0;                             // highest id passed to fn, else after_id (the next scan's after_id)
+};
+
 class HistoryStore {
  public:
   // Opens or creates `path`, applies migrations up to kHistorySchemaVersion.
@@ -104,6 +119,13 @@ class HistoryStore {
   // Newest first.
   virtual Result<std::vector<EventRecord>> events(const HistoryQuery& q) const = 0;
   virtual Result<std::vector<CommandRecord>> commands(const HistoryQuery& q) const = 0;
+  // Streams the events with id > after_id, oldest id first, to `fn`: one
+  // prepared statement in rowid order reading only the miner's columns, no
+  // allocation per row. With since_ms, rows older than that are skipped
+  // (and re-read, then skipped again, by a later scan). For incremental mining: keep last_id
+  // and scan again later for what was added since.
+  virtual Result<EventScan> scan_events(int64_t after_id, std::optional<int64_t> since_ms,
+                                        const std::function<void(const EventView&)>& fn) const = 0;
   virtual Result<int64_t> count_events() const = 0;
   virtual Result<int64_t> count_commands() const = 0;
 

@@ -15,7 +15,9 @@
 // circle, so 23:50 and 00:20 are one habit. For each setting, weekday and
 // weekend occurrences are smoothed into a recency-weighted density; its peaks
 // become candidate habits; per-weekday support decides which days a habit
-// keeps. A weighted linear trend over the days follows a drifting habit;
+// keeps. A weighted linear trend over the days follows a drifting habit
+// (a drifting habit's days are then collected along the trend line, not
+// only near today's peak);
 // outliers beyond three spreads are dropped. Settings that happen at the same
 // time on the same days are grouped into one routine. Days without household
 // activity (travel) are not counted against a habit.
@@ -142,10 +144,26 @@ class RoutineMiner {
   RoutineMiner(RoutineMiner&&) noexcept;
   RoutineMiner& operator=(RoutineMiner&&) noexcept;
 
-  // Adds one event (any order). Malformed and schedule events are counted
-  // and dropped; nothing is kept but a 16-byte observation per used event.
+  // Adds one event (any order; in time order is cheapest). Malformed and
+  // schedule events are counted and dropped; nothing is kept but an 8-byte
+  // observation per setting occurrence (repeats within two minutes of the
+  // same setting, e.g. an action and the state change it causes, are one).
   void add(const EventRecord& e);
   void add(const std::vector<EventRecord>& events);
+  // The same from a store row (HistoryStore::scan_events); no allocation
+  // once the row's device, attribute and value were seen before.
+  void add(const EventView& e);
+
+  // Incremental mining keeps one miner alive: feed() reads the rows added to
+  // the store since the last feed (id > last_id; only rows younger than the
+  // window at `now`), forget_before() drops observations older than the next
+  // window, and mine_at() mines what is kept. Returns the rows read.
+  Result<int64_t> feed(const HistoryStore& store, std::chrono::system_clock::time_point now);
+  int64_t last_id() const;
+  // Drops observations of anchored days before the window that ends at `now`.
+  void forget_before_window(std::chrono::system_clock::time_point now);
+  // Observations kept (8 bytes each, plus the per-setting runs).
+  int64_t observations() const;
 
   // Mines the window ending at opt.now (or after the newest event).
   MiningResult mine() const;
@@ -161,7 +179,7 @@ class RoutineMiner {
 
 // Convenience: one call over a vector.
 MiningResult mine_routines(const std::vector<EventRecord>& events, const MinerOptions& opt);
-// Reads the window's events from the store (paged, newest first) and mines them.
+// Reads the window's events from the store (HistoryStore::scan_events) and mines them.
 Result<MiningResult> mine_routines(const HistoryStore& store, const MinerOptions& opt);
 
 // The canonical setting keys an event stands for ("light.x|state=off");

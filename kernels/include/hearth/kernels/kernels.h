@@ -22,16 +22,26 @@ namespace hearth {
 // type's block size.
 using VecDotFn = float (*)(int n, const void* w, const void* act);
 
+// Rows x columns: for c in [0, ncols), r in [0, nrows),
+//   y[c * y_stride + r] = vec_dot(n, w + r * row_bytes, act + c * act_stride)
+// ncols == 1 is decode's mat-vec; ncols > 1 a prompt batch, where every group
+// of rows is read from memory once and reused for all columns. Variants
+// process several rows per activation load.
+using MatMulFn = void (*)(int n, int nrows, const void* w, size_t row_bytes, int ncols, const void* act,
+                          size_t act_stride, float* y, size_t y_stride);
+
 enum class RopeMode { kNormal, kNeox };  // pairs (2i, 2i+1) vs (i, i + n_rot/2)
 
 struct KernelTable {
-  const char* name;  // "ref", "avx2", "neon"
+  const char* name;  // "ref", "avx2", "avx512", "neon"
   // sum_i a[i] * b[i], n >= 0 elements.
   float (*dot_f32)(int n, const float* a, const float* b);
   // sum_i w[i] * x[i] with w in Q8_0 blocks; n is a multiple of kQ8Block.
   float (*dot_q8_f32)(int n, const BlockQ8* w, const float* x);
   // Indexed by WeightType; null for a slot that is not a supported type.
   VecDotFn vec_dot[kWeightTypeSlots];
+  // Indexed by WeightType; null: mat_mul() runs vec_dot row by row.
+  MatMulFn mat_mul[kWeightTypeSlots];
   // x (n floats, n % 32 == 0) -> n/32 Q8_0 blocks.
   void (*quantize_q8_0)(int n, const float* x, BlockQ8* out);
   // x (n floats, n % 256 == 0) -> n/256 Q8_K blocks.
@@ -47,6 +57,10 @@ struct KernelTable {
   // Rotates the first n_rot dims of each of n_heads heads (head_dim floats
   // apart) for position pos: angle_i = pos * base^(-2i/n_rot).
   void (*rope)(float* x, int n_heads, int head_dim, int n_rot, int pos, float freq_base, RopeMode mode);
+  // KV cache in f16: out[i] = f32_to_f16(x[i]) (round to nearest even).
+  void (*f32_to_f16_row)(int n, const float* x, uint16_t* out);
+  // y[i] += a * f16_to_f32(x[i]) (attention's weighted sum of V rows).
+  void (*axpy_f16)(int n, float a, const uint16_t* x, float* y);
 };
 
 // The best variant this CPU supports (or "ref" when HEARTH_KERNELS=ref).
@@ -74,6 +88,12 @@ size_t weight_row_bytes(WeightType t, int n);
 size_t act_bytes(WeightType t, int n);
 // Prepares activations for weight type t with table k (quantizes or copies).
 void prepare_act(const KernelTable& k, WeightType t, int n, const float* x, void* act);
+// k.mat_mul[t] when the variant has one, else vec_dot row by row (same
+// contract as MatMulFn). Callers split rows across threads in multiples of
+// kMatMulRowGrain so the multi-row kernels see whole groups.
+void mat_mul(const KernelTable& k, WeightType t, int n, int nrows, const void* w, size_t row_bytes, int ncols,
+             const void* act, size_t act_stride, float* y, size_t y_stride);
+inline constexpr int kMatMulRowGrain = 4;
 
 // Reference dequantization of n elements (used for embedding lookups and
 // tests; not on the per-row hot path).

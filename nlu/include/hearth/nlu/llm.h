@@ -5,8 +5,10 @@
 //
 //   llm info     --model FILE
 //   llm generate --model FILE --prompt TEXT [-n N] [--greedy | --temp T
-//                [--top-k K] [--top-p P] [--seed S]] [-t THREADS] [--ctx N (2048)]
-//   llm bench    --model FILE [-t THREADS] [-p PROMPT_TOKENS] [-n GEN_TOKENS]
+//                [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]]
+//                [-t THREADS] [--ctx N (2048)] [--grammar FILE.gbnf | --json] [--stop TEXT]
+//                [--chat auto|chatml|llama2|zephyr|plain] [--verbose]
+//   llm bench    --model FILE [-t THREADS] [-p PROMPT_TOKENS] [-n GEN_TOKENS] [-b BATCH (32)] [--kv-f32]
 //                [--bw-mib N]   (buffer of the bandwidth probe, default 256 MiB)
 //   llm quantize IN OUT TYPE            (TYPE: f16 q8_0 q4_0 q4_1 q4_k q5_k q6_k)
 //   llm random   --preset NAME --type TYPE --out FILE [--seed S]

@@ -1,0 +1,189 @@
+// bench_nlu_eval: accuracy and latency of the NLU cascade layers (issue 7).
+//
+//   bench_nlu_eval [--model FILE.gguf] [--extra-devices N] [--show-failures] SET.jsonl...
+//
+// For each sentence set (tests/data/sentences/*.jsonl) and each mode —
+// grammar only, LLM only, cascade (grammar → LLM; no cloud) — prints exact
+// intent + slots, the wrong-action rate (an answer that would be executed
+// silently — intent set, targets resolved, confident — but is not the
+// labelled command: wrong device or wrong action), out-of-domain rejection
+// (null lines not executed), and latency p50/p95 per mode. --extra-devices
+// adds N synthetic devices to the demo home (accuracy must not move;
+// latency shows the cost of home size). Failures are listed by category
+// with --show-failures.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "hearth/nlu/cascade.h"
+
+using namespace hearth;
+
+namespace {
+
+bool same_value(const nlohmann::json& want, const Value& got) {
+  if (want.is_number()) {
+    if (auto* i = std::get_if<int64_t>(&got)) return std::abs(double(*i) - want.get<double>()) < 1e-6;
+    if (auto* d = std::get_if<double>(&got)) return std::abs(*d - want.get<double>()) < 1e-6;
+    return false;
+  }
+  if (want.is_string()) {
+    auto* s = std::get_if<std::string>(&got);
+    return s && *s == want.get<std::string>();
+  }
+  return false;
+}
+
+bool same_intent(const nlohmann::json& want, const std::optional<Intent>& got) {
+  if (want.is_null()) return !got;
+  if (!got || got->name != want["name"].get<std::string>()) return false;
+  const auto& ws = want["slots"];
+  if (ws.size() != got->slots.size()) return false;
+  for (auto it = ws.begin(); it != ws.end(); ++it) {
+    auto g = got->slots.find(it.key());
+    if (g == got->slots.end() || !same_value(it.value(), g->second)) return false;
+  }
+  return true;
+}
+
+std::string category(const nlohmann::json& line) {
+  if (line["intent"].is_null()) return "out-of-domain";
+  if (line.contains("error")) return "resolution-error";
+  const std::string t = line["text"];
+  if (t.find("don't") != std::string::npos || t.find("not the") != std::string::npos ||
+      t.find("actually") != std::string::npos || t.find("instead") != std::string::npos ||
+      t.find("never mind the") != std::string::npos || t.find("forget the") != std::string::npos)
+    return "negation/correction";
+  return line["intent"]["name"].get<std::string>();
+}
+
+struct Score {
+  int total = 0, ok = 0, executed = 0, wrong_action = 0, ood = 0, ood_rejected = 0;
+  std::vector<double> ms;
+  std::map<std::string, std::pair<int, int>> by_cat;  // category -> (ok, total)
+  std::vector<std::string> failures;
+};
+
+double pct(const std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::vector<double> s = v;
+  std::sort(s.begin(), s.end());
+  return s[std::min(s.size() - 1, static_cast<size_t>(p * s.size()))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model = std::string(HEARTH_ASSETS_DIR) + "/nlu/hearth-intent-q8_0.gguf";
+  int extra = 0;
+  bool show = false;
+  std::vector<std::string> sets;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--model" && i + 1 < argc) model = argv[++i];
+    else if (a == "--extra-devices" && i + 1 < argc) extra = std::atoi(argv[++i]);
+    else if (a == "--show-failures") show = true;
+    else sets.push_back(a);
+  }
+  std::ifstream hf(std::string(HEARTH_ASSETS_DIR) + "/homes/demo.json");
+  nlohmann::json hj = nlohmann::json::parse(hf);
+  const char* kinds[] = {"lamp", "plug", "sensor", "fan"};
+  for (int i = 0; i < extra; ++i) {
+    const std::string n = "unit " + std::to_string(i) + " " + kinds[i % 4];
+    hj["devices"].push_back({{"id", std::string(i % 4 == 0 ? "light" : i % 4 == 3 ? "fan" : "switch") + ".x" +
+                                        std::to_string(i)},
+                             {"name", n},
+                             {"area", hj["areas"][size_t(i) % hj["areas"].size()]["id"]},
+                             {"adapter", {{"type", "virtual"}}}});
+  }
+  ConfigErrors errors;
+  auto home = Home::parse(hj.dump(), "demo.json", errors);
+  if (!home) {
+    std::fprintf(stderr, "%s\n", errors.to_string().c_str());
+    return 1;
+  }
+  auto grammar = make_template_parser(*home, NluConfig{});
+  if (!grammar) return 1;
+  LlmIntentConfig lc;
+  lc.model_path = model;
+  const auto tl = std::chrono::steady_clock::now();
+  auto llm = make_llm_intent_parser(*home, lc);
+  const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tl).count();
+  if (!llm) {
+    std::fprintf(stderr, "%s\n", llm.error().message.c_str());
+    return 1;
+  }
+  std::printf("model %s: %s, load %.1f ms; home: %zu devices\n", model.c_str(), (*llm)->describe().c_str(), load_ms,
+              home->devices().size());
+  LlmIntentParser* llm_raw = llm->get();
+  auto cascade = make_cascade(*home, **grammar, std::move(*llm), lc, nullptr, CloudConfig{}, nullptr);
+  for (const std::string& set : sets) {
+    std::ifstream f(set);
+    std::vector<nlohmann::json> lines;
+    for (std::string l; std::getline(f, l);)
+      if (!l.empty()) lines.push_back(nlohmann::json::parse(l));
+    struct Mode {
+      const char* name;
+      CascadeOptions opt;
+    } modes[] = {{"grammar", {true, false, false}}, {"llm", {false, true, false}}, {"cascade", {true, true, false}}};
+    for (const Mode& m : modes) {
+      Score s;
+      double forced = 0, sampled = 0;
+      int bins_ok[5] = {0}, bins_n[5] = {0};  // reliability of the LLM's confidence
+      for (const auto& line : lines) {
+        CascadeResult r = cascade->parse(line["text"].get<std::string>(), m.opt);
+        if (m.opt.llm && !m.opt.grammar) {
+          forced += llm_raw->last_stats().forced_tokens;
+          sampled += llm_raw->last_stats().sampled_tokens;
+        }
+        s.ms.push_back(std::chrono::duration<double, std::milli>(r.parse.latency).count());
+        ++s.total;
+        const bool ok = same_intent(line["intent"], r.parse.intent);
+        s.ok += ok;
+        if (r.parse.source == "llm") {
+          const int b = std::min(4, static_cast<int>(r.parse.confidence * 5));
+          bins_ok[b] += ok;
+          ++bins_n[b];
+        }
+        auto& c = s.by_cat[category(line)];
+        c.first += ok;
+        ++c.second;
+        const bool exec = r.executable();
+        if (line["intent"].is_null()) {
+          ++s.ood;
+          s.ood_rejected += !exec;
+        }
+        if (exec) {
+          ++s.executed;
+          if (!ok) ++s.wrong_action;
+        }
+        if (!ok && show)
+          s.failures.push_back("  [" + category(line) + "] " + line["text"].get<std::string>() + "\n      want " +
+                               line["intent"].dump() + "\n      got  " + cascade_result_to_json(r));
+      }
+      std::printf("%s %-8s exact %d/%d = %.2f%%  executed %d, wrong actions %d (%.2f%% of executed)  OOD rejected "
+                  "%d/%d  latency p50 %.3f ms p95 %.3f ms",
+                  set.substr(set.rfind('/') + 1).c_str(), m.name, s.ok, s.total, 100.0 * s.ok / s.total, s.executed,
+                  s.wrong_action, s.executed ? 100.0 * s.wrong_action / s.executed : 0.0, s.ood_rejected, s.ood,
+                  pct(s.ms, 0.5), pct(s.ms, 0.95));
+      if (sampled > 0) std::printf("  (per sentence: %.1f sampled, %.1f forced tokens)", sampled / s.total, forced / s.total);
+      std::printf("\n");
+      if (m.opt.llm) {
+        std::printf("    llm confidence reliability:");
+        for (int b = 0; b < 5; ++b)
+          if (bins_n[b]) std::printf("  [%.1f,%.1f) %d/%d", b / 5.0, (b + 1) / 5.0, bins_ok[b], bins_n[b]);
+        std::printf("\n");
+      }
+      if (show) {
+        for (const auto& [cat, v] : s.by_cat) std::printf("    %-28s %d/%d\n", cat.c_str(), v.first, v.second);
+        for (const auto& fl : s.failures) std::printf("%s\n", fl.c_str());
+      }
+    }
+  }
+  return 0;
+}

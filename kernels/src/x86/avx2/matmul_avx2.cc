@@ -1,0 +1,36 @@
+// AVX2 multi-row mat-mul for Q4_0, Q8_0 and Q4_K (kernels in ../matmul_x86.inc).
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "../../kernels_internal.h"
+
+namespace hearth {
+namespace {
+
+struct Isa {
+  // maddubs saturates at int16: fine for u <= 15 (15 * 127 * 2 < 32767)
+  static __m256i dot_u8_i8(__m256i acc, __m256i u, __m256i s) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+  }
+  static __m256i dot_i8_i8(__m256i acc, __m256i a, __m256i b) {
+    return dot_u8_i8(acc, _mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
+  }
+  static __m256i madd_i16(__m256i acc, __m256i p, __m256i s) { return _mm256_add_epi32(acc, _mm256_madd_epi16(p, s)); }
+};
+
+#include "../matmul_x86.inc"
+
+}  // namespace
+
+void mat_mul_q4_0_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys) {
+  kMatMulQ4_0(n, nrows, w, rb, ncols, act, as, y, ys);
+}
+void mat_mul_q8_0_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys) {
+  kMatMulQ8_0(n, nrows, w, rb, ncols, act, as, y, ys);
+}
+void mat_mul_q4_k_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys) {
+  kMatMulQ4_K(n, nrows, w, rb, ncols, act, as, y, ys);
+}
+
+}  // namespace hearth

@@ -1,0 +1,351 @@
+// nlu/src/intent_llm.cc: the on-device LLM layer of the cascade (issue 7).
+//
+// Prompt: our own model (GGUF key hearth.intent.format = "json-v1") reads
+// "<s> sentence{"intent":"" with the sentence lower-cased; any other model
+// gets a few-shot completion prompt ending in the same forced prefix. Then
+// constrained greedy decoding (intent_llm_constraint.h): at each step only
+// tokens whose text the automaton accepts are candidates; when the automaton
+// allows a single character the text is forced (no sampling; the tokens are
+// fed only if another decision follows). The model never sees the home: the
+// value tries hold the home's names, so a 500-device home costs the same per
+// command as a 5-device one.
+//
+// Confidence is the product, over the sampled steps, of the model's own
+// (unconstrained) probability of the token taken: probability mass the model
+// put on text the home does not allow (an invented device) lowers it.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "hearth/nlu/cascade.h"
+#include "intent_llm_constraint.h"
+#include "llm/model.h"
+
+namespace hearth {
+namespace {
+
+using llm::Token;
+
+std::string normalize_text(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (std::isspace(u)) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(static_cast<char>(std::tolower(u)));
+  }
+  return out;
+}
+
+constexpr const char* kForcedStart = "{\"intent\":\"";
+
+// Few-shot prompt for a general model (bring your own GGUF). The examples
+// use generic names; the constraint keeps the answer inside the home.
+constexpr const char* kFewShot =
+    "Convert each smart home command to JSON. Intents: HassTurnOn, HassTurnOff, HassLightSet, "
+    "HassClimateSetTemperature, HassClimateGetTemperature, HassGetState, HassSetPosition, HassMediaPause, "
+    "HassMediaUnpause, HassMediaNext, HassMediaPrevious, HassSetVolume, HassVacuumStart, "
+    "HassVacuumReturnToBase, HassStartTimer, HassCancelTimer, HassTimerStatus, HassGetCurrentTime, "
+    "HassGetCurrentDate, HassNevermind, unknown.\n"
+    "Command: switch on the porch light\nJSON: {\"intent\":\"HassTurnOn\",\"name\":\"porch light\"}\n"
+    "Command: kitchen lights off please\nJSON: {\"intent\":\"HassTurnOff\",\"area\":\"kitchen\",\"domain\":\"light\"}\n"
+    "Command: dim the floor lamp to 30 percent\nJSON: {\"intent\":\"HassLightSet\",\"name\":\"floor lamp\",\"brightness\":30}\n"
+    "Command: set a timer for ten minutes\nJSON: {\"intent\":\"HassStartTimer\",\"minutes\":10}\n"
+    "Command: who won the match\nJSON: {\"intent\":\"unknown\"}\n"
+    "Command: ";
+
+class LlmIntentParserImpl final : public LlmIntentParser {
+ public:
+  LlmIntentParserImpl(const Home& home, const LlmIntentConfig& cfg, std::shared_ptr<const llm::Model> model, bool ours)
+      : home_(home), cfg_(cfg), model_(std::move(model)), grammar_(home), constraint_(grammar_), ours_(ours) {
+    const llm::Tokenizer& tok = model_->tokenizer();
+    pieces_.resize(static_cast<size_t>(tok.n_vocab()));
+    for (Token t = 0; t < tok.n_vocab(); ++t) {
+      if (tok.is_eog(t) || t == tok.bos()) continue;
+      std::string p = tok.token_to_piece(t, false);
+      if (tok.kind(t) == llm::TokenKind::kUnknown) p.clear();
+      pieces_[static_cast<size_t>(t)] = p;
+      if (!p.empty()) by_first_[static_cast<unsigned char>(p[0])].push_back(t);
+    }
+    const int ctx_cap = ours_ ? 128 : 1024;
+    n_ctx_ = std::min(model_->hparams().n_ctx_train, ctx_cap);
+    session_ = std::make_unique<llm::Session>(model_, n_ctx_, std::max(1, cfg_.n_threads));
+  }
+
+  std::string describe() const override {
+    const llm::Hparams& hp = model_->hparams();
+    auto gn = model_->file().get_string("general.name");
+    const std::string name = gn ? std::string(*gn) : std::string("?");
+    return name + " (" + hp.arch + ", " + std::to_string(hp.n_layer) + " layers, embd " + std::to_string(hp.n_embd) +
+           ", vocab " + std::to_string(hp.n_vocab) + ", " + (ours_ ? "hearth prompt" : "few-shot prompt") + ")";
+  }
+
+  std::string last_output() const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    return last_;
+  }
+  Stats last_stats() const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    return stats_;
+  }
+
+  ParseResult parse(std::string_view text) const override {
+    const auto t0 = std::chrono::steady_clock::now();
+    ParseResult r;
+    r.text = std::string(text);
+    r.source = "llm";
+    std::string out;
+    double logp = 0.0;
+    bool ok = false;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stats_ = {};
+      ok = decode(text, out, logp);
+      last_ = out;
+    }
+    if (ok) fill(r, out, logp);
+    if (!ok) {
+      r.source = "none";
+      r.confidence = 0.0;
+    }
+    r.latency = std::chrono::steady_clock::now() - t0;
+    return r;
+  }
+
+ private:
+  // Longest-first tokenization of text the constraint forces.
+  std::vector<Token> tokens_for(std::string_view s) const {
+    std::vector<Token> out;
+    while (!s.empty()) {
+      Token best = -1;
+      size_t best_len = 0;
+      for (Token t : by_first_[static_cast<unsigned char>(s[0])]) {
+        const std::string& p = pieces_[static_cast<size_t>(t)];
+        if (p.size() > best_len && s.compare(0, p.size(), p) == 0) {
+          best = t;
+          best_len = p.size();
+        }
+      }
+      if (best < 0) return {};  // defensive: every byte has a token in the models we accept
+      out.push_back(best);
+      s.remove_prefix(best_len);
+    }
+    return out;
+  }
+
+  bool decode(std::string_view text, std::string& out, double& logp) const {
+    const llm::Tokenizer& tok = model_->tokenizer();
+    std::vector<Token> prompt;
+    if (ours_) {
+      prompt = tok.encode(" " + normalize_text(text), true, false);
+    } else {
+      prompt = tok.encode(std::string(kFewShot) + normalize_text(text) + "\nJSON: ", true, false);
+    }
+    const std::vector<Token> start = tokens_for(kForcedStart);
+    if (start.empty()) return false;
+    prompt.insert(prompt.end(), start.begin(), start.end());
+    if (static_cast<int>(prompt.size()) + cfg_.max_tokens > n_ctx_) {
+      // keep the end of an overlong sentence: the command is usually there
+      return false;
+    }
+    session_->reset();
+    auto logits = session_->prefill(prompt);
+    if (!logits) return false;
+    stats_.prompt_tokens = static_cast<int>(prompt.size());
+    stats_.forward_passes = static_cast<int>(prompt.size());
+    out = kForcedStart;
+    nlu::ConstraintState st = constraint_.start();
+    int produced = 0;
+    std::vector<float> probs;
+    while (produced < cfg_.max_tokens) {
+      // forced text: while only one character can follow
+      std::string forced;
+      for (;;) {
+        const std::string nc = constraint_.next_chars(st);
+        if (nc.size() != 1) break;
+        constraint_.advance(st, nc[0]);
+        forced.push_back(nc[0]);
+        if (constraint_.done(st)) break;
+      }
+      if (!forced.empty()) {
+        out += forced;
+        if (constraint_.done(st)) return true;
+        const std::vector<Token> ft = tokens_for(forced);
+        if (ft.empty()) return false;
+        stats_.forced_tokens += static_cast<int>(ft.size());
+        produced += static_cast<int>(ft.size());
+        logits = session_->prefill(ft);
+        if (!logits) return false;
+        stats_.forward_passes += static_cast<int>(ft.size());
+        continue;
+      }
+      // a decision: the best allowed token
+      const std::span<const float> lg = *logits;
+      const std::string nc = constraint_.next_chars(st);
+      if (nc.empty()) return false;
+      Token best = -1;
+      float best_logit = -INFINITY;
+      nlu::ConstraintState best_state;
+      for (char c : nc) {
+        for (Token t : by_first_[static_cast<unsigned char>(c)]) {
+          const float l = lg[static_cast<size_t>(t)];
+          if (l <= best_logit) continue;
+          nlu::ConstraintState s2 = st;
+          if (!constraint_.accept(s2, pieces_[static_cast<size_t>(t)])) continue;
+          best = t;
+          best_logit = l;
+          best_state = s2;
+        }
+      }
+      if (best < 0) return false;
+      float mx = -INFINITY;
+      for (float l : lg) mx = std::max(mx, l);
+      double sum = 0.0;
+      for (float l : lg) sum += std::exp(static_cast<double>(l - mx));
+      logp += static_cast<double>(best_logit - mx) - std::log(sum);
+      st = best_state;
+      out += pieces_[static_cast<size_t>(best)];
+      ++stats_.sampled_tokens;
+      ++produced;
+      if (constraint_.done(st)) return true;
+      logits = session_->decode(best);
+      if (!logits) return false;
+      ++stats_.forward_passes;
+    }
+    return false;  // ran out of tokens before the object closed
+  }
+
+  void fill(ParseResult& r, const std::string& out, double logp) const {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(out);
+    } catch (const nlohmann::json::exception&) {
+      r.source = "none";  // defensive: the automaton only lets valid JSON through
+      return;
+    }
+    r.confidence = std::exp(logp);
+    const std::string name = j.value("intent", std::string());
+    if (name == "unknown" || name.empty()) {
+      r.intent.reset();
+      return;
+    }
+    Intent in;
+    in.name = name;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it.key() == "intent") continue;
+      const std::string& k = it.key();
+      if (it->is_string()) {
+        const std::string v = it->get<std::string>();
+        if (k == "name") {
+          const auto devs = home_.devices_named(v);
+          in.slots[k] = devs.size() == 1 ? devs[0]->name : v;
+        } else if (k == "area") {
+          const Area* a = home_.area_named(v);
+          in.slots[k] = a ? a->name : v;
+        } else if (k == "floor") {
+          const Floor* f = home_.floor_named(v);
+          in.slots[k] = f ? f->name : v;
+        } else {
+          in.slots[k] = v;
+        }
+      } else if (it->is_number_integer()) {
+        in.slots[k] = static_cast<int64_t>(it->get<int64_t>());
+      } else if (it->is_number()) {
+        const double v = it->get<double>();
+        if (v == std::floor(v)) in.slots[k] = static_cast<int64_t>(v);
+        else in.slots[k] = v;
+      }
+    }
+    prefer_device_name(r.text, in);
+    r.intent = in;
+    auto targets = resolve_targets(home_, in);
+    if (targets) {
+      r.targets = *targets;
+    } else {
+      r.problem = targets.error();
+      r.confidence *= 0.5;
+    }
+  }
+
+  // docs/intents.md: a device's name or alias said as such wins over an
+  // area + kind reading ("turn off the bedroom fan" is the Bedroom Fan). The
+  // model does not know the home, so it reads "<area> <kind>" as area +
+  // domain; when the sentence contains a phrase of a device in that area,
+  // starting with the spoken area, of that domain, the device is meant.
+  void prefer_device_name(const std::string& text, Intent& in) const {
+    auto area_it = in.slots.find("area");
+    if (area_it == in.slots.end() || in.slots.count("name")) return;
+    const auto* area_name = std::get_if<std::string>(&area_it->second);
+    if (!area_name) return;
+    const Area* area = home_.area_named(*area_name);
+    if (!area) return;
+    const std::string said = " " + normalize_name(text) + " ";
+    std::vector<std::string> area_words = {normalize_name(area->name)};
+    for (const std::string& a : area->aliases) area_words.push_back(normalize_name(a));
+    std::string domain;
+    if (auto d = in.slots.find("domain"); d != in.slots.end())
+      if (auto* s = std::get_if<std::string>(&d->second)) domain = *s;
+    const Device* hit = nullptr;
+    for (const Device* dev : home_.devices_in_area(area->id)) {
+      if (!domain.empty() && dev->id.compare(0, domain.size() + 1, domain + ".") != 0) continue;
+      std::vector<std::string> phrases = {normalize_name(dev->name)};
+      for (const std::string& a : dev->aliases) phrases.push_back(normalize_name(a));
+      for (const std::string& p : phrases) {
+        const bool starts_with_area = std::any_of(area_words.begin(), area_words.end(), [&](const std::string& w) {
+          return p.size() > w.size() && p.compare(0, w.size(), w) == 0 && p[w.size()] == ' ';
+        });
+        if (starts_with_area && said.find(" " + p + " ") != std::string::npos) {
+          if (hit && hit != dev) return;  // two devices fit: keep the group reading
+          hit = dev;
+        }
+      }
+    }
+    if (!hit) return;
+    for (const char* k : {"area", "floor", "domain", "device_class"}) in.slots.erase(std::string(k));
+    in.slots["name"] = hit->name;
+  }
+
+  const Home& home_;
+  LlmIntentConfig cfg_;
+  std::shared_ptr<const llm::Model> model_;
+  nlu::IntentGrammar grammar_;
+  nlu::IntentConstraint constraint_;
+  bool ours_;
+  int n_ctx_ = 0;
+  std::vector<std::string> pieces_;
+  std::vector<Token> by_first_[256];
+  mutable std::mutex mu_;
+  mutable std::unique_ptr<llm::Session> session_;
+  mutable std::string last_;
+  mutable Stats stats_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<LlmIntentParser>> make_llm_intent_parser(const Home& home, const LlmIntentConfig& cfg) {
+  if (cfg.model_path.empty()) return Error{Code::kBadInput, "nlu.llm.model_path: empty"};
+  auto model = llm::Model::load(cfg.model_path);
+  if (!model) return model.error().with_context("nlu.llm: loading " + cfg.model_path);
+  bool ours = false;
+  if (cfg.prompt == "hearth") {
+    ours = true;
+  } else if (cfg.prompt == "auto") {
+    auto fmt = (*model)->file().get_string("hearth.intent.format");
+    ours = fmt && *fmt == "json-v1";
+  } else if (cfg.prompt != "fewshot") {
+    return Error{Code::kBadInput, "nlu.llm.prompt: '" + cfg.prompt + "' is not hearth, fewshot or auto"};
+  }
+  if ((*model)->hparams().n_ctx_train < 64)
+    return Error{Code::kBadInput, "nlu.llm: " + cfg.model_path + ": context " +
+                                      std::to_string((*model)->hparams().n_ctx_train) + " is too short (need 64)"};
+  return std::unique_ptr<LlmIntentParser>(new LlmIntentParserImpl(home, cfg, std::move(*model), ours));
+}
+
+}  // namespace hearth

@@ -1,0 +1,219 @@
+// sample_command_language(): random walks over the compiled template trie
+// (grammar.h) that turn the command language into plain sentences for the
+// speech recognizer's language model (asr/ compiles an n-gram LM from them).
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "grammar.h"
+#include "hearth/nlu/sentences.h"
+#include "text.h"
+
+namespace hearth {
+namespace {
+
+constexpr std::string_view kBuiltinTemplates =
+#include "templates_en.inc"
+    ;
+
+// Stand-ins for free-word slots ({timer_name:*}, {name:*}): common short nouns.
+const char* const kFreeWords[] = {"pasta", "tea", "egg", "laundry", "pizza", "bread", "oven", "cake", "rice", "nap"};
+
+const char* const kOnes[] = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                             "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+                             "seventeen", "eighteen", "nineteen"};
+const char* const kTens[] = {"", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"};
+
+std::string integer_words(long n) {
+  if (n < 0) return "minus " + integer_words(-n);
+  if (n < 20) return kOnes[n];
+  if (n < 100) return std::string(kTens[n / 10]) + (n % 10 ? std::string(" ") + kOnes[n % 10] : "");
+  if (n < 1000)
+    return std::string(kOnes[n / 100]) + " hundred" + (n % 100 ? " " + integer_words(n % 100) : "");
+  if (n < 1000000) return integer_words(n / 1000) + " thousand" + (n % 1000 ? " " + integer_words(n % 1000) : "");
+  return std::to_string(n);
+}
+
+}  // namespace
+
+std::string number_to_words(double value) {
+  double ip = std::trunc(value);
+  std::string s = integer_words(static_cast<long>(ip));
+  double frac = std::fabs(value - ip);
+  if (frac > 1e-9) {
+    int tenths = static_cast<int>(std::lround(frac * 10));
+    if (tenths >= 10) return number_to_words(ip + (value < 0 ? -1 : 1));
+    if (tenths > 0) s += std::string(" point ") + kOnes[tenths];
+  }
+  return s;
+}
+
+namespace nlu {
+
+// Friend of nlu::Grammar: reads its trie, lists and specials.
+class SentenceSampler {
+ public:
+  SentenceSampler(const nlu::Grammar& g, const SentenceSampleOptions& opt) : g_(g), opt_(opt), rng_(opt.seed) {}
+
+  std::string sample() {
+    std::vector<std::string> out;
+    after_list_ = false;
+    if (chance(opt_.p_polite)) out.push_back(chance(0.5) ? "please" : "could you");
+    int node = 0;
+    for (int depth = 0; depth < 64; ++depth) {
+      const auto& n = g_.nodes_[node];
+      const size_t n_edges = n.words.size() + n.specials.size();
+      if (n_edges == 0) break;
+      if (!n.accepts.empty() && chance(0.35)) break;
+      size_t pick = uniform(n_edges);
+      if (pick < n.words.size()) {
+        out.push_back(g_.words_[n.words[pick].first]);
+        node = n.words[pick].second;
+        after_list_ = false;
+      } else {
+        const auto& [special, child] = n.specials[pick - n.words.size()];
+        const size_t before = out.size();
+        emit_special(g_.specials_[special], out);
+        const nlu::Special& sp = g_.specials_[special];
+        if (sp.kind == nlu::SpecialKind::kList) after_list_ = true;
+        else if (out.size() != before) after_list_ = false;
+        node = child;
+      }
+    }
+    if (chance(opt_.p_polite)) out.push_back("please");
+    std::string s;
+    for (const std::string& w : out) {
+      if (w.empty()) continue;
+      if (!s.empty()) s += ' ';
+      s += w;
+    }
+    return s;
+  }
+
+  std::vector<std::string> vocabulary() const {
+    std::set<std::string> v(g_.words_.begin(), g_.words_.end());
+    for (const char* w : kFreeWords) v.insert(w);
+    for (const char* w : {"please", "could", "you", "the", "point", "percent", "degrees"}) v.insert(w);
+    v.erase("");
+    return {v.begin(), v.end()};
+  }
+
+ private:
+  bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+  size_t uniform(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
+
+  void emit_special(const nlu::Special& s, std::vector<std::string>& out) {
+    switch (s.kind) {
+      case nlu::SpecialKind::kWordSet: {
+        size_t n = s.words.size() + (s.optional ? 1 : 0);
+        size_t pick = uniform(std::max<size_t>(n, 1));
+        if (pick < s.words.size()) out.push_back(g_.words_[s.words[pick]]);
+        break;
+      }
+      case nlu::SpecialKind::kList: {
+        const nlu::PhraseList& list = g_.lists_[s.list];
+        const bool determiner = list.name != "color" && list.name != "color_temp";
+        // "the" before a phrase, not between two ("the kitchen lights", never "kitchen the lights").
+        if (determiner && !after_list_ && chance(opt_.p_the) && (out.empty() || out.back() != "the"))
+          out.push_back("the");
+        int node = 0;
+        for (int depth = 0; depth < 16; ++depth) {
+          const auto& n = list.nodes[node];
+          if (n.next.empty() || (n.value >= 0 && chance(0.5))) break;
+          const auto& [word, child] = n.next[uniform(n.next.size())];
+          out.push_back(g_.words_[word]);
+          node = child;
+        }
+        break;
+      }
+      case nlu::SpecialKind::kNumber: {
+        double lo = s.lo, hi = std::min(s.hi, s.lo + 1000.0);
+        long v = std::lround(lo) + static_cast<long>(uniform(static_cast<size_t>(std::max(0.0, hi - lo)) + 1));
+        double value = static_cast<double>(v);
+        if (hi - lo <= 60 && v < hi && chance(0.15)) value += 0.5;
+        for (const std::string& w : nlu::tokenize(number_to_words(value))) out.push_back(w);
+        break;
+      }
+      case nlu::SpecialKind::kDuration: {
+        static const char* const kUnits[] = {"seconds", "minutes", "minutes", "hours"};
+        switch (uniform(6)) {
+          case 0: out.insert(out.end(), {"an", "hour"}); break;
+          case 1: out.insert(out.end(), {"half", "an", "hour"}); break;
+          case 2: out.insert(out.end(), {"an", "hour", "and", "a", "half"}); break;
+          default: {
+            long n = 1 + static_cast<long>(uniform(59));
+            for (const std::string& w : nlu::tokenize(integer_words(n))) out.push_back(w);
+            out.push_back(n == 1 ? "minute" : kUnits[uniform(4)]);
+          }
+        }
+        break;
+      }
+      case nlu::SpecialKind::kWildcard:
+        out.push_back(kFreeWords[uniform(std::size(kFreeWords))]);
+        break;
+    }
+  }
+
+  const nlu::Grammar& g_;
+  SentenceSampleOptions opt_;
+  std::mt19937_64 rng_;
+  bool after_list_ = false;  // the last thing emitted was a list phrase
+};
+
+}  // namespace nlu
+
+Result<CommandLanguage> sample_command_language(const Home& home, const NluConfig& cfg,
+                                                const SentenceSampleOptions& opt) {
+  nlu::Grammar grammar(home);
+  HEARTH_TRY(grammar.add_source(kBuiltinTemplates, "templates_en.inc"));
+  for (size_t i = 0; i < cfg.custom_intents.size(); ++i) {
+    const CustomIntent& ci = cfg.custom_intents[i];
+    for (size_t j = 0; j < ci.sentences.size(); ++j) {
+      auto r = grammar.add_template(ci.intent, ci.sentences[j], static_cast<int>(i));
+      if (!r) return r.error().with_context("nlu: custom intent '" + ci.intent + "' sentence " + std::to_string(j));
+    }
+  }
+  grammar.finish();
+  nlu::SentenceSampler sampler(grammar, opt);
+  CommandLanguage lang;
+  lang.sentences.reserve(opt.n_sentences + cfg.custom_intents.size() * 8);
+  for (size_t i = 0; i < opt.n_sentences; ++i) {
+    std::string s = sampler.sample();
+    if (!s.empty()) lang.sentences.push_back(std::move(s));
+  }
+  lang.vocabulary = sampler.vocabulary();
+  if (!cfg.custom_intents.empty()) {
+    // Custom sentences are a handful of paths among thousands: sample them
+    // from a grammar of their own too, so the LM knows them well.
+    std::string macros;
+    for (size_t pos = 0; pos < kBuiltinTemplates.size();) {
+      size_t end = kBuiltinTemplates.find('\n', pos);
+      if (end == std::string_view::npos) end = kBuiltinTemplates.size();
+      std::string_view line = kBuiltinTemplates.substr(pos, end - pos);
+      if (!line.empty() && line[0] == '$') (macros += line) += '\n';
+      pos = end + 1;
+    }
+    nlu::Grammar custom(home);
+    HEARTH_TRY(custom.add_source(macros, "templates_en.inc macros"));
+    for (size_t i = 0; i < cfg.custom_intents.size(); ++i)
+      for (const std::string& t : cfg.custom_intents[i].sentences)
+        HEARTH_TRY(custom.add_template(cfg.custom_intents[i].intent, t, static_cast<int>(i)));
+    custom.finish();
+    nlu::SentenceSampler custom_sampler(custom, opt);
+    const size_t n_custom = std::max<size_t>(opt.n_sentences * opt.custom_share, 1);
+    for (size_t i = 0; i < n_custom; ++i) {
+      std::string s = custom_sampler.sample();
+      if (!s.empty()) lang.sentences.push_back(std::move(s));
+    }
+    std::vector<std::string> v = custom_sampler.vocabulary();
+    v.insert(v.end(), lang.vocabulary.begin(), lang.vocabulary.end());
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    lang.vocabulary = std::move(v);
+  }
+  return lang;
+}
+
+}  // namespace hearth

@@ -1,0 +1,206 @@
+// The streaming detector: chunking-invariant, equal to offline scoring,
+// threshold / sensitivity / refractory logic, several words at once, and (with
+// the shipped model and the shared data) real held-out recordings.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "hearth/audio/audio.h"
+#include "hearth/wakeword/detector.h"
+#include "kws_gguf_writer.h"
+
+namespace hearth {
+namespace {
+
+using testing::KwsSpec;
+using testing::make_kws_gguf;
+
+std::shared_ptr<const WakeModel> synthetic(float out_bias = 0.f, uint32_t seed = 1, std::string kw = "testword") {
+  KwsSpec s;
+  s.out_bias = out_bias;
+  s.seed = seed;
+  s.keyword = std::move(kw);
+  auto m = load_wake_model_from_memory(make_kws_gguf(s));
+  EXPECT_TRUE(m) << m.error().message;
+  return *m;
+}
+
+std::vector<float> noise(size_t n, uint32_t seed, float amp = 0.1f) {
+  std::mt19937 g(seed);
+  std::normal_distribution<float> d(0.f, amp);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(g);
+  return v;
+}
+
+TEST(WakeDetector, RejectsBadOptions) {
+  auto m = synthetic();
+  EXPECT_FALSE(make_wake_detector({}));
+  EXPECT_FALSE(make_wake_detector({WakeWordSpec{}}));
+  WakeWordSpec s{m};
+  s.sensitivity = 1.5f;
+  auto d = make_wake_detector({s});
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("sensitivity"), std::string::npos);
+  s.sensitivity = 0.5f;
+  s.threshold = 1.f;
+  EXPECT_FALSE(make_wake_detector({s}));
+  WakeDetectorOptions o;
+  o.smoothing_frames = 0;
+  EXPECT_FALSE(make_wake_detector({WakeWordSpec{m}}, o));
+}
+
+TEST(WakeDetector, SensitivityMovesThreshold) {
+  auto m = synthetic();  // default threshold 0.5
+  WakeWordSpec s{m};
+  EXPECT_FLOAT_EQ(effective_threshold(s), 0.5f);
+  s.sensitivity = 1.f;
+  EXPECT_FLOAT_EQ(effective_threshold(s), 0.25f);
+  s.sensitivity = 0.25f;
+  EXPECT_GT(effective_threshold(s), 0.5f);
+  s.threshold = 0.9f;
+  EXPECT_FLOAT_EQ(effective_threshold(s), 0.9f);
+}
+
+TEST(WakeDetector, StreamingEqualsOfflineScoresForAnyChunking) {
+  auto m = synthetic();
+  const auto pcm = noise(16000 * 3, 5);
+  const auto offline = wake_scores(*m, pcm, 3);
+  ASSERT_EQ(offline.size(), pcm.size() / 160);
+  // a threshold at an offline score's value: the detector must fire at exactly
+  // the first frame whose score reaches it, however the audio is chunked
+  size_t first = offline.size() / 2;
+  const float thr = offline[first];
+  for (size_t i = 0; i < offline.size(); ++i)
+    if (offline[i] >= thr) { first = i; break; }
+  for (size_t chunk : {160u, 320u, 1600u, 100u, 7u}) {
+    WakeWordSpec s{m};
+    s.threshold = thr;
+    WakeDetectorOptions o;
+    o.refractory_ms = 100000 / 2;
+    auto d = make_wake_detector({s}, o);
+    ASSERT_TRUE(d);
+    std::optional<WakeEvent> ev;
+    for (size_t i = 0; i < pcm.size() && !ev; i += chunk)
+      ev = (*d)->accept(std::span<const float>(pcm).subspan(i, std::min(chunk, pcm.size() - i)));
+    ASSERT_TRUE(ev) << "chunk " << chunk;
+    EXPECT_EQ(ev->end_offset.count(), static_cast<long>((first + 1) * 10)) << "chunk " << chunk;
+    EXPECT_NEAR(ev->score, offline[first], 1e-6);
+    EXPECT_EQ(ev->keyword, "testword");
+    EXPECT_LE(ev->start_offset, ev->end_offset);
+  }
+}
+
+TEST(WakeDetector, RefractoryAndReset) {
+  auto m = synthetic(20.f);  // head bias 20: posterior ~1 on every frame
+  WakeWordSpec s{m};
+  WakeDetectorOptions o;
+  o.refractory_ms = 500;
+  auto d = make_wake_detector({s}, o);
+  ASSERT_TRUE(d);
+  const auto pcm = noise(16000 * 2, 3);
+  std::vector<int64_t> ends;
+  for (size_t i = 0; i < pcm.size(); i += 160)
+    if (auto e = (*d)->accept(std::span<const float>(pcm).subspan(i, 160))) ends.push_back(e->end_offset.count());
+  // frame 0, then every 50 frames: 10, 510, 1010, 1510 ms
+  ASSERT_EQ(ends.size(), 4u);
+  EXPECT_EQ(ends[0], 10);
+  EXPECT_EQ(ends[1], 510);
+  (*d)->reset();
+  auto e = (*d)->accept(std::span<const float>(pcm).subspan(0, 160));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->end_offset.count(), 10);  // stream time restarts at reset
+}
+
+TEST(WakeDetector, SeveralWordsEachWithOwnLabelAndRefractory) {
+  auto never = synthetic(-30.f, 2, "never");
+  auto always = synthetic(30.f, 3, "always");
+  WakeWordSpec a{never}, b{always};
+  b.keyword = "renamed";
+  auto d = make_wake_detector({a, b});
+  ASSERT_TRUE(d);
+  const auto pcm = noise(16000, 4);
+  int n = 0;
+  for (size_t i = 0; i < pcm.size(); i += 160)
+    if (auto e = (*d)->accept(std::span<const float>(pcm).subspan(i, 160))) {
+      EXPECT_EQ(e->keyword, "renamed");
+      ++n;
+    }
+  EXPECT_EQ(n, 1);  // 1 s < default refractory 1.5 s
+  EXPECT_EQ((*d)->window_samples(), 160);
+}
+
+// ---- with the shipped model and the shared data (held-out split only)
+
+std::string shared_data() {
+  const char* env = std::getenv("HEARTH_SHARED_DATA");
+  return env ? env : HEARTH_SHARED_DATA_DIR;
+}
+
+TEST(WakeDetector, ShippedJarvisOnHeldOutRecordings) {
+  const std::string model_path = std::string(HEARTH_ASSETS_DIR) + "/wakeword/jarvis.gguf";
+  const std::string dir = shared_data() + "/wakeword/jarvis";
+  if (!std::ifstream(model_path)) GTEST_SKIP() << model_path << " not present";
+  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << dir << " not present (set HEARTH_SHARED_DATA)";
+  auto m = load_wake_model(model_path);
+  ASSERT_TRUE(m) << m.error().message;
+  // the file list the benchmark uses as held out (tools/wakeword/split.py):
+  // names whose md5 % 10 < 3. Take 20 of them, sorted.
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  const std::string list = std::string(HEARTH_BINARY_DIR) + "/wakeword_heldout_jarvis.txt";
+  const std::string cmd = "/usr/bin/python3 " + std::string(HEARTH_SOURCE_DIR) + "/tools/wakeword/split.py test " + dir +
+                          " > " + list;
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(list);
+  std::vector<std::string> held;
+  for (std::string line; std::getline(in, line) && held.size() < 20;)
+    if (!line.empty()) held.push_back(line);
+  ASSERT_GE(held.size(), 10u);
+  int hits = 0, tried = 0;
+  for (const auto& f : held) {
+    auto pcm = read_audio_file(f);
+    if (!pcm) continue;  // a few source files are truncated
+    ++tried;
+    auto d = make_wake_detector({WakeWordSpec{*m}});
+    ASSERT_TRUE(d);
+    std::vector<float> x = *pcm;
+    x.resize(x.size() + 16000, 0.f);  // a second of silence after the word
+    x.resize(x.size() / 160 * 160);
+    if ((*d)->accept(x)) ++hits;
+  }
+  ASSERT_GT(tried, 5);
+  // clean held-out recordings: the shipped model finds nearly all of them
+  EXPECT_GE(hits, tried * 8 / 10) << hits << "/" << tried;
+}
+
+TEST(WakeDetector, ShippedJarvisQuietOnRealNegatives) {
+  const std::string model_path = std::string(HEARTH_ASSETS_DIR) + "/wakeword/jarvis.gguf";
+  const std::string dir = shared_data() + "/speech_negatives/athena";
+  if (!std::ifstream(model_path)) GTEST_SKIP() << model_path << " not present";
+  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << dir << " not present";
+  auto m = load_wake_model(model_path);
+  ASSERT_TRUE(m);
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  auto d = make_wake_detector({WakeWordSpec{*m}});
+  ASSERT_TRUE(d);
+  int wakes = 0, used = 0;
+  for (size_t i = 0; i < files.size() && used < 40; i += 7) {
+    auto pcm = read_audio_file(files[i]);
+    if (!pcm) continue;
+    ++used;
+    std::vector<float> x = *pcm;
+    x.resize(x.size() / 160 * 160);
+    if ((*d)->accept(x)) ++wakes;
+  }
+  EXPECT_LE(wakes, 1) << "of " << used << " 'athena' recordings";
+}
+
+}  // namespace
+}  // namespace hearth

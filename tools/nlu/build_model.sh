@@ -1,0 +1,16 @@
+#!/bin/sh
+# Rebuilds Hearth's intent model from nothing, with a fixed seed (issue 7):
+# generated corpus -> tokenizer -> training -> GGUF Q8_0 + Q4_0 + reference.
+#
+#   tools/nlu/build_model.sh [OUT_DIR] [extra train.py flags]
+#
+# Default is the configuration the shipped assets/nlu model was trained with;
+# progress goes to stdout and OUT_DIR/train.log. Copy
+# OUT_DIR/hearth-intent-*.gguf and reference.json to assets/nlu/ afterwards.
+set -eu
+OUT=${1:-/tmp/hearth-nlu-model}
+[ $# -gt 0 ] && shift
+HERE=$(cd "$(dirname "$0")" && pwd)
+OMP_NUM_THREADS=1 exec nice -n 10 /usr/bin/python3 "$HERE/train.py" --out-dir "$OUT" --seed 7 \
+  --n-examples 12000 --vocab 768 --n-embd 64 --n-layer 2 --n-ff 192 --batch 32 --steps 400 \
+  --save-every 50 --threads 1 "$@"
