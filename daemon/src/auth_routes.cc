@@ -163,6 +163,7 @@ void method_not_allowed(HttpResponder& respond, const char* allow) {
 bool route_auth(AppContext& app, const std::string& method, const std::string& rest, const HttpRequestData& request,
                 HttpResponder& respond) {
   if (rest == "/events") {  // reached only without an Upgrade header
+    if (method != "GET") return method_not_allowed(respond, "GET"), true;
     HttpResponseData r = api::error_response(
         426, "upgrade_required", "/api/v1/events is a WebSocket: connect with ws://, then send {\"type\": \"auth\", ...}");
     r.headers.emplace_back("Upgrade", "websocket");

@@ -72,17 +72,16 @@ class CompanionEvents : public ::testing::Test {
   std::string token_;
 };
 
-// DISABLED at the end of session 2 (2026-11-22): it fails and there was no time
-// left to fix it; see the closing note of its issue.
-TEST_F(CompanionEvents, DISABLED_AuthThenStateChangesArrive) {
+// The hallway light starts off in the demo home, so each action is a real change.
+TEST_F(CompanionEvents, AuthThenStateChangesArrive) {
   RawWsClient c;
   ASSERT_TRUE(connect(c, {"state_changed"}));
-  act("light.kitchen_ceiling", "turn_on");
+  act("light.hallway", "turn_on");
   json ev = next_event(c, "state_changed");
   ASSERT_TRUE(ev.is_object());
   EXPECT_GT(ev["seq"].get<uint64_t>(), 0u);
   EXPECT_GT(ev["time_ms"].get<int64_t>(), 0);
-  EXPECT_EQ(ev["data"]["device"], "light.kitchen_ceiling");
+  EXPECT_EQ(ev["data"]["device"], "light.hallway");
   EXPECT_EQ(ev["data"]["attribute"], "state");
   EXPECT_EQ(ev["data"]["new"], "on");
   // ping → pong; unknown messages get an error, the stream stays open.
@@ -92,7 +91,7 @@ TEST_F(CompanionEvents, DISABLED_AuthThenStateChangesArrive) {
   EXPECT_EQ(parse(c.read_text()).value("type", ""), "error");
   c.send_text("not json");
   EXPECT_EQ(parse(c.read_text()).value("type", ""), "error");
-  act("light.kitchen_ceiling", "turn_off");
+  act("light.hallway", "turn_off");
   json off = next_event(c, "state_changed");
   EXPECT_EQ(off["data"]["new"], "off");
   EXPECT_GT(off["seq"].get<uint64_t>(), ev["seq"].get<uint64_t>());
@@ -215,8 +214,8 @@ TEST_F(CompanionEvents, FanOutReachesEveryClient) {
   }
 }
 
-// DISABLED at the end of session 2 (2026-11-22): it fails and there was no time
-// left to fix it; see the closing note of its issue.
+// DISABLED at the end of session 2 (2026-11-22): the slow client is never
+// dropped (line "the slow client was never dropped"); see issue 10's note.
 TEST_F(CompanionEvents, DISABLED_ASlowClientIsDroppedAndTheHubKeepsGoing) {
   RawWsClient slow;
   slow.set_receive_buffer(2048);  // a tiny window: the server's writes back up quickly

@@ -21,9 +21,7 @@ std::string fill(std::string path, const std::map<std::string, std::string>& val
   return path;
 }
 
-// DISABLED at the end of session 2 (2026-11-22): it fails and there was no time
-// left to fix it; see the closing note of its issue.
-TEST(CompanionOpenApi, DISABLED_DocumentMatchesTheServer) {
+TEST(CompanionOpenApi, DocumentMatchesTheServer) {
   TempDir dir;
   Daemon daemon(dir);
   ASSERT_TRUE(daemon.start(companion_config(/*loopback_trusted=*/false)));
@@ -72,7 +70,10 @@ TEST(CompanionOpenApi, DISABLED_DocumentMatchesTheServer) {
         continue;
       }
       EXPECT_NE(r.status, 405) << what << ": " << r.body;
-      EXPECT_LT(r.status, 500) << what << ": " << r.body;
+      // A documented 503 is an honest answer (e.g. discovery with MQTT off); any other 5xx is a bug.
+      if (!(r.status == 503 && ops[m]["responses"].contains("503"))) {
+        EXPECT_LT(r.status, 500) << what << ": " << r.body;
+      }
       if (r.status == 404) {
         EXPECT_EQ(r.body.find("no route"), std::string::npos) << what << " is documented but not routed";
       }
