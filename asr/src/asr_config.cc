@@ -6,13 +6,12 @@
 #include <cstdio>
 
 #include "hearth/asr/asr.h"
+#include "hearth/common/config_reader.h"
 
 namespace hearth {
 namespace {
 
 using nlohmann::json;
-
-std::string join(std::string_view path, const char* key) { return std::string(path) + "." + key; }
 
 std::string fmt(double v) {
   char buf[32];
@@ -22,91 +21,25 @@ std::string fmt(double v) {
 
 void check_int(ConfigErrors& out, std::string_view path, const char* key, int v, int lo, int hi) {
   if (v < lo || v > hi)
-    out.add(join(path, key), "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + std::to_string(v));
+    out.add(config_path(path, key), "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + std::to_string(v));
 }
 
 void check_num(ConfigErrors& out, std::string_view path, const char* key, double v, double lo, double hi) {
-  if (!(v >= lo && v <= hi)) out.add(join(path, key), "must be in [" + fmt(lo) + ", " + fmt(hi) + "], got " + fmt(v));
+  if (!(v >= lo && v <= hi)) out.add(config_path(path, key), "must be in [" + fmt(lo) + ", " + fmt(hi) + "], got " + fmt(v));
 }
-
-std::string type_name(const json& j) {
-  if (j.is_null()) return "null";
-  if (j.is_boolean()) return "a boolean";
-  if (j.is_number()) return "a number";
-  if (j.is_string()) return "a string";
-  if (j.is_array()) return "an array";
-  return "an object";
-}
-
-struct Reader {
-  const json& obj;
-  std::string path;
-  ConfigErrors& errors;
-  void keys(std::initializer_list<const char*> known) {
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-      bool ok = false;
-      for (const char* k : known) ok = ok || it.key() == k;
-      if (!ok) errors.add(path + "." + it.key(), "unknown key");
-    }
-  }
-  const json* find(const char* key) {
-    auto it = obj.find(key);
-    return it == obj.end() ? nullptr : &*it;
-  }
-  void str(const char* key, std::string* out) {
-    if (const json* j = find(key)) {
-      if (j->is_string()) *out = j->get<std::string>();
-      else errors.add(join(path, key), "expected a string, got " + type_name(*j));
-    }
-  }
-  void boolean(const char* key, bool* out) {
-    if (const json* j = find(key)) {
-      if (j->is_boolean()) *out = j->get<bool>();
-      else errors.add(join(path, key), "expected a boolean, got " + type_name(*j));
-    }
-  }
-  void integer(const char* key, int* out) {
-    if (const json* j = find(key)) {
-      if (j->is_number_integer() && j->get<int64_t>() >= INT32_MIN && j->get<int64_t>() <= INT32_MAX)
-        *out = static_cast<int>(j->get<int64_t>());
-      else errors.add(join(path, key), "expected an integer, got " + type_name(*j));
-    }
-  }
-  void size(const char* key, size_t* out) {
-    int v = static_cast<int>(*out);
-    integer(key, &v);
-    if (v >= 0) *out = static_cast<size_t>(v);
-    else errors.add(join(path, key), "must not be negative");
-  }
-  template <typename T>
-  void number(const char* key, T* out) {
-    if (const json* j = find(key)) {
-      if (j->is_number()) *out = j->get<T>();
-      else errors.add(join(path, key), "expected a number, got " + type_name(*j));
-    }
-  }
-  const json* object(const char* key) {
-    const json* j = find(key);
-    if (j && !j->is_object()) {
-      errors.add(join(path, key), "expected an object, got " + type_name(*j));
-      return nullptr;
-    }
-    return j;
-  }
-};
 
 }  // namespace
 
 void PocketsphinxConfig::validate(ConfigErrors& out, std::string_view path) const {
-  if (model_dir.empty()) out.add(join(path, "model_dir"), "must not be empty");
-  if (dict.empty()) out.add(join(path, "dict"), "must not be empty");
+  if (model_dir.empty()) out.add(config_path(path, "model_dir"), "must not be empty");
+  if (dict.empty()) out.add(config_path(path, "dict"), "must not be empty");
   check_num(out, path, "beam", beam, 1e-300, 1.0);
   check_num(out, path, "wbeam", wbeam, 1e-300, 1.0);
   check_num(out, path, "pbeam", pbeam, 1e-300, 1.0);
   check_num(out, path, "lw", lw, 0.1, 50.0);
   check_num(out, path, "wip", wip, 1e-10, 10.0);
   if (cmn != "live" && cmn != "batch" && cmn != "none")
-    out.add(join(path, "cmn"), "must be \"live\", \"batch\" or \"none\", got \"" + cmn + "\"");
+    out.add(config_path(path, "cmn"), "must be \"live\", \"batch\" or \"none\", got \"" + cmn + "\"");
   check_int(out, path, "maxhmmpf", maxhmmpf, -1, 1000000);
   check_int(out, path, "nbest", nbest, 0, 100);
   check_num(out, path, "open_threshold", open_threshold, 0.0, 1.0);
@@ -132,12 +65,12 @@ void EndpointConfig::validate(ConfigErrors& out, std::string_view path) const {
 
 void AsrConfig::validate(ConfigErrors& out, std::string_view path) const {
   if (backend != "pocketsphinx" && backend != "none")
-    out.add(join(path, "backend"), "must be \"pocketsphinx\" or \"none\", got \"" + backend + "\"");
-  pocketsphinx.validate(out, join(path, "pocketsphinx"));
-  endpoint.validate(out, join(path, "endpoint"));
+    out.add(config_path(path, "backend"), "must be \"pocketsphinx\" or \"none\", got \"" + backend + "\"");
+  pocketsphinx.validate(out, config_path(path, "pocketsphinx"));
+  endpoint.validate(out, config_path(path, "endpoint"));
   check_int(out, path, "lm_order", lm_order, 1, 4);
   if (lm_sentences < 100 || lm_sentences > 1000000)
-    out.add(join(path, "lm_sentences"), "must be in 100..1000000, got " + std::to_string(lm_sentences));
+    out.add(config_path(path, "lm_sentences"), "must be in 100..1000000, got " + std::to_string(lm_sentences));
   check_num(out, path, "min_confidence", min_confidence, 0.0, 1.0);
 }
 
@@ -158,17 +91,17 @@ void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& 
     return;
   }
   if (!root.is_object()) {
-    errors.add(std::string(path), "expected an object, got " + type_name(root));
+    errors.add(std::string(path), "expected an object, got " + json_type_name(root));
     return;
   }
-  Reader r{root, std::string(path), errors};
+  ConfigReader r{root, std::string(path), errors};
   r.keys({"backend", "lm_order", "lm_sentences", "min_confidence", "pocketsphinx", "endpoint"});
   r.str("backend", &out->backend);
   r.integer("lm_order", &out->lm_order);
   r.size("lm_sentences", &out->lm_sentences);
   r.number("min_confidence", &out->min_confidence);
   if (const json* ps = r.object("pocketsphinx")) {
-    Reader p{*ps, join(path, "pocketsphinx"), errors};
+    ConfigReader p{*ps, config_path(path, "pocketsphinx"), errors};
     PocketsphinxConfig& c = out->pocketsphinx;
     p.keys({"model_dir", "dict", "generic_lm", "phone_lm", "beam", "wbeam", "pbeam", "lw", "wip", "cmn", "maxhmmpf",
             "nbest", "phone_loop", "open_vocabulary", "open_threshold", "reject_deficit", "reject_slope"});
@@ -191,7 +124,7 @@ void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& 
     p.number("reject_slope", &c.reject_slope);
   }
   if (const json* ep = r.object("endpoint")) {
-    Reader e{*ep, join(path, "endpoint"), errors};
+    ConfigReader e{*ep, config_path(path, "endpoint"), errors};
     e.keys({"hangover_ms", "max_utterance_ms", "no_speech_timeout_ms", "min_speech_ms"});
     e.integer("hangover_ms", &out->endpoint.hangover_ms);
     e.integer("max_utterance_ms", &out->endpoint.max_utterance_ms);

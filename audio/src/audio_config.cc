@@ -6,13 +6,12 @@
 #include <filesystem>
 
 #include "hearth/audio/audio.h"
+#include "hearth/common/config_reader.h"
 
 namespace hearth {
 namespace {
 
 using nlohmann::json;
-
-std::string join(std::string_view path, const char* key) { return std::string(path) + "." + key; }
 
 std::string fmt_float(float v) {
   char buf[32];
@@ -22,81 +21,21 @@ std::string fmt_float(float v) {
 
 void check_range(ConfigErrors& out, std::string_view path, const char* key, int v, int lo, int hi) {
   if (v < lo || v > hi)
-    out.add(join(path, key), "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
+    out.add(config_path(path, key), "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
                                  std::to_string(v));
 }
-
-std::string type_name(const json& j) {
-  if (j.is_null()) return "null";
-  if (j.is_boolean()) return "a boolean";
-  if (j.is_number()) return "a number";
-  if (j.is_string()) return "a string";
-  if (j.is_array()) return "an array";
-  return "an object";
-}
-
-struct Reader {
-  const json& obj;
-  std::string path;
-  ConfigErrors& errors;
-
-  void keys(std::initializer_list<const char*> known) {
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-      bool ok = false;
-      for (const char* k : known) ok = ok || it.key() == k;
-      if (!ok) errors.add(path + "." + it.key(), "unknown key");
-    }
-  }
-  const json* find(const char* key) {
-    auto it = obj.find(key);
-    return it == obj.end() ? nullptr : &*it;
-  }
-  void str(const char* key, std::string* out) {
-    if (const json* j = find(key)) {
-      if (j->is_string()) *out = j->get<std::string>();
-      else errors.add(join(path, key), "expected a string, got " + type_name(*j));
-    }
-  }
-  void boolean(const char* key, bool* out) {
-    if (const json* j = find(key)) {
-      if (j->is_boolean()) *out = j->get<bool>();
-      else errors.add(join(path, key), "expected a boolean, got " + type_name(*j));
-    }
-  }
-  void integer(const char* key, int* out) {
-    if (const json* j = find(key)) {
-      if (j->is_number_integer() && j->get<int64_t>() >= INT32_MIN && j->get<int64_t>() <= INT32_MAX)
-        *out = static_cast<int>(j->get<int64_t>());
-      else errors.add(join(path, key), "expected an integer, got " + type_name(*j));
-    }
-  }
-  void number(const char* key, float* out) {
-    if (const json* j = find(key)) {
-      if (j->is_number()) *out = j->get<float>();
-      else errors.add(join(path, key), "expected a number, got " + type_name(*j));
-    }
-  }
-  const json* object(const char* key) {
-    const json* j = find(key);
-    if (j && !j->is_object()) {
-      errors.add(join(path, key), "expected an object, got " + type_name(*j));
-      return nullptr;
-    }
-    return j;
-  }
-};
 
 }  // namespace
 
 void CaptureConfig::validate(ConfigErrors& out, std::string_view path) const {
-  if (channel < -1 || channel > 63) out.add(join(path, "channel"), "must be -1 (mix) or 0..63, got " + std::to_string(channel));
+  if (channel < -1 || channel > 63) out.add(config_path(path, "channel"), "must be -1 (mix) or 0..63, got " + std::to_string(channel));
   if (rate_hz != 0) check_range(out, path, "rate_hz", rate_hz, 8000, 384000);
   check_range(out, path, "ring_ms", ring_ms, 50, 10000);
   check_range(out, path, "stall_timeout_ms", stall_timeout_ms, 100, 600000);
   check_range(out, path, "reopen_min_ms", reopen_min_ms, 10, 600000);
   check_range(out, path, "reopen_max_ms", reopen_max_ms, 10, 600000);
   if (reopen_max_ms < reopen_min_ms)
-    out.add(join(path, "reopen_max_ms"), "must be >= reopen_min_ms (" + std::to_string(reopen_min_ms) + ")");
+    out.add(config_path(path, "reopen_max_ms"), "must be >= reopen_min_ms (" + std::to_string(reopen_min_ms) + ")");
 }
 
 std::string CaptureConfig::to_string() const {
@@ -108,7 +47,7 @@ std::string CaptureConfig::to_string() const {
 
 void NsConfig::validate(ConfigErrors& out, std::string_view path) const {
   if (!(strength >= 0.f && strength <= 1.f))
-    out.add(join(path, "strength"), "must be in [0, 1], got " + fmt_float(strength));
+    out.add(config_path(path, "strength"), "must be in [0, 1], got " + fmt_float(strength));
 }
 
 std::string NsConfig::to_string() const {
@@ -118,7 +57,7 @@ std::string NsConfig::to_string() const {
 
 void VadConfig::validate(ConfigErrors& out, std::string_view path) const {
   if (!(threshold > 0.f && threshold < 50.f))
-    out.add(join(path, "threshold"), "must be in (0, 50), got " + fmt_float(threshold));
+    out.add(config_path(path, "threshold"), "must be in (0, 50), got " + fmt_float(threshold));
   check_range(out, path, "min_speech_ms", min_speech_ms, 0, 1000);
   check_range(out, path, "hangover_ms", hangover_ms, 0, 5000);
 }
@@ -130,9 +69,9 @@ std::string VadConfig::to_string() const {
 
 void AgcConfig::validate(ConfigErrors& out, std::string_view path) const {
   if (!(target_dbfs >= -40.f && target_dbfs <= -6.f))
-    out.add(join(path, "target_dbfs"), "must be in [-40, -6], got " + fmt_float(target_dbfs));
+    out.add(config_path(path, "target_dbfs"), "must be in [-40, -6], got " + fmt_float(target_dbfs));
   if (!(max_gain_db >= 0.f && max_gain_db <= 40.f))
-    out.add(join(path, "max_gain_db"), "must be in [0, 40], got " + fmt_float(max_gain_db));
+    out.add(config_path(path, "max_gain_db"), "must be in [0, 40], got " + fmt_float(max_gain_db));
 }
 
 std::string AgcConfig::to_string() const {
@@ -142,16 +81,16 @@ std::string AgcConfig::to_string() const {
 
 void AudioConfig::validate(ConfigErrors& out, std::string_view path) const {
   if (source != "capture" && source != "file" && source != "none")
-    out.add(join(path, "source"), "must be \"capture\", \"file\" or \"none\", got \"" + source + "\"");
-  if (source == "capture") capture.validate(out, join(path, "capture"));
+    out.add(config_path(path, "source"), "must be \"capture\", \"file\" or \"none\", got \"" + source + "\"");
+  if (source == "capture") capture.validate(out, config_path(path, "capture"));
   if (source == "file") {
     std::error_code ec;
-    if (file.empty()) out.add(join(path, "file"), "required when source is \"file\"");
-    else if (!std::filesystem::is_regular_file(file, ec)) out.add(join(path, "file"), "'" + file + "' not found");
+    if (file.empty()) out.add(config_path(path, "file"), "required when source is \"file\"");
+    else if (!std::filesystem::is_regular_file(file, ec)) out.add(config_path(path, "file"), "'" + file + "' not found");
   }
-  ns.validate(out, join(path, "ns"));
-  vad.validate(out, join(path, "vad"));
-  agc.validate(out, join(path, "agc"));
+  ns.validate(out, config_path(path, "ns"));
+  vad.validate(out, config_path(path, "vad"));
+  agc.validate(out, config_path(path, "agc"));
 }
 
 std::string AudioConfig::to_string() const {
@@ -173,10 +112,10 @@ void parse_audio_config(std::string_view json_text, const std::string& base_dir,
     return;
   }
   if (!root.is_object()) {
-    errors.add(std::string(path), "expected an object, got " + type_name(root));
+    errors.add(std::string(path), "expected an object, got " + json_type_name(root));
     return;
   }
-  Reader r{root, std::string(path), errors};
+  ConfigReader r{root, std::string(path), errors};
   r.keys({"source", "capture", "file", "file_loop", "file_realtime", "ns", "vad", "agc"});
   r.str("source", &out->source);
   r.str("file", &out->file);
@@ -185,7 +124,7 @@ void parse_audio_config(std::string_view json_text, const std::string& base_dir,
   r.boolean("file_loop", &out->file_loop);
   r.boolean("file_realtime", &out->file_realtime);
   if (const json* c = r.object("capture")) {
-    Reader rc{*c, join(path, "capture"), errors};
+    ConfigReader rc{*c, config_path(path, "capture"), errors};
     rc.keys({"device", "channel", "rate_hz", "ring_ms", "stall_timeout_ms", "reopen_min_ms", "reopen_max_ms"});
     rc.str("device", &out->capture.device);
     rc.integer("channel", &out->capture.channel);
@@ -196,13 +135,13 @@ void parse_audio_config(std::string_view json_text, const std::string& base_dir,
     rc.integer("reopen_max_ms", &out->capture.reopen_max_ms);
   }
   if (const json* n = r.object("ns")) {
-    Reader rn{*n, join(path, "ns"), errors};
+    ConfigReader rn{*n, config_path(path, "ns"), errors};
     rn.keys({"enabled", "strength"});
     rn.boolean("enabled", &out->ns.enabled);
     rn.number("strength", &out->ns.strength);
   }
   if (const json* v = r.object("vad")) {
-    Reader rv{*v, join(path, "vad"), errors};
+    ConfigReader rv{*v, config_path(path, "vad"), errors};
     rv.keys({"enabled", "threshold", "min_speech_ms", "hangover_ms"});
     rv.boolean("enabled", &out->vad.enabled);
     rv.number("threshold", &out->vad.threshold);
@@ -210,7 +149,7 @@ void parse_audio_config(std::string_view json_text, const std::string& base_dir,
     rv.integer("hangover_ms", &out->vad.hangover_ms);
   }
   if (const json* a = r.object("agc")) {
-    Reader ra{*a, join(path, "agc"), errors};
+    ConfigReader ra{*a, config_path(path, "agc"), errors};
     ra.keys({"enabled", "target_dbfs", "max_gain_db"});
     ra.boolean("enabled", &out->agc.enabled);
     ra.number("target_dbfs", &out->agc.target_dbfs);

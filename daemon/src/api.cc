@@ -61,6 +61,12 @@ int status_for(Code code) {
   }
 }
 
+HttpResponseData method_not_allowed(std::string_view allow) {
+  HttpResponseData r = error_response(405, "method_not_allowed", "use " + std::string(allow) + " on this route");
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
 }  // namespace api
 
 namespace {
@@ -111,12 +117,6 @@ json audio_health_json(const AudioHealth& h) {
     a["last_speech"] = nullptr;
   }
   return a;
-}
-
-HttpResponseData method_not_allowed(std::string_view allow) {
-  HttpResponseData r = error_response(405, "method_not_allowed", "use " + std::string(allow) + " on this route");
-  r.headers.emplace_back("Allow", std::string(allow));
-  return r;
 }
 
 std::string percent_decode(std::string_view in) {
@@ -323,7 +323,7 @@ void Api::handle(HttpRequestData request, HttpResponder respond) {
   if (!authorize(app_, request, path, counted, &minimal_health)) return;
   if (route_static(method, path, app_.runtime()->config.api.web, counted)) return;
   if (path == "/metrics") {
-    if (method != "GET") return counted(method_not_allowed("GET"));
+    if (method != "GET") return counted(api::method_not_allowed("GET"));
     HttpResponseData r;
     r.body = render_metrics(app_);
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -338,20 +338,20 @@ void Api::handle(HttpRequestData request, HttpResponder respond) {
   std::string rest = path.substr(kPrefix.size());  // "/devices/x/actions"
 
   if (rest == "/health") {
-    if (method != "GET") return counted(method_not_allowed("GET"));
+    if (method != "GET") return counted(api::method_not_allowed("GET"));
     if (minimal_health) return counted(json_response(200, json{{"status", "ok"}, {"auth", "token required for details"}}));
     return get_health(std::move(counted));
   }
   if (rest == "/devices") {
-    if (method != "GET") return counted(method_not_allowed("GET"));
+    if (method != "GET") return counted(api::method_not_allowed("GET"));
     return get_devices(std::move(counted));
   }
   if (rest == "/command") {
-    if (method != "POST") return counted(method_not_allowed("POST"));
+    if (method != "POST") return counted(api::method_not_allowed("POST"));
     return post_command(request, std::move(counted));
   }
   if (rest == "/history") {
-    if (method != "GET") return counted(method_not_allowed("GET"));
+    if (method != "GET") return counted(api::method_not_allowed("GET"));
     return get_history(query, std::move(counted));
   }
   if (route_routines(app_.routines(), app_.runtime()->home, method, rest, query, request, counted)) return;
@@ -366,11 +366,11 @@ void Api::handle(HttpRequestData request, HttpResponder respond) {
         tail.compare(tail.size() - actions_suffix.size(), actions_suffix.size(), actions_suffix) == 0) {
       std::string id = tail.substr(0, tail.size() - actions_suffix.size());
       if (id.find('/') == std::string::npos) {
-        if (method != "POST") return counted(method_not_allowed("POST"));
+        if (method != "POST") return counted(api::method_not_allowed("POST"));
         return post_device_action(id, request, std::move(counted));
       }
     } else if (!tail.empty() && tail.find('/') == std::string::npos) {
-      if (method != "GET") return counted(method_not_allowed("GET"));
+      if (method != "GET") return counted(api::method_not_allowed("GET"));
       return get_device(tail, std::move(counted));
     }
   }

@@ -33,6 +33,8 @@ namespace hearth {
 namespace api {
 HttpResponseData json_response(int status, const nlohmann::json& body);
 HttpResponseData error_response(int status, std::string_view code, std::string_view message);
+// 405 method_not_allowed with the Allow header, e.g. allow = "GET, POST".
+HttpResponseData method_not_allowed(std::string_view allow);
 int status_for(Code code);  // 400 bad_input, 404 not_found, 409, 413, 422, 503, 504, else 500
 }  // namespace api
 

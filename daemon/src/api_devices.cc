@@ -150,9 +150,7 @@ bool route_devices_discovered(AppContext& app, const std::string& method, const 
   const std::string base = kDiscovered;
   if (rest == base) {
     if (method != "GET") {
-      HttpResponseData r = api::error_response(405, "method_not_allowed", "use GET on this route");
-      r.headers.emplace_back("Allow", "GET");
-      respond(std::move(r));
+      respond(api::method_not_allowed("GET"));
       return true;
     }
     get_discovered(app, respond);
@@ -164,9 +162,7 @@ bool route_devices_discovered(AppContext& app, const std::string& method, const 
     const std::string id = rest.substr(base.size() + 1, rest.size() - base.size() - 1 - suffix.size());
     if (id.find('/') != std::string::npos) return false;
     if (method != "POST") {
-      HttpResponseData r = api::error_response(405, "method_not_allowed", "use POST on this route");
-      r.headers.emplace_back("Allow", "POST");
-      respond(std::move(r));
+      respond(api::method_not_allowed("POST"));
       return true;
     }
     post_accept(app, id, request, respond);

@@ -26,11 +26,6 @@ int status_for_code(Code code) { return api::status_for(code); }
 
 HttpResponseData error_reply(const Error& e) { return error_reply(status_for_code(e.code), code_name(e.code), e.message); }
 
-HttpResponseData not_allowed(std::string_view allow) {
-  HttpResponseData r = error_reply(405, "method_not_allowed", "use " + std::string(allow) + " on this route");
-  r.headers.emplace_back("Allow", std::string(allow));
-  return r;
-}
 
 bool parse_id(const std::string& text, int64_t* out) {
   if (text.empty() || text.size() > 18) return false;
@@ -179,17 +174,17 @@ bool route_routines(RoutinesService* service, std::shared_ptr<const Home> home, 
   RoutinesService& svc = *service;
 
   if (habits) {
-    if (method != "POST") return respond(not_allowed("POST")), true;
+    if (method != "POST") return respond(api::method_not_allowed("POST")), true;
     mine(svc, respond);
     return true;
   }
   if (rest == "/routines") {
     if (method == "GET") return list_routines(svc, respond), true;
     if (method == "POST") return create_routine(svc, *home, request, respond), true;
-    return respond(not_allowed("GET, POST")), true;
+    return respond(api::method_not_allowed("GET, POST")), true;
   }
   if (rest == "/suggestions") {
-    if (method != "GET") return respond(not_allowed("GET")), true;
+    if (method != "GET") return respond(api::method_not_allowed("GET")), true;
     std::map<std::string, std::string> q = query_params(query);
     std::optional<SuggestionStatus> status = SuggestionStatus::kPending;
     for (const auto& [key, value] : q) {
@@ -240,10 +235,10 @@ bool route_routines(RoutinesService* service, std::shared_ptr<const Home> home, 
       });
       return true;
     }
-    return respond(not_allowed("PATCH, DELETE")), true;
+    return respond(api::method_not_allowed("PATCH, DELETE")), true;
   }
   if (routines && sub == "runs") {
-    if (method != "GET") return respond(not_allowed("GET")), true;
+    if (method != "GET") return respond(api::method_not_allowed("GET")), true;
     int64_t limit = kDefaultRunsLimit;
     for (const auto& [key, value] : query_params(query)) {
       if (key != "limit" || !parse_id(value, &limit) || limit > kMaxRunsLimit) {
@@ -262,7 +257,7 @@ bool route_routines(RoutinesService* service, std::shared_ptr<const Home> home, 
     return true;
   }
   if (suggestions && (sub == "accept" || sub == "reject")) {
-    if (method != "POST") return respond(not_allowed("POST")), true;
+    if (method != "POST") return respond(api::method_not_allowed("POST")), true;
     json body;
     HttpResponseData bad;
     if (!body_object(request, true, &body, &bad)) return respond(std::move(bad)), true;

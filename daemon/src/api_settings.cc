@@ -22,18 +22,13 @@ json settings_json(AppContext& app) {
   return j;
 }
 
-void method_not_allowed(HttpResponder& respond, const char* allow) {
-  HttpResponseData r = api::error_response(405, "method_not_allowed", std::string("use ") + allow + " on this route");
-  r.headers.emplace_back("Allow", allow);
-  respond(std::move(r));
-}
 
 }  // namespace
 
 bool route_settings(AppContext& app, const std::string& method, const std::string& rest,
                     const HttpRequestData& request, HttpResponder& respond) {
   if (rest == "/areas") {
-    if (method != "GET") return method_not_allowed(respond, "GET"), true;
+    if (method != "GET") return respond(api::method_not_allowed("GET")), true;
     std::shared_ptr<const Runtime> rt = app.runtime();
     json areas = json::array();
     for (const Area& a : rt->home->areas()) {
@@ -51,7 +46,7 @@ bool route_settings(AppContext& app, const std::string& method, const std::strin
     respond(api::json_response(200, settings_json(app)));
     return true;
   }
-  if (method != "PATCH") return method_not_allowed(respond, "GET, PATCH"), true;
+  if (method != "PATCH") return respond(api::method_not_allowed("GET, PATCH")), true;
   json body = json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     respond(api::error_response(400, "bad_request", "request body must be a JSON object"));

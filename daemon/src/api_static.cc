@@ -52,9 +52,7 @@ std::string_view web_content_type(std::string_view path) {
 bool route_static(const std::string& method, const std::string& path, bool enabled, HttpResponder& respond) {
   if (path == "/api/v1/openapi.json") {
     if (method != "GET") {
-      HttpResponseData r = api::error_response(405, "method_not_allowed", "use GET on this route");
-      r.headers.emplace_back("Allow", "GET");
-      respond(std::move(r));
+      respond(api::method_not_allowed("GET"));
       return true;
     }
     HttpResponseData r;
@@ -71,9 +69,7 @@ bool route_static(const std::string& method, const std::string& path, bool enabl
     return true;
   }
   if (method != "GET") {
-    HttpResponseData r = api::error_response(405, "method_not_allowed", "use GET on this route");
-    r.headers.emplace_back("Allow", "GET");
-    respond(std::move(r));
+    respond(api::method_not_allowed("GET"));
     return true;
   }
   HttpResponseData r;

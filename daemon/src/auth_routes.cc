@@ -152,18 +152,13 @@ bool parse_object(const HttpRequestData& request, json* out, HttpResponder& resp
   return true;
 }
 
-void method_not_allowed(HttpResponder& respond, const char* allow) {
-  HttpResponseData r = api::error_response(405, "method_not_allowed", std::string("use ") + allow + " on this route");
-  r.headers.emplace_back("Allow", allow);
-  respond(std::move(r));
-}
 
 }  // namespace
 
 bool route_auth(AppContext& app, const std::string& method, const std::string& rest, const HttpRequestData& request,
                 HttpResponder& respond) {
   if (rest == "/events") {  // reached only without an Upgrade header
-    if (method != "GET") return method_not_allowed(respond, "GET"), true;
+    if (method != "GET") return respond(api::method_not_allowed("GET")), true;
     HttpResponseData r = api::error_response(
         426, "upgrade_required", "/api/v1/events is a WebSocket: connect with ws://, then send {\"type\": \"auth\", ...}");
     r.headers.emplace_back("Upgrade", "websocket");
@@ -180,7 +175,7 @@ bool route_auth(AppContext& app, const std::string& method, const std::string& r
   }
 
   if (rest == "/pair") {
-    if (method != "POST") return method_not_allowed(respond, "POST"), true;
+    if (method != "POST") return respond(api::method_not_allowed("POST")), true;
     json body;
     if (!parse_object(request, &body, respond)) return true;
     auto code = body.find("code");
@@ -209,7 +204,7 @@ bool route_auth(AppContext& app, const std::string& method, const std::string& r
     return true;
   }
   if (rest == "/pair/code") {
-    if (method != "POST") return method_not_allowed(respond, "POST"), true;
+    if (method != "POST") return respond(api::method_not_allowed("POST")), true;
     Result<std::string> code = auth->create_pair_code();
     if (!code) {
       respond(api::error_response(api::status_for(code.error().code), code_name(code.error().code), code.error().message));
@@ -219,7 +214,7 @@ bool route_auth(AppContext& app, const std::string& method, const std::string& r
     return true;
   }
   if (rest == "/me") {
-    if (method != "GET") return method_not_allowed(respond, "GET"), true;
+    if (method != "GET") return respond(api::method_not_allowed("GET")), true;
     AuthDecision d = auth->check({request.remote_address, request.authorization, request.origin, request.host},
                                  Scope::kRead);
     json j;
@@ -271,12 +266,12 @@ bool route_auth(AppContext& app, const std::string& method, const std::string& r
           201, json{{"token", t->token}, {"id", t->info.id}, {"name", t->info.name}, {"scope", scope_name(t->info.scope)}}));
       return true;
     }
-    return method_not_allowed(respond, "GET, POST"), true;
+    return respond(api::method_not_allowed("GET, POST")), true;
   }
   // /tokens/{id}
   const std::string id = rest.substr(std::string("/tokens/").size());
   if (id.empty() || id.find('/') != std::string::npos) return false;
-  if (method != "DELETE") return method_not_allowed(respond, "DELETE"), true;
+  if (method != "DELETE") return respond(api::method_not_allowed("DELETE")), true;
   bool numeric = !id.empty() && id.size() < 19;
   for (char c : id) numeric = numeric && c >= '0' && c <= '9';
   if (!numeric) {

@@ -96,6 +96,7 @@ struct Setup {
   AsrConfig asr;
   std::shared_ptr<const VoiceModels> models;
   std::unique_ptr<TemplateParser> parser;
+  std::unique_ptr<RecognizerStream> stream;  // one stream, reset between files
 };
 
 Result<Setup> load_setup(const Options& o, std::ostream& err) {
@@ -136,6 +137,8 @@ Result<Setup> load_setup(const Options& o, std::ostream& err) {
   auto models = build_voice_models(s.home, s.nlu, s.asr, std::filesystem::temp_directory_path().string(), o.baseline);
   if (!models) return models.error();
   s.models = std::move(*models);
+  s.stream = s.models->recognizer->create_stream(StreamOptions{});
+  if (!s.stream) return Error{Code::kInternal, "the recognizer could not start (see the log)"};
   return s;
 }
 
@@ -152,11 +155,7 @@ int run_transcribe(const Options& o, std::ostream& out, std::ostream& err) {
     err << "hearth transcribe: " << setup.error().message << "\n";
     return 1;
   }
-  auto stream = setup->models->recognizer->create_stream(StreamOptions{});
-  if (!stream) {
-    err << "hearth transcribe: the recognizer could not start (see the log)\n";
-    return 1;
-  }
+  RecognizerStream* stream = setup->stream.get();
   int rc = 0;
   for (const std::string& file : o.files) {
     auto pcm = read_audio_file(file);
@@ -213,11 +212,7 @@ int run_pipeline(const Options& o, std::ostream& out, std::ostream& err) {
     }
     wake_model = std::move(*m);
   }
-  auto stream = setup->models->recognizer->create_stream(StreamOptions{});
-  if (!stream) {
-    err << "hearth pipeline: the recognizer could not start (see the log)\n";
-    return 1;
-  }
+  RecognizerStream* stream = setup->stream.get();
   const float vad_threshold = VadConfig{}.threshold;
   int rc = 0;
   for (const std::string& file : o.files) {

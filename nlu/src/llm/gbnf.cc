@@ -292,14 +292,14 @@ class Parser {
         }
     for (size_t r = 0; r < n; ++r) {
       std::vector<bool> seen(n, false);
-      std::vector<int> todo(first[r].begin(), first[r].end());
-      while (!todo.empty()) {
-        const int x = todo.back();
-        todo.pop_back();
+      std::vector<int> reachable(first[r].begin(), first[r].end());
+      while (!reachable.empty()) {
+        const int x = reachable.back();
+        reachable.pop_back();
         if (size_t(x) == r) return Error{Code::kBadInput, "grammar: rule '" + g_->rules[r].name + "' is left-recursive"};
         if (seen[size_t(x)]) continue;
         seen[size_t(x)] = true;
-        todo.insert(todo.end(), first[size_t(x)].begin(), first[size_t(x)].end());
+        reachable.insert(reachable.end(), first[size_t(x)].begin(), first[size_t(x)].end());
       }
     }
     return {};

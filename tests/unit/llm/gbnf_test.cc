@@ -14,11 +14,12 @@
 #include "llm/chat.h"
 #include "llm/gbnf.h"
 #include "llm/model.h"
+#include "stories_fixture.h"
 
 namespace hearth::llm {
 namespace {
 
-const std::string kModel = std::string(HEARTH_SHARED_DATA_DIR) + "/llm/stories260K.gguf";
+const std::string& kModel = kStoriesModel;
 
 TEST(Gbnf, MalformedGrammarsAreClearErrors) {
   struct Case {
@@ -51,20 +52,13 @@ TEST(Gbnf, MalformedGrammarsAreClearErrors) {
   EXPECT_TRUE(ok) << ok.error().message;
 }
 
-class GbnfStories : public ::testing::Test {
+class GbnfStories : public StoriesTest {
  protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(kModel)) GTEST_SKIP() << kModel << " not found (needs ../shared/data beside the checkout)";
-    auto m = Model::load(kModel);
-    ASSERT_TRUE(m) << m.error().message;
-    model_ = *m;
-  }
   GrammarFilter filter(const std::string& text) {
     auto g = parse_gbnf(text);
     EXPECT_TRUE(g) << g.error().message;
     return GrammarFilter(*g, model_->tokenizer());
   }
-  std::shared_ptr<const Model> model_;
 };
 
 TEST_F(GbnfStories, JsonGrammarAcceptsJsonAndRejectsOthers) {

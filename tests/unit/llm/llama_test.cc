@@ -16,12 +16,13 @@
 #include <gtest/gtest.h>
 
 #include "llm/model.h"
+#include "stories_fixture.h"
 #include "llm/quantize.h"
 
 namespace hearth::llm {
 namespace {
 
-const std::string kModel = std::string(HEARTH_SHARED_DATA_DIR) + "/llm/stories260K.gguf";
+const std::string& kModel = kStoriesModel;
 const std::string kReference = std::string(HEARTH_TEST_DATA_DIR) + "/llm/stories260K_reference.txt";
 
 // Logits are O(10); f32 accumulation vs the float64 reference differs by
@@ -62,17 +63,14 @@ std::vector<RefPrompt> read_reference() {
   return out;
 }
 
-class LlamaStories : public ::testing::Test {
+class LlamaStories : public StoriesTest {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kModel)) GTEST_SKIP() << kModel << " not found (needs ../shared/data beside the checkout)";
-    auto m = Model::load(kModel);
-    ASSERT_TRUE(m) << m.error().message;
-    model_ = *m;
+    StoriesTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     ref_ = read_reference();
     ASSERT_EQ(ref_.size(), 4u) << kReference;
   }
-  std::shared_ptr<const Model> model_;
   std::vector<RefPrompt> ref_;
 };
 

@@ -11,20 +11,13 @@
 #include <gtest/gtest.h>
 
 #include "llm/model.h"
+#include "stories_fixture.h"
 
 namespace hearth::llm {
 namespace {
 
-const std::string kModel = std::string(HEARTH_SHARED_DATA_DIR) + "/llm/stories260K.gguf";
-
-class SessionStories : public ::testing::Test {
+class SessionStories : public StoriesTest {
  protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(kModel)) GTEST_SKIP() << kModel << " not found (needs ../shared/data beside the checkout)";
-    auto m = Model::load(kModel);
-    ASSERT_TRUE(m) << m.error().message;
-    model_ = *m;
-  }
   std::vector<Token> ids(const std::string& text) const { return model_->tokenizer().encode(text, true, false); }
   SessionOptions opts(int n_batch, KvType kv, int threads = 1) const {
     SessionOptions o;
@@ -34,7 +27,6 @@ class SessionStories : public ::testing::Test {
     o.n_threads = threads;
     return o;
   }
-  std::shared_ptr<const Model> model_;
 };
 
 double max_diff(std::span<const float> a, std::span<const float> b) {
