@@ -164,7 +164,10 @@ Result<GenerateResult> generate_text(Session& s, std::span<const Token> prompt, 
       std::vector<Token> forced = p.filter->forced();
       if (!forced.empty()) {
         forced.resize(std::min(forced.size(), size_t(p.max_tokens - res.completion_tokens)));
-        if (s.n_past() + static_cast<int>(forced.size()) > s.n_ctx()) break;
+        if (s.n_past() + static_cast<int>(forced.size()) > s.n_ctx()) {
+          res.context_full = true;
+          break;
+        }
         bool hit_stop = false;
         for (Token t : forced) {
           p.filter->accept(t);
@@ -201,7 +204,10 @@ Result<GenerateResult> generate_text(Session& s, std::span<const Token> prompt, 
     }
     emit(false);
     if (res.completion_tokens == p.max_tokens) break;
-    if (s.n_past() >= s.n_ctx()) break;  // "length": the context is full
+    if (s.n_past() >= s.n_ctx()) {  // "length": the context is full
+      res.context_full = true;
+      break;
+    }
     lg = s.decode(t);
     if (!lg) return lg.error();
     ++res.decode_steps;

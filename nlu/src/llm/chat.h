@@ -71,6 +71,7 @@ struct GenerateResult {
   int completion_tokens = 0;
   int forced_tokens = 0;            // tokens the filter forced (fed in batches, never sampled)
   int decode_steps = 0;             // forward passes run for the completion
+  bool context_full = false;        // "length" because the context window filled, not max_tokens
 };
 
 // Evaluates `prompt` (reusing the session's common prefix) and generates.

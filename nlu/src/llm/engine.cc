@@ -104,9 +104,14 @@ class Engine : public LlmEngine {
       } catch (const std::exception&) {
         // plain text reply (tool_choice auto)
       }
-      if (force_tool && out.tool_calls.empty())
+      if (force_tool && out.tool_calls.empty()) {
+        if (r->context_full)
+          return Error{Code::kTooLarge, "the context window (" + std::to_string(session_.n_ctx()) +
+                                            " tokens) filled up before the tool call was complete: the prompt with the tool "
+                                            "list has " + std::to_string(r->prompt_tokens) + " tokens; raise llm.ctx or send fewer tools"};
         return Error{Code::kInternal, "the model did not finish the tool call within max_tokens (" + std::to_string(gp.max_tokens) +
-                                          "): " + r->finish_reason + " " + std::to_string(r->completion_tokens) + " forced " + std::to_string(r->forced_tokens) + " [" + r->text.substr(0, 200) + "]"};
+                                          "): it wrote " + std::to_string(r->completion_tokens) + " tokens"};
+      }
     }
     return out;
   }
