@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -113,19 +114,22 @@ struct Rig {
     io.stop();
     runner.join();
   }
+  // One command, waited for on a condition variable: the caller wakes when
+  // the result lands (a polling wait would round every latency up to its tick).
   ActionResult run(Command c) {
-    std::mutex mu;
-    std::optional<ActionResult> out;
-    bus->async_execute(std::move(c), [&](ActionResult r) {
-      std::lock_guard<std::mutex> lock(mu);
-      out = std::move(r);
+    auto mu = std::make_shared<std::mutex>();
+    auto cv = std::make_shared<std::condition_variable>();
+    auto out = std::make_shared<std::optional<ActionResult>>();
+    bus->async_execute(std::move(c), [mu, cv, out](ActionResult r) {
+      {
+        std::lock_guard<std::mutex> lock(*mu);
+        *out = std::move(r);
+      }
+      cv->notify_one();
     });
-    wait_for([&] {
-      std::lock_guard<std::mutex> lock(mu);
-      return out.has_value();
-    }, milliseconds(10000));
-    std::lock_guard<std::mutex> lock(mu);
-    return out.value_or(ActionResult{});
+    std::unique_lock<std::mutex> lock(*mu);
+    cv->wait_for(lock, milliseconds(10000), [&] { return out->has_value(); });
+    return out->value_or(ActionResult{});
   }
 
   boost::asio::io_context io;

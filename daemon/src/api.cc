@@ -298,6 +298,14 @@ json event_record_json(const EventRecord& e) {
 }  // namespace
 
 void Api::handle(HttpRequestData request, HttpResponder respond) {
+  route(std::move(request), nullptr, std::move(respond));
+}
+
+void Api::handle_as(HttpRequestData request, Scope granted, HttpResponder respond) {
+  route(std::move(request), &granted, std::move(respond));
+}
+
+void Api::route(HttpRequestData request, const Scope* granted, HttpResponder respond) {
   AppCounters& counters = app_.counters();
   counters.http_requests.fetch_add(1);
   HttpResponder counted = [&counters, respond = std::move(respond)](HttpResponseData r) {
@@ -320,7 +328,20 @@ void Api::handle(HttpRequestData request, HttpResponder respond) {
   // route table there says who may call what); then the web companion, the
   // OpenAPI document and /metrics, which live outside /api/v1's router.
   bool minimal_health = false;
-  if (!authorize(app_, request, path, counted, &minimal_health)) return;
+  if (granted) {
+    // In-process caller (handle_as): the route table still decides what it may reach.
+    const RouteSpec* spec = match_route(method, path);
+    const Access access = spec ? spec->access : Access::kAdmin;
+    const Scope needed = access == Access::kPublic || access == Access::kRead ? Scope::kRead
+                         : access == Access::kControl                         ? Scope::kControl
+                                                                              : Scope::kAdmin;
+    if (static_cast<int>(needed) > static_cast<int>(*granted)) {
+      return counted(error_response(403, "forbidden", std::string("this route needs the '") + scope_name(needed) +
+                                                          "' scope; this caller has '" + scope_name(*granted) + "'"));
+    }
+  } else if (!authorize(app_, request, path, counted, &minimal_health)) {
+    return;
+  }
   if (route_static(method, path, app_.runtime()->config.api.web, counted)) return;
   if (path == "/metrics") {
     if (method != "GET") return counted(api::method_not_allowed("GET"));

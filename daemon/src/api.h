@@ -38,14 +38,21 @@ HttpResponseData method_not_allowed(std::string_view allow);
 int status_for(Code code);  // 400 bad_input, 404 not_found, 409, 413, 422, 503, 504, else 500
 }  // namespace api
 
+enum class Scope;  // auth.h
+
 class Api {
  public:
   explicit Api(AppContext& app) : app_(app) {}
 
   // Routes one request; calls `respond` exactly once (maybe later, from another thread).
   void handle(HttpRequestData request, HttpResponder respond);
+  // The same for an in-process caller that already authenticated its source
+  // (the MQTT bridge: the broker's credentials and ACL, docs/mqtt-topics.md):
+  // no token check; a route needing more than `granted` answers 403.
+  void handle_as(HttpRequestData request, Scope granted, HttpResponder respond);
 
  private:
+  void route(HttpRequestData request, const Scope* granted, HttpResponder respond);
   void get_health(HttpResponder respond);
   void get_devices(HttpResponder respond);
   void get_device(const std::string& id, HttpResponder respond);

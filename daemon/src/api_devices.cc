@@ -3,6 +3,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -98,6 +99,16 @@ void post_accept(AppContext& app, const std::string& id, const HttpRequestData& 
     return respond(api::error_response(409, "conflict", "the home already has a device '" + device_id +
                                                             "'; accept it under another id"));
   }
+  // A display name must pick out one device (the home's own rule): say which
+  // device already answers to it, rather than the merged home's parse error.
+  if (std::vector<const Device*> named = home.devices_named(name); !named.empty()) {
+    const Device& other = *named.front();
+    const bool is_alias = normalize_name(other.name) != normalize_name(name);
+    return respond(api::error_response(
+        409, "conflict",
+        "the name '" + name + "' is already " + (is_alias ? "an alias" : "the name") + " of device '" + other.id +
+            "'; accept it under another \"name\""));
+  }
   json adapter = json::parse(found->adapter_json, nullptr, /*allow_exceptions=*/false);
   if (!adapter.is_object()) return respond(api::error_response(500, "internal", "discovered adapter is not JSON"));
   json device{{"id", device_id},
@@ -128,7 +139,7 @@ void post_accept(AppContext& app, const std::string& id, const HttpRequestData& 
     Result<std::string> merged =
         merge_home_overlay(home_text, json{{"devices", next}}.dump(), overlay_path, errors);
     if (!merged) return merged.error();
-    return Home::parse(*merged, overlay_path, errors);
+    return Home::parse(*merged, rt->config.home + " + " + overlay_path, errors);
   }();
   if (!probe) return respond(api::error_response(400, "bad_request", "the device does not fit the home: " + errors.to_string()));
   if (Result<void> w = write_overlay(overlay_path, next); !w) {

@@ -1,7 +1,9 @@
 #include "mqtt_bridge.h"
 
 #include <atomic>
+#include <deque>
 #include <mutex>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,7 @@ using nlohmann::json;
 
 namespace {
 constexpr size_t kMaxCommandPayloadBytes = 4096;
+constexpr size_t kMaxEventBacklog = 256;  // events kept while the broker is away (oldest dropped first)
 }  // namespace
 
 // What message handlers (client strand) share with the owner; outlives it
@@ -21,7 +24,12 @@ struct MqttBridge::Shared {
   std::mutex mu;
   bool stopped = false;  // guarded by mu
   Router router;         // guarded by mu
-  std::atomic<uint64_t> events_published{0}, commands{0}, rejected{0};
+  std::atomic<uint64_t> events_published{0}, commands{0}, rejected{0}, events_dropped{0};
+  // Events that happened while the broker was away, sent in order before the
+  // next event once connected again (the "mqtt up" connectivity event is the
+  // first). Bounded. events_mu also keeps publishes in event order.
+  std::mutex events_mu;
+  std::deque<std::pair<std::string, std::string>> backlog;  // guarded by events_mu
 };
 
 MqttBridge::MqttBridge(std::shared_ptr<MqttClient> client, const MqttDaemonConfig& cfg, EventHub& events,
@@ -41,12 +49,36 @@ void MqttBridge::start() {
     // Runs on the publishing thread: MqttClient::publish only posts.
     subscription_ = events_.subscribe([weak, prefix, shared](const EventHub::EventPtr& e) {
       std::shared_ptr<MqttClient> c = weak.lock();
-      if (!c || !c->connected()) return;  // events are live only; nothing is queued while offline
+      if (!c) return;
+      std::string topic = prefix + e->type;
+      std::string payload = e->to_json().dump();
+      std::lock_guard<std::mutex> lock(shared->events_mu);
+      if (!c->connected()) {
+        if (shared->backlog.size() >= kMaxEventBacklog) {
+          shared->backlog.pop_front();
+          shared->events_dropped.fetch_add(1);
+        }
+        shared->backlog.emplace_back(std::move(topic), std::move(payload));
+        return;
+      }
+      for (auto& [t, p] : shared->backlog) {
+        shared->events_published.fetch_add(1);
+        c->publish(std::move(t), std::move(p), 0, false, [](Result<void>) {});
+      }
+      shared->backlog.clear();
       shared->events_published.fetch_add(1);
-      c->publish(prefix + e->type, e->to_json().dump(), 0, false, [](Result<void>) {});
+      c->publish(std::move(topic), std::move(payload), 0, false, [](Result<void>) {});
     });
   }
   if (cfg_.accept_commands) {
+    const std::string& host = cfg_.client.host;
+    if (cfg_.client.username.empty() && host != "127.0.0.1" && host != "::1" && host != "localhost") {
+      HEARTH_LOG_WARN("mqtt",
+                      "accepting commands on %s/command and %s/device/+/set from an anonymous connection to %s: "
+                      "anyone who may publish there controls the home; set mqtt.username/password_file and a "
+                      "broker ACL, or mqtt.accept_commands false",
+                      base_.c_str(), base_.c_str(), host.c_str());
+    }
     std::shared_ptr<Shared> shared = shared_;
     std::weak_ptr<MqttClient> weak = client_;
     const std::string base = base_;
@@ -150,7 +182,8 @@ void MqttBridge::stop() {
 }
 
 MqttBridge::Stats MqttBridge::stats() const {
-  return Stats{shared_->events_published.load(), shared_->commands.load(), shared_->rejected.load()};
+  return Stats{shared_->events_published.load(), shared_->commands.load(), shared_->rejected.load(),
+               shared_->events_dropped.load()};
 }
 
 }  // namespace hearth

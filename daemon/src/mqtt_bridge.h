@@ -3,7 +3,8 @@
 //   <prefix>/<hub>/status               retained "online"; last will "offline" (MqttClient)
 //   <prefix>/<hub>/event/<type>         every EventHub event (wake, transcript, intent,
 //                                       action, state_changed, connectivity ...) as its
-//                                       JSON wire form, QoS 0, not retained
+//                                       JSON wire form, QoS 0, not retained; events from a
+//                                       broker outage (the last 256) follow on reconnect
 //   <prefix>/<hub>/command              in: a sentence (plain text, or {"text", "id"?});
 //                                       runs exactly like POST /api/v1/command (origin "mqtt")
 //   <prefix>/<hub>/command/result       out: {"id", "status", "body"} (body = the HTTP reply)
@@ -11,7 +12,10 @@
 //                                       runs like POST /api/v1/devices/<id>/actions
 //   <prefix>/<hub>/device/<id>/result   out: {"id", "status", "body"}
 // Commands go through the API router itself, so validation, history and
-// events are the API's. Private to daemon/.
+// events are the API's. Who may send them is the broker's business (its
+// credentials and ACL on <prefix>/<hub>/#): the router runs them with the
+// "control" scope, without a bearer token, and never reaches admin routes.
+// With an anonymous non-loopback broker start() logs a warning. Private to daemon/.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +49,7 @@ class MqttBridge {
     uint64_t events_published = 0;
     uint64_t commands = 0;     // command + device set messages taken
     uint64_t rejected = 0;     // malformed command messages (answered 400)
+    uint64_t events_dropped = 0;  // outage backlog overflow (oldest first)
   };
   Stats stats() const;
 

@@ -226,6 +226,15 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
         std::lock_guard<std::mutex> lock(self->mu_);
         for (const std::string& k : bound_keys) self->bound_.insert(k);
       }
+      for (const std::string& k : bound_keys) {
+        if (k.rfind("z2m:", 0) != 0) continue;
+        const std::string name = k.substr(4);
+        self->z2m_cores_[name].push_back(Route{core, ex});
+        // A bridge/devices list seen before this device was bound (a reload) still counts.
+        if (self->z2m_names_ && self->z2m_names_complete_ && !self->z2m_names_->count(name)) {
+          self->deliver_listed(Route{core, ex}, false);
+        }
+      }
       self->refresh_proposals();
     });
   }
@@ -539,7 +548,6 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
       return;  // the broker closes the socket; check() then reconnects with backoff
     }
     connected_ = true;
-    connected_flag_.store(true);
     failures_ = 0;
     connects_.fetch_add(1);
     if (lost_at_) {
@@ -552,6 +560,8 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     const char* online = "online";
     mosquitto_publish(mosq_, nullptr, cfg_.status_topic.c_str(), static_cast<int>(std::strlen(online)), online, 1, true);
     set_reason("connected to " + cfg_.host + ":" + std::to_string(cfg_.port) + (cfg_.tls ? " (TLS)" : ""));
+    // After the reason: whoever sees connected() == true reads the new status().
+    connected_flag_.store(true);
     notify_state(true);
   }
 
@@ -586,11 +596,12 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     if (listener) listener(up, why);
   }
 
-  void on_disconnect(int rc) {
-    (void)rc;
-    connected_ = false;
-    connected_flag_.store(false);
-  }
+  // libmosquitto calls this from inside mosquitto_loop_read/misc when the
+  // socket closes, before that call returns the error check() acts on. The
+  // state change belongs to connection_lost() alone: clearing connected_ here
+  // made it think the connection had never been up, so the loss time, the
+  // reconnect figure and the "down" notification were all skipped.
+  void on_disconnect(int rc) { (void)rc; }
 
   void on_publish(int mid) {
     auto it = pending_.find(mid);
@@ -653,7 +664,30 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     }
     z2m_seen_ = std::move(*list);
     refresh_proposals();
+    // Bound devices that left the list (removed from the Zigbee network, or
+    // renamed) fail fast instead of waiting for a report that never comes.
+    bool complete = true;
+    Result<std::vector<std::string>> names = mqtt::z2m_bridge_names(payload, &complete);
+    if (!names) return;
+    z2m_names_ = std::set<std::string>(names->begin(), names->end());
+    z2m_names_complete_ = complete;
+    for (auto it = z2m_cores_.begin(); it != z2m_cores_.end();) {
+      std::vector<Route>& routes = it->second;
+      routes.erase(std::remove_if(routes.begin(), routes.end(), [](const Route& r) { return r.core.expired(); }),
+                   routes.end());
+      if (routes.empty()) {
+        it = z2m_cores_.erase(it);
+        continue;
+      }
+      const bool listed = z2m_names_->count(it->first) > 0;
+      if (listed || complete) {
+        for (const Route& r : routes) deliver_listed(r, listed);
+      }
+      ++it;
+    }
   }
+
+  void deliver_listed(const Route& r, bool listed);
 
   void on_ha_discovery(const std::string& topic, const std::string& payload) {
     Result<std::optional<ProposedDevice>> p = mqtt::parse_ha_discovery(topic, payload, cfg_.ha_discovery_prefix);
@@ -739,6 +773,11 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
   std::atomic<bool> connected_flag_{false};
   std::atomic<uint64_t> connects_{0}, disconnects_{0}, messages_in_{0}, published_{0}, malformed_{0};
   std::atomic<int64_t> last_reconnect_ms_{-1};
+  // Zigbee2MQTT devices the home binds, by friendly name, and the last
+  // bridge/devices list (strand only).
+  std::map<std::string, std::vector<Route>> z2m_cores_;
+  std::optional<std::set<std::string>> z2m_names_;
+  bool z2m_names_complete_ = false;
 };
 
 namespace {
@@ -762,7 +801,7 @@ struct AdapterCore {
         HEARTH_LOG_INFO("devices", "mqtt %s: device is %s", device.id.c_str(), *online ? "online" : "offline");
       }
       available = *online;
-      last.attributes["available"] = *online;
+      last.attributes["available"] = available && listed;
       if (report) report(device.id, last);
       return;
     }
@@ -778,12 +817,29 @@ struct AdapterCore {
     if (report) report(device.id, last);
   }
 
+  // Whether Zigbee2MQTT's bridge/devices still lists this device.
+  void on_listed(bool now_listed) {
+    if (shut_down || listed == now_listed) return;
+    listed = now_listed;
+    if (listed) {
+      HEARTH_LOG_INFO("devices", "mqtt %s: '%s' is listed by %s again", device.id.c_str(),
+                      binding.friendly_name.c_str(), client->config().z2m_base_topic.c_str());
+    } else {
+      HEARTH_LOG_WARN("devices", "mqtt %s: '%s' is no longer in %s/bridge/devices (removed or renamed); "
+                      "commands to it now fail at once", device.id.c_str(), binding.friendly_name.c_str(),
+                      client->config().z2m_base_topic.c_str());
+    }
+    last.attributes["available"] = available && listed;
+    if (report) report(device.id, last);
+  }
+
   asio::any_io_executor ex;
   Device device;
   mqtt::Binding binding;
   std::shared_ptr<MqttClient::Impl> client;
   DeviceState last;           // the device's state as its messages describe it
   bool available = true;      // from the availability topic
+  bool listed = true;         // Zigbee2MQTT's bridge/devices has it (or no list seen)
   bool shut_down = false;
   DeviceAdapter::StateReport report;
 };
@@ -804,6 +860,12 @@ class MqttAdapter final : public DeviceAdapter {
     if (core->shut_down) return fail(Error{Code::kCancelled, device.id + ": mqtt adapter is shut down"});
     if (!core->available) {
       return fail(Error{Code::kUnavailable, device.id + ": device is offline (" + core->binding.availability_topic + ")"});
+    }
+    if (!core->listed) {
+      return fail(Error{Code::kUnavailable, device.id + ": '" + core->binding.friendly_name + "' is no longer in " +
+                                                core->client->config().z2m_base_topic +
+                                                "/bridge/devices (removed from the Zigbee network or renamed); "
+                                                "pair it again or fix the device's \"topic\""});
     }
     Result<std::vector<mqtt::Publish>> messages = mqtt::command_messages(core->binding, device, cmd);
     if (!messages) return fail(messages.error());
@@ -840,6 +902,12 @@ class MqttAdapter final : public DeviceAdapter {
 void MqttClient::Impl::deliver(const Route& r, const std::string& topic, const std::string& payload) {
   asio::post(r.ex, [weak = r.core, topic, payload] {
     if (std::shared_ptr<AdapterCore> core = weak.lock()) core->on_message(topic, payload);
+  });
+}
+
+void MqttClient::Impl::deliver_listed(const Route& r, bool listed) {
+  asio::post(r.ex, [weak = r.core, listed] {
+    if (std::shared_ptr<AdapterCore> core = weak.lock()) core->on_listed(listed);
   });
 }
 

@@ -743,6 +743,27 @@ Result<std::vector<ProposedDevice>> parse_z2m_bridge_devices(std::string_view pa
   return out;
 }
 
+Result<std::vector<std::string>> z2m_bridge_names(std::string_view payload, bool* complete) {
+  if (complete) *complete = true;
+  Result<json> parsed = parse_json(payload);
+  if (!parsed) return parsed.error().with_context("bridge/devices");
+  if (!parsed->is_array()) return bad("bridge/devices: expected a JSON array");
+  std::vector<std::string> out;
+  for (const json& e : *parsed) {
+    if (e.is_object() && e.contains("type") && e.at("type").is_string() &&
+        e.at("type").get<std::string>() == "Coordinator") {
+      continue;
+    }
+    if (!e.is_object() || !e.contains("friendly_name") || !e.at("friendly_name").is_string() ||
+        e.at("friendly_name").get<std::string>().empty()) {
+      if (complete) *complete = false;
+      continue;
+    }
+    out.push_back(e.at("friendly_name").get<std::string>());
+  }
+  return out;
+}
+
 Result<std::optional<ProposedDevice>> parse_ha_discovery(std::string_view topic, std::string_view payload,
                                                          std::string_view prefix) {
   // <prefix>/<component>/[<node_id>/]<object_id>/config

@@ -97,6 +97,12 @@ Result<bool> parse_availability(const Binding& b, std::string_view payload);
 // malformed. kBadInput when the payload is not a JSON array.
 Result<std::vector<ProposedDevice>> parse_z2m_bridge_devices(std::string_view payload, int* skipped);
 
+// Every friendly_name a bridge/devices payload lists (supported or not; the
+// coordinator excluded), to tell a bound device that left the Zigbee network.
+// *complete is false when some entry had no usable friendly_name: absence
+// from the list then proves nothing. Errors as parse_z2m_bridge_devices.
+Result<std::vector<std::string>> z2m_bridge_names(std::string_view payload, bool* complete);
+
 // One HA discovery message. An empty payload (entity removed) → nullopt.
 Result<std::optional<ProposedDevice>> parse_ha_discovery(std::string_view topic, std::string_view payload,
                                                          std::string_view prefix);

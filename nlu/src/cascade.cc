@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "hearth/common/log.h"
 #include "hearth/nlu/cascade.h"
 
 namespace hearth {
@@ -147,7 +148,11 @@ class CascadeImpl final : public Cascade {
           out.parse.source = "cloud";
           return finish_none(std::move(out), t0);
         }
-        out.say = "I can't reach the cloud service right now.";
+        // The user hears a short answer; the log says what actually went wrong
+        // (a refused key, an oversized prompt, a timeout), never the key itself.
+        HEARTH_LOG_WARN("nlu", "cloud fallback failed: %s", a.error().message.c_str());
+        out.say = a.error().code == Code::kTimeout ? "The cloud service didn't answer in time."
+                                                   : "I can't reach the cloud service right now.";
       }
     }
     if (fallback) {

@@ -35,6 +35,8 @@ inline void fuzz_one(const uint8_t* data, size_t size) {
     case 1: {
       int skipped = 0;
       (void)parse_z2m_bridge_devices(payload, &skipped);
+      bool complete = false;
+      (void)z2m_bridge_names(payload, &complete);
       break;
     }
     case 2:

@@ -245,6 +245,51 @@ TEST_F(MqttIntegrationTest, OfflineDeviceFailsFastAndComesBack) {
   EXPECT_TRUE(r.status && r.confirmed);
 }
 
+// A bound device that disappears from Zigbee2MQTT's bridge/devices (removed
+// from the network, or renamed) fails at once with a reason, instead of
+// every command waiting out its deadline as "not confirmed"; the others are
+// unaffected, and it works again when the list has it again.
+TEST_F(MqttIntegrationTest, DeviceThatLeavesTheZigbeeNetworkFailsFastAndComesBack) {
+  start_bus();
+  ASSERT_TRUE(wait_for([&] { return !mqtt_->proposals().empty(); }, milliseconds(3000)));  // the list arrived
+  auto list_without_ceiling = [](bool with_ceiling) {
+    std::string l = R"([{"friendly_name": "Coordinator", "type": "Coordinator"},
+      {"friendly_name": "living_room/lamp"}, {"friendly_name": "hallway/front_door"},
+      {"friendly_name": "bedroom/thermostat"}, {"friendly_name": "bedroom/blind"},
+      {"friendly_name": "outside/temperature"})";
+    return l + (with_ceiling ? R"(, {"friendly_name": "kitchen/ceiling"}])" : "]");
+  };
+  auto ceiling_available = [&] {
+    auto s = bus_->state("light.ceiling");
+    auto it = s->attributes.find("available");
+    return it == s->attributes.end() || it->second == Value(true);
+  };
+  // A list with an entry that names nothing proves nothing about absence.
+  const uint64_t malformed = mqtt_->stats().malformed;
+  mqtt_->publish("zigbee2mqtt/bridge/devices", R"([{"friendly_name": 5}, {"friendly_name": "living_room/lamp"}])", 1,
+                 false);
+  ASSERT_TRUE(wait_for([&] { return mqtt_->stats().malformed > malformed; }, milliseconds(2000)));
+  ActionResult r = run(make("light.ceiling", "turn_on", {{"brightness", int64_t{30}}}));
+  EXPECT_TRUE(r.status && r.confirmed) << (r.status ? "unconfirmed" : r.status.error().message);
+  EXPECT_TRUE(ceiling_available());
+
+  mqtt_->publish("zigbee2mqtt/bridge/devices", list_without_ceiling(false), 1, false);
+  ASSERT_TRUE(wait_for([&] { return !ceiling_available(); }, milliseconds(2000)));
+  const int sent_before = sim_commands("kitchen/ceiling", "\"brightness\"");
+  r = run(make("light.ceiling", "turn_on", {{"brightness", int64_t{60}}}));
+  ASSERT_FALSE(r.status);
+  EXPECT_EQ(r.status.error().code, Code::kUnavailable);
+  EXPECT_NE(r.status.error().message.find("bridge/devices"), std::string::npos) << r.status.error().message;
+  EXPECT_EQ(sim_commands("kitchen/ceiling", "\"brightness\""), sent_before);  // never sent
+  r = run(make("light.lamp", "turn_on"));  // the others are unaffected
+  EXPECT_TRUE(r.status && r.confirmed);
+
+  mqtt_->publish("zigbee2mqtt/bridge/devices", list_without_ceiling(true), 1, false);
+  ASSERT_TRUE(wait_for(ceiling_available, milliseconds(2000)));
+  r = run(make("light.ceiling", "turn_on", {{"brightness", int64_t{60}}}));
+  EXPECT_TRUE(r.status && r.confirmed) << (r.status ? "unconfirmed" : r.status.error().message);
+}
+
 TEST_F(MqttIntegrationTest, LateWrongAndDroppedReportsAreNotConfirmed) {
   BusOptions options;
   options.command_timeout = milliseconds(600);

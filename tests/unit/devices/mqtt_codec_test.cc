@@ -262,6 +262,27 @@ TEST(MqttCodec, BridgeDevices) {
   EXPECT_FALSE(parse_z2m_bridge_devices("[", &skipped));
 }
 
+// Which friendly names the bridge still lists (a bound device missing from
+// it has left the network): every named entry counts, supported or not; an
+// entry without a usable name makes the list incomplete.
+TEST(MqttCodec, BridgeNames) {
+  bool complete = false;
+  Result<std::vector<std::string>> names = z2m_bridge_names(R"([
+    {"friendly_name": "Coordinator", "type": "Coordinator"},
+    {"friendly_name": "living_room/lamp", "definition": {"exposes": []}},
+    {"friendly_name": "unsupported", "definition": null}])", &complete);
+  ASSERT_TRUE(names) << names.error().message;
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(*names, (std::vector<std::string>{"living_room/lamp", "unsupported"}));
+  names = z2m_bridge_names(R"([{"friendly_name": 7}, {"friendly_name": ""}, 3, {"friendly_name": "a"}])", &complete);
+  ASSERT_TRUE(names);
+  EXPECT_FALSE(complete);
+  EXPECT_EQ(*names, std::vector<std::string>{"a"});
+  EXPECT_FALSE(z2m_bridge_names("{}", &complete));
+  EXPECT_FALSE(z2m_bridge_names("[{\"friendly_name\": ", &complete));
+  EXPECT_FALSE(z2m_bridge_names("", &complete));
+}
+
 TEST(MqttCodec, Colors) {
   EXPECT_EQ(*color_to_hex("Red"), "#ff0000");
   EXPECT_EQ(*color_to_hex("#ABCDEF"), "#abcdef");
