@@ -238,6 +238,9 @@ class PortAudioCapture final : public AudioSource {
       last_data_ = Clock::now();
       std::lock_guard<std::mutex> lock(status_mu_);
       status_.state = SourceState::kRunning;
+      // The failure is over: /health must not show a running device with the
+      // reason it was gone (the log keeps it; reopen_count counts it).
+      status_.last_error.clear();
       if (was_reopen) ++status_.reopen_count;
       HEARTH_LOG_INFO("audio", "capture: opened '%s' (%d Hz, %d ch)%s", status_.device.c_str(),
                       status_.native_rate_hz, status_.native_channels, was_reopen ? " after reopen" : "");

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Wake-word benchmark (issue 4): every shipped model on held-out audio.
 
-    bench/wakeword/run_bench.py --hearth BUILD/daemon/hearth [--cache DIR] [--tts-minutes 40]
-                                [--pocketsphinx BUILD/bench/wakeword/bench_pocketsphinx_kws]
+    bench/wakeword/run_bench.py --hearth BUILD/daemon/hearth [--cache DIR] [--tts-minutes 600]
+                                [--pocketsphinx] [--words jarvis,...] [--prepare-only]
 
 Positives: the TEST split (file-name hash, tools/wakeword/split.py) of
 ../shared/data/wakeword/<word>, never used in training or threshold tuning,
@@ -44,9 +44,10 @@ def write_wav(path, x):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--hearth", required=True)
+    ap.add_argument("--hearth", default="")
     ap.add_argument("--cache", default=os.path.join(REPO, "build-wakeword-bench"))
-    ap.add_argument("--tts-minutes", type=float, default=40)
+    ap.add_argument("--tts-minutes", type=float, default=600, help="synthesized negative speech (10 h)")
+    ap.add_argument("--prepare-only", action="store_true", help="build the cached audio and stop")
     ap.add_argument("--pocketsphinx", action="store_true", help="also run PocketSphinx keyphrase spotting")
     ap.add_argument("--ps-thresholds", default="1e-40,1e-30,1e-20,1e-10")
     ap.add_argument("--ps-negative-minutes", type=float, default=20)
@@ -61,19 +62,29 @@ def main():
         if not os.path.exists(p):
             write_wav(p, x)
         noise_files.append(p)
-    # ---- synthesized negative speech (random word sequences, not training's sentences)
-    tts = os.path.join(a.cache, "tts_negatives.wav")
-    if not os.path.exists(tts):
-        rng = np.random.default_rng(99)
-        sentences = synth.ordinary_sentences(REPO, train.KEYWORDS)
+    # ---- synthesized negative speech (random word sequences, not training's sentences),
+    # in 30-minute files (seed 99 + part) so 10+ hours never sit in memory at once
+    tts_parts = []
+    n_parts = int(np.ceil(a.tts_minutes / 30.0))
+    sentences = synth.ordinary_sentences(REPO, train.KEYWORDS)
+    for k in range(n_parts):
+        tts = os.path.join(a.cache, "tts_negatives_%02d.wav" % k)
+        tts_parts.append(tts)
+        if os.path.exists(tts):
+            continue
+        rng = np.random.default_rng(99 + k)
+        minutes = min(30.0, a.tts_minutes - 30.0 * k)
         parts, total = [], 0
-        while total < a.tts_minutes * 60 * 16000:
+        while total < minutes * 60 * 16000:
             text = synth.word_salad(rng, sentences, int(rng.integers(8, 30)))
             x, _ = synth.random_voice_call(rng, text, weights=[0.8, 0.2, 0.0])
             parts += [x, np.zeros(int(rng.uniform(0.2, 1.0) * 16000), np.float32)]
             total += len(x)
         y = np.concatenate(parts)
-        write_wav(tts, 0.5 * y / max(1e-4, np.max(np.abs(y))))
+        write_wav(tts + ".tmp", 0.5 * y / max(1e-4, np.max(np.abs(y))))
+        os.replace(tts + ".tmp", tts)
+        print("synthesized %s (%.1f min)" % (tts, len(y) / 16000 / 60), file=sys.stderr, flush=True)
+    tts = tts_parts[0]
     # ---- real negatives (test split), as one file per source
     real = []
     for sub in ("athena", "amelia"):
@@ -83,6 +94,8 @@ def main():
             write_wav(p, np.concatenate([load_audio(f) for f in files]))
         real.append(p)
     noise_test = train.noise_pool("test")
+    if a.prepare_only:
+        return
 
     def mixed_positives(w):
         """TEST-split recordings in held-out noise at 10 dB SNR (seed 5), one long
@@ -131,6 +144,9 @@ def main():
     ps_rows = []
     for w in a.words.split(","):
         model = os.path.join(REPO, "assets", "wakeword", w + ".gguf")
+        if not os.path.exists(model):
+            print("%s: not shipped (%s missing), skipped" % (w, model), file=sys.stderr, flush=True)
+            continue
         pos = [f for f in train.list_audio(os.path.join(data, "wakeword", w)) if train.split_of(f) == "test"]
         others = os.path.join(a.cache, "others_%s.wav" % w)
         if not os.path.exists(others):
@@ -142,7 +158,7 @@ def main():
         # hearth mixes the same TEST-split files into the same held-out noise at 10 dB
         # itself (and measures latency against the clean recordings' ends)
         cmd = [a.hearth, "wakeword", "eval", "--model", model, "--json", "--snr", "10",
-               "--positives"] + pos + ["--negatives", tts, others] + real + ["--noise"] + noise_files
+               "--positives"] + pos + ["--negatives"] + tts_parts + [others] + real + ["--noise"] + noise_files
         t0 = time.time()
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:

@@ -435,6 +435,15 @@ def main():
     ap.add_argument("--exclude-voices", default="", help="comma list like flite:slt (held out for evaluation)")
     ap.add_argument("--progress", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=0,
+                    help="train exactly this many steps (deterministic schedule; overrides --minutes/--wall-minutes)")
+    ap.add_argument("--wall-minutes", type=float, default=0.0,
+                    help="also stop training after this many wall-clock minutes (0: no limit); the learning-rate "
+                         "schedule follows whichever budget runs out first")
+    ap.add_argument("--checkpoint-minutes", type=float, default=0.0,
+                    help="every this many wall-clock minutes of training, quantize, tune the threshold on the "
+                         "validation streams and export; --out always holds the best checkpoint so far "
+                         "(most validation hits at its threshold, later wins ties)")
     a = ap.parse_args()
 
     import torch
@@ -577,6 +586,111 @@ def main():
 
     # ---- train
     dil = [2 ** i for i in range(a.blocks)]
+    # ---- quantize + check + threshold + export (also used for checkpoints)
+    best = {"hits": -1}
+
+    def export(model, step, final):
+        layers = folded_layers(model)
+        norm = lambda f: (f - mean) * inv_std  # noqa: E731
+        calib = norm(np.concatenate([X[np.random.default_rng(a.seed + 17).integers(0, n_pos + n_neg, 300)].astype(np.float32).reshape(-1, feat.N_MELS)]))
+        qlayers, act_scales = quantize_layers(layers, calib)
+
+        def scores(fn, f):
+            return smooth(sigmoid(fn(norm(f).astype(np.float32))), 3)
+
+        sp_f = scores(lambda z: float_forward(layers, z), vpos)
+        sn_f = scores(lambda z: float_forward(layers, z), vneg)
+        sp_q = scores(lambda z: int8_forward(qlayers, act_scales, z), vpos)
+        sn_q = scores(lambda z: int8_forward(qlayers, act_scales, z), vneg)
+        grid = np.concatenate([np.linspace(0.05, 0.95, 91), 1 - np.logspace(-2, -5, 31)])
+
+        def pick(sp, sn):
+            best = None
+            for t in grid:
+                if count_events(sn, t) == 0:
+                    best = t
+                    break
+            if best is None:
+                best = grid[-1]
+            hits = sum(1 for s, e in vspans if np.max(sp[s:e]) >= best)
+            return float(best), hits
+
+        thr_f, hits_f = pick(sp_f, sn_f)
+        thr_q, hits_q = pick(sp_q, sn_q)
+        # a margin above the loudest validation negative: a quarter of the way to 1 in logit space
+        thr = float(sigmoid(math.log(thr_q / (1 - thr_q)) + 0.5)) if thr_q < 0.999 else thr_q
+        thr = min(thr, 0.995)
+        hits_final = sum(1 for s, e in vspans if np.max(sp_q[s:e]) >= thr)
+        fa_q = count_events(sn_q, thr)
+        max_dev = float(np.max(np.abs(sp_f - sp_q)))
+
+        # ---- export
+        prog(0.97, "writing " + os.path.basename(a.out))
+        C = a.channels
+        md = {
+            "general.architecture": "hearth-kws",
+            "general.name": "hearth-kws-" + tag,
+            "general.description": "Hearth wake-word model for '%s' (tools/wakeword/train.py, seed %d)" % (kw, a.seed),
+            "hearth-kws.keyword": kw,
+            "hearth-kws.threshold": float(thr),
+            "hearth-kws.channels": C,
+            "hearth-kws.block_count": a.blocks,
+            "hearth-kws.input_kernel": 3,
+            "hearth-kws.dw_kernel": 3,
+            "hearth-kws.dilations": dil,
+            "hearth-kws.act_scales": [float(s) for s in act_scales],
+            "hearth-kws.features.sample_rate": feat.SAMPLE_RATE,
+            "hearth-kws.features.n_mels": feat.N_MELS,
+            "hearth-kws.features.window": feat.WINDOW,
+            "hearth-kws.features.hop": feat.HOP,
+            "hearth-kws.features.n_fft": feat.N_FFT,
+            "hearth-kws.features.f_min": float(feat.F_MIN),
+            "hearth-kws.features.f_max": float(feat.F_MAX),
+            "hearth-kws.training.seed": a.seed,
+            "hearth-kws.training.positives_real": n_real,
+            "hearth-kws.training.positives_tts": len(tts),
+        }
+        tensors = [("feat.mean", mean.astype(np.float32)), ("feat.inv_std", inv_std)]
+        bi = 0
+        for kind, Wq, ws, b, d in qlayers:
+            if kind == "in":
+                pre = "in"
+            elif kind == "out":
+                pre = "out"
+            else:
+                pre = "blk.%d.%s" % (bi, kind)
+                if kind == "pw":
+                    bi += 1
+            tensors += [(pre + ".weight", Wq), (pre + ".scale", ws), (pre + ".bias", b)]
+        os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+        ck = os.path.join(a.work, "ckpt_%s_%06d.gguf" % (tag, step))
+        write_gguf(ck, md, tensors)
+        # --out holds the best checkpoint (validation hits at its own threshold; later wins ties);
+        # the final model replaces it only if it is not worse
+        kept = hits_final >= best["hits"]
+        if kept:
+            best["hits"] = hits_final
+            tmp = a.out + ".tmp"
+            with open(ck, "rb") as fi, open(tmp, "wb") as fo:
+                fo.write(fi.read())
+            os.replace(tmp, a.out)
+        # keep a float checkpoint and the int8 layers for tests/debugging
+        np.savez(os.path.join(a.work, "model_%s.npz" % tag), mean=mean, inv_std=inv_std,
+                 act_scales=np.array(act_scales, np.float32))
+        summary = {
+            "keyword": kw, "out": a.out, "params": int(n_params), "bytes": os.path.getsize(ck),
+            "steps": step, "cpu_seconds": round(time.process_time() - t0, 1), "kept_as_out": kept,
+            "positives_real": n_real, "positives_tts": len(tts), "val_positives": len(vspans),
+            "val_negative_hours": round(vneg_hours, 3),
+            "threshold": round(thr, 5), "threshold_float_zero_fa": round(thr_f, 5), "threshold_int8_zero_fa": round(thr_q, 5),
+            "val_hits_float_at_own": hits_f, "val_hits_int8_at_own": hits_q, "val_hits_int8_final": hits_final,
+            "val_fa_int8_final": fa_q, "max_abs_score_diff_float_int8": round(max_dev, 4),
+        }
+        if not final:
+            sys.stderr.write("\ncheckpoint %s\n" % json.dumps(summary))
+            sys.stderr.flush()
+        return summary
+
     model = build_model(feat.N_MELS, a.channels, dil)
     n_params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-3)
@@ -586,17 +700,28 @@ def main():
     inv_t = torch.from_numpy(inv_std)[None, :, None]
     bs = 96
     budget = a.minutes * 60.0
+    wall_budget = a.wall_minutes * 60.0
     t0 = time.process_time()
-    step, planned = 0, None
+    w0 = time.time()
+    step = 0
     losses = []
+    checkpoints = []
+    next_ckpt = a.checkpoint_minutes * 60.0 if a.checkpoint_minutes > 0 else None
     model.train()
     while True:
-        el = time.process_time() - t0
-        if planned is None and step == 20:
-            planned = max(200, int(budget / (el / 20)))
-        if planned is not None and step >= planned:
+        if a.steps > 0:
+            frac = step / a.steps
+        else:
+            frac = (time.process_time() - t0) / budget
+            if wall_budget > 0:
+                frac = max(frac, (time.time() - w0) / wall_budget)
+        if frac >= 1.0:
             break
-        frac = step / planned if planned else 0.0
+        if next_ckpt is not None and time.time() - w0 >= next_ckpt:
+            model.eval()
+            checkpoints.append(export(model, step, False))
+            model.train()
+            next_ckpt += a.checkpoint_minutes * 60.0
         lr = 3e-3 * (0.5 * (1 + math.cos(math.pi * min(1.0, frac)))) + 5e-5
         for g in opt.param_groups:
             g["lr"] = lr
@@ -620,101 +745,21 @@ def main():
         losses.append(float(loss))
         step += 1
         if step % 25 == 0:
-            prog(0.65 + 0.25 * (step / planned if planned else 0), "training step %d/%s loss %.4f" % (step, planned or "?", np.mean(losses[-25:])))
+            prog(0.65 + 0.25 * frac, "training step %d loss %.4f" % (step, np.mean(losses[-25:])))
     train_s = time.process_time() - t0
     model.eval()
-
-    # ---- quantize + check + threshold
     prog(0.91, "quantizing")
-    layers = folded_layers(model)
-    norm = lambda f: (f - mean) * inv_std  # noqa: E731
-    calib = norm(np.concatenate([X[rng.integers(0, n_pos + n_neg, 300)].astype(np.float32).reshape(-1, feat.N_MELS)]))
-    qlayers, act_scales = quantize_layers(layers, calib)
-
-    def scores(fn, f):
-        return smooth(sigmoid(fn(norm(f).astype(np.float32))), 3)
-
-    sp_f = scores(lambda z: float_forward(layers, z), vpos)
-    sn_f = scores(lambda z: float_forward(layers, z), vneg)
-    sp_q = scores(lambda z: int8_forward(qlayers, act_scales, z), vpos)
-    sn_q = scores(lambda z: int8_forward(qlayers, act_scales, z), vneg)
-    grid = np.concatenate([np.linspace(0.05, 0.95, 91), 1 - np.logspace(-2, -5, 31)])
-
-    def pick(sp, sn):
-        best = None
-        for t in grid:
-            if count_events(sn, t) == 0:
-                best = t
-                break
-        if best is None:
-            best = grid[-1]
-        hits = sum(1 for s, e in vspans if np.max(sp[s:e]) >= best)
-        return float(best), hits
-
-    thr_f, hits_f = pick(sp_f, sn_f)
-    thr_q, hits_q = pick(sp_q, sn_q)
-    # a margin above the loudest validation negative: a quarter of the way to 1 in logit space
-    thr = float(sigmoid(math.log(thr_q / (1 - thr_q)) + 0.5)) if thr_q < 0.999 else thr_q
-    thr = min(thr, 0.995)
-    hits_final = sum(1 for s, e in vspans if np.max(sp_q[s:e]) >= thr)
-    fa_q = count_events(sn_q, thr)
-    max_dev = float(np.max(np.abs(sp_f - sp_q)))
-
-    # ---- export
-    prog(0.97, "writing " + os.path.basename(a.out))
-    C = a.channels
-    md = {
-        "general.architecture": "hearth-kws",
-        "general.name": "hearth-kws-" + tag,
-        "general.description": "Hearth wake-word model for '%s' (tools/wakeword/train.py, seed %d)" % (kw, a.seed),
-        "hearth-kws.keyword": kw,
-        "hearth-kws.threshold": float(thr),
-        "hearth-kws.channels": C,
-        "hearth-kws.block_count": a.blocks,
-        "hearth-kws.input_kernel": 3,
-        "hearth-kws.dw_kernel": 3,
-        "hearth-kws.dilations": dil,
-        "hearth-kws.act_scales": [float(s) for s in act_scales],
-        "hearth-kws.features.sample_rate": feat.SAMPLE_RATE,
-        "hearth-kws.features.n_mels": feat.N_MELS,
-        "hearth-kws.features.window": feat.WINDOW,
-        "hearth-kws.features.hop": feat.HOP,
-        "hearth-kws.features.n_fft": feat.N_FFT,
-        "hearth-kws.features.f_min": float(feat.F_MIN),
-        "hearth-kws.features.f_max": float(feat.F_MAX),
-        "hearth-kws.training.seed": a.seed,
-        "hearth-kws.training.positives_real": n_real,
-        "hearth-kws.training.positives_tts": len(tts),
-    }
-    tensors = [("feat.mean", mean.astype(np.float32)), ("feat.inv_std", inv_std)]
-    bi = 0
-    for kind, Wq, ws, b, d in qlayers:
-        if kind == "in":
-            pre = "in"
-        elif kind == "out":
-            pre = "out"
-        else:
-            pre = "blk.%d.%s" % (bi, kind)
-            if kind == "pw":
-                bi += 1
-        tensors += [(pre + ".weight", Wq), (pre + ".scale", ws), (pre + ".bias", b)]
-    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    write_gguf(a.out, md, tensors)
-    # keep a float checkpoint and the int8 layers for tests/debugging
-    np.savez(os.path.join(a.work, "model_%s.npz" % tag), mean=mean, inv_std=inv_std,
-             act_scales=np.array(act_scales, np.float32))
+    summary = export(model, step, True)
+    summary["train_seconds"] = round(train_s, 1)
+    summary["train_wall_seconds"] = round(time.time() - w0, 1)
+    summary["total_seconds"] = round(time.time() - t_start, 1)
+    summary["final_loss"] = round(float(np.mean(losses[-50:])), 4) if losses else None
+    summary["checkpoints"] = checkpoints
     prog(1.0, "done")
-    summary = {
-        "keyword": kw, "out": a.out, "params": int(n_params), "bytes": os.path.getsize(a.out),
-        "steps": step, "train_seconds": round(train_s, 1), "total_seconds": round(time.time() - t_start, 1),
-        "positives_real": n_real, "positives_tts": len(tts), "val_positives": len(vspans),
-        "val_negative_hours": round(vneg_hours, 3),
-        "threshold": round(thr, 5), "threshold_float_zero_fa": round(thr_f, 5), "threshold_int8_zero_fa": round(thr_q, 5),
-        "val_hits_float_at_own": hits_f, "val_hits_int8_at_own": hits_q, "val_hits_int8_final": hits_final,
-        "val_fa_int8_final": fa_q, "max_abs_score_diff_float_int8": round(max_dev, 4),
-        "final_loss": round(float(np.mean(losses[-50:])), 4),
-    }
     print(json.dumps(summary))
+
+
+
 
 
 if __name__ == "__main__":

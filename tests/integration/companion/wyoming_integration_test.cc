@@ -103,11 +103,11 @@ std::string entity(const WyomingMessage& m, const std::string& name) {
 class WyomingTest : public ::testing::Test {
  protected:
   void SetUp() override { start({{"wakeword", {{"enabled", false}}}}); }
-  void start(const json& extra) {
+  void start(const json& extra, int max_audio_s = 2) {
     json cfg = base_config();
     cfg["wyoming"] = {{"listen", "127.0.0.1:0"},
                       {"max_connections", 4},
-                      {"max_audio_s", 2},
+                      {"max_audio_s", max_audio_s},
                       {"satellites", {{"kitchen-sat", {{"area", "kitchen"}}}}}};
     for (auto it = extra.begin(); it != extra.end(); ++it) cfg[it.key()] = it.value();
     ASSERT_TRUE(daemon_.start(cfg));
@@ -232,7 +232,8 @@ class WyomingWakeTest : public WyomingTest {
     const char* shared = std::getenv("HEARTH_SHARED_DATA");
     recordings_ = std::string(shared ? shared : HEARTH_SHARED_DATA_DIR) + "/wakeword/jarvis";
     if (!std::filesystem::is_directory(recordings_)) GTEST_SKIP() << "no " << recordings_;
-    start(json::object());  // default "wakeword": jarvis
+    // default "wakeword": jarvis; the recordings run to ~4 s with the padding
+    start(json::object(), 10);
   }
   // Streams `pcm` (16 kHz mono) after detect; returns detection/not-detected.
   std::string detect(Client& c, const std::vector<float>& pcm) {

@@ -332,6 +332,7 @@ TEST_F(PortAudioCaptureTest, DeviceVanishingMidStreamIsReopenedWhenItComesBack) 
   st = (*src)->status();
   EXPECT_EQ(st.state, SourceState::kRunning);
   EXPECT_EQ(st.reopen_count, 1u);
+  EXPECT_EQ(st.last_error, "");  // running again: no stale reason
 }
 
 TEST(CaptureConfig, Validation) {

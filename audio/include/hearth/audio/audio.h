@@ -98,7 +98,7 @@ struct SourceStatus {
   uint64_t overrun_samples = 0; // native-rate sample frames dropped because the ring was full
   uint64_t overrun_events = 0;  // callbacks that dropped samples
   uint64_t reopen_count = 0;    // successful reopens after a failure
-  std::string last_error;       // most recent failure, "" if none
+  std::string last_error;       // why the source is not running now, "" while it runs
 };
 
 enum class ReadResult { kFrame, kNoData, kEnd };

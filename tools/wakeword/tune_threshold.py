@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""Re-tune a hearth-kws model's threshold on a larger VALIDATION set and write
+it into the GGUF (the `hearth-kws.threshold` metadata value, patched in place).
+
+    tune_threshold.py --hearth BUILD/daemon/hearth --model assets/wakeword/jarvis.gguf
+                      [--recordings ../shared/data/wakeword/jarvis] [--hours 3] [--cache DIR]
+
+train.py picks its threshold on ~0.2 h of validation negatives, too little to
+aim at 1 false alarm per 10 hours. This uses only validation material, never
+the TEST split the benchmark reports on:
+  positives: the VAL split (file-name hash) of the word's recordings, mixed by
+             `hearth wakeword eval` into the VAL part of the noise (60-70% of
+             each noise file) at 10 dB SNR;
+  negatives: --hours of synthesized random word sequences (seeds 1000+, the
+             benchmark uses 99+), the VAL split of speech_negatives and of the
+             other words' recordings, and the VAL noise.
+The threshold is the lowest one of the evaluator's grid with no false alarm on
+those negatives, then --margin higher in logit space. Prints a JSON summary.
+"""
+import argparse
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import synth  # noqa: E402
+import train  # noqa: E402
+from features import load_audio  # noqa: E402
+
+KEY = b"hearth-kws.threshold"
+
+
+def write_wav(path, x):
+    import wave
+    y = np.clip(np.asarray(x) * 32767, -32768, 32767).astype("<i2")
+    with wave.open(path + ".tmp", "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(y.tobytes())
+    os.replace(path + ".tmp", path)
+
+
+def patch_threshold(path, value):
+    """Overwrites the FLOAT32 value of hearth-kws.threshold in a GGUF file."""
+    blob = bytearray(open(path, "rb").read())
+    key = struct.pack("<Q", len(KEY)) + KEY
+    i = blob.find(key)
+    if i < 0 or blob.find(key, i + 1) >= 0:
+        sys.exit("%s: no unique %s key" % (path, KEY.decode()))
+    j = i + len(key)
+    (vtype,) = struct.unpack_from("<I", blob, j)
+    if vtype != 6:
+        sys.exit("%s: %s is not FLOAT32" % (path, KEY.decode()))
+    old = struct.unpack_from("<f", blob, j + 4)[0]
+    struct.pack_into("<f", blob, j + 4, value)
+    with open(path + ".tmp", "wb") as f:
+        f.write(blob)
+    os.replace(path + ".tmp", path)
+    return old
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hearth", required=True)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--keyword", default="", help="default: the model file's name")
+    ap.add_argument("--recordings", default="")
+    ap.add_argument("--hours", type=float, default=3.0)
+    ap.add_argument("--margin", type=float, default=0.25, help="logit units above the zero-FA threshold")
+    ap.add_argument("--cache", default=os.path.join(train.REPO, "build-wakeword-cache", "val"))
+    ap.add_argument("--dry-run", action="store_true", help="print, do not patch the model")
+    a = ap.parse_args()
+    kw = a.keyword or os.path.splitext(os.path.basename(a.model))[0]
+    data = train.shared_data()
+    rec = a.recordings or os.path.join(data, "wakeword", kw)
+    os.makedirs(a.cache, exist_ok=True)
+    negs = []
+    sentences = synth.ordinary_sentences(train.REPO, train.KEYWORDS + [kw])
+    for k in range(int(math.ceil(a.hours * 2))):
+        p = os.path.join(a.cache, "val_tts_%02d.wav" % k)
+        if not os.path.exists(p):
+            rng = np.random.default_rng(1000 + k)
+            parts, total = [], 0
+            while total < 30 * 60 * 16000:
+                x, _ = synth.random_voice_call(rng, synth.word_salad(rng, sentences, int(rng.integers(8, 30))),
+                                               weights=[0.8, 0.2, 0.0])
+                parts += [x, np.zeros(int(rng.uniform(0.2, 1.0) * 16000), np.float32)]
+                total += len(x)
+            y = np.concatenate(parts)
+            write_wav(p, 0.5 * y / max(1e-4, np.max(np.abs(y))))
+        negs.append(p)
+    for sub in ("athena", "amelia"):
+        negs += [f for f in train.list_audio(os.path.join(data, "speech_negatives", sub)) if train.split_of(f) == "val"]
+    for other in train.KEYWORDS:
+        if other != kw:
+            negs += [f for f in train.list_audio(os.path.join(data, "wakeword", other)) if train.split_of(f) == "val"]
+    noise = []
+    for i, x in enumerate(train.noise_pool("val")):
+        p = os.path.join(a.cache, "noise_val_%02d.wav" % i)
+        if not os.path.exists(p):
+            write_wav(p, x)
+        noise.append(p)
+    pos = [f for f in train.list_audio(rec) if train.split_of(f) == "val"]
+    if not pos:
+        sys.exit("no VAL-split recordings in " + rec)
+    r = subprocess.run([a.hearth, "wakeword", "eval", "--model", a.model, "--json", "--snr", "10", "--seed", "7",
+                        "--positives"] + pos + ["--negatives"] + negs + ["--noise"] + noise,
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(r.stderr)
+    j = json.loads(r.stdout)
+    zero = [p for p in j["det"] if p["fa_per_hour"] == 0]
+    if not zero:
+        sys.exit("no threshold without false alarms")
+    t0 = zero[0]["threshold"]
+    z = math.log(t0 / (1 - t0)) + a.margin if t0 < 1 - 1e-6 else 14.0
+    thr = 1.0 / (1.0 + math.exp(-z))
+    at = [p for p in j["det"] if p["threshold"] >= thr]
+    summary = {"model": a.model, "keyword": kw, "val_positives": j["positives"], "val_negative_hours": round(j["negative_hours"], 3),
+               "zero_fa_threshold": round(t0, 5), "threshold": round(thr, 5),
+               "val_miss_at_threshold": at[0]["miss"] if at else 1.0,
+               "previous_threshold": round(j["default_threshold"], 5),
+               "val_miss_at_previous": j["miss_at_default"], "val_fa_per_hour_at_previous": round(j["fa_per_hour_at_default"], 3)}
+    if not a.dry_run:
+        patch_threshold(a.model, thr)
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
