@@ -16,3 +16,9 @@ if [ -x "$b/bench/wakeword/bench_wake_kernels" ]; then $pin "$b/bench/wakeword/b
 if [ -x "$b/daemon/hearth" ]; then nice -n 10 "$(dirname "$0")/../bench/wakeword/run_bench.py" --hearth "$b/daemon/hearth" --cache "$b/wakeword-bench" --pocketsphinx; fi
 # Device bus over a real broker (issue 9, docs/benchmarks-devices.md); needs mosquitto.
 if [ -x "$b/bench/devices/bench_devices_mqtt" ]; then "$b/bench/devices/bench_devices_mqtt" 300 3; fi
+# Speech recognition + voice pipeline (issue 5, docs/benchmarks-asr.md): needs the synthetic set
+# (tools/asr/make_testset.py "$b/asr-bench-data", once) and pocketsphinx-en-us.
+if [ -x "$b/daemon/hearth" ] && [ -f "$b/asr-bench-data/manifest.jsonl" ]; then
+  nice -n 10 "$(dirname "$0")/../bench/asr/run.py" --hearth "$b/daemon/hearth" --data "$b/asr-bench-data" --out "$b/asr-bench-out"
+  nice -n 10 "$(dirname "$0")/../bench/asr/coffee.py" --hearth "$b/daemon/hearth"
+fi

@@ -40,6 +40,8 @@ void PocketsphinxConfig::validate(ConfigErrors& out, std::string_view path) cons
   check_num(out, path, "wip", wip, 1e-10, 10.0);
   if (cmn != "live" && cmn != "batch" && cmn != "none")
     out.add(config_path(path, "cmn"), "must be \"live\", \"batch\" or \"none\", got \"" + cmn + "\"");
+  if (final_pass != "batch" && final_pass != "first" && final_pass != "none")
+    out.add(config_path(path, "final_pass"), "must be \"batch\", \"first\" or \"none\", got \"" + final_pass + "\"");
   check_int(out, path, "maxhmmpf", maxhmmpf, -1, 1000000);
   check_int(out, path, "nbest", nbest, 0, 100);
   check_num(out, path, "open_threshold", open_threshold, 0.0, 1.0);
@@ -49,7 +51,7 @@ void PocketsphinxConfig::validate(ConfigErrors& out, std::string_view path) cons
 
 std::string PocketsphinxConfig::to_string() const {
   return "PocketsphinxConfig(model_dir=" + model_dir + ", dict=" + dict + ", beam=" + fmt(beam) + ", wbeam=" + fmt(wbeam) +
-         ", pbeam=" + fmt(pbeam) + ", lw=" + fmt(lw) + ", wip=" + fmt(wip) + ", cmn=" + cmn +
+         ", pbeam=" + fmt(pbeam) + ", lw=" + fmt(lw) + ", wip=" + fmt(wip) + ", cmn=" + cmn + ", final_pass=" + final_pass +
          ", maxhmmpf=" + std::to_string(maxhmmpf) + ", nbest=" + std::to_string(nbest) +
          ", phone_loop=" + (phone_loop ? "true" : "false") + ", open_vocabulary=" + (open_vocabulary ? "true" : "false") +
          ", open_threshold=" + fmt(open_threshold) + ", reject_deficit=" + fmt(reject_deficit) +
@@ -61,6 +63,7 @@ void EndpointConfig::validate(ConfigErrors& out, std::string_view path) const {
   check_int(out, path, "max_utterance_ms", max_utterance_ms, 500, 60000);
   check_int(out, path, "no_speech_timeout_ms", no_speech_timeout_ms, 100, 60000);
   check_int(out, path, "min_speech_ms", min_speech_ms, 0, 1000);
+  check_int(out, path, "early_hangover_ms", early_hangover_ms, 0, 5000);
 }
 
 void AsrConfig::validate(ConfigErrors& out, std::string_view path) const {
@@ -104,7 +107,8 @@ void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& 
     ConfigReader p{*ps, config_path(path, "pocketsphinx"), errors};
     PocketsphinxConfig& c = out->pocketsphinx;
     p.keys({"model_dir", "dict", "generic_lm", "phone_lm", "beam", "wbeam", "pbeam", "lw", "wip", "cmn", "maxhmmpf",
-            "nbest", "phone_loop", "open_vocabulary", "open_threshold", "reject_deficit", "reject_slope"});
+            "nbest", "phone_loop", "open_vocabulary", "open_threshold", "reject_deficit", "reject_slope",
+            "final_pass"});
     p.str("model_dir", &c.model_dir);
     p.str("dict", &c.dict);
     p.str("generic_lm", &c.generic_lm);
@@ -115,6 +119,7 @@ void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& 
     p.number("lw", &c.lw);
     p.number("wip", &c.wip);
     p.str("cmn", &c.cmn);
+    p.str("final_pass", &c.final_pass);
     p.integer("maxhmmpf", &c.maxhmmpf);
     p.integer("nbest", &c.nbest);
     p.boolean("phone_loop", &c.phone_loop);
@@ -125,11 +130,12 @@ void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& 
   }
   if (const json* ep = r.object("endpoint")) {
     ConfigReader e{*ep, config_path(path, "endpoint"), errors};
-    e.keys({"hangover_ms", "max_utterance_ms", "no_speech_timeout_ms", "min_speech_ms"});
+    e.keys({"hangover_ms", "max_utterance_ms", "no_speech_timeout_ms", "min_speech_ms", "early_hangover_ms"});
     e.integer("hangover_ms", &out->endpoint.hangover_ms);
     e.integer("max_utterance_ms", &out->endpoint.max_utterance_ms);
     e.integer("no_speech_timeout_ms", &out->endpoint.no_speech_timeout_ms);
     e.integer("min_speech_ms", &out->endpoint.min_speech_ms);
+    e.integer("early_hangover_ms", &out->endpoint.early_hangover_ms);
   }
 }
 
@@ -178,6 +184,7 @@ std::string_view endpoint_reason_name(Endpointer::Reason r) {
     case Endpointer::Reason::kSilence: return "silence";
     case Endpointer::Reason::kMaxLength: return "max_length";
     case Endpointer::Reason::kNoSpeech: return "no_speech";
+    case Endpointer::Reason::kEarly: return "early";
   }
   return "none";
 }

@@ -3,6 +3,7 @@
 
 #include <espeak-ng/speak_lib.h>
 
+#include <cctype>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -98,12 +99,24 @@ std::string Lexicon::to_dict_text() const {
 }
 
 Result<Lexicon> build_lexicon(const std::vector<std::string>& words, const std::string& cmudict_path) {
-  std::set<std::string> want(words.begin(), words.end());
-  std::ifstream f(cmudict_path);
+  std::ifstream f(cmudict_path, std::ios::binary);
   if (!f) return Error{Code::kNotFound, "asr: cannot open pronunciation dictionary " + cmudict_path};
+  std::ostringstream text;
+  text << f.rdbuf();
+  if (f.bad()) return Error{Code::kIo, "asr: cannot read pronunciation dictionary " + cmudict_path};
+  return build_lexicon_from_text(words, text.str(), true);
+}
+
+Result<Lexicon> build_lexicon_from_text(const std::vector<std::string>& words, std::string_view cmudict_text,
+                                        bool use_g2p) {
+  std::set<std::string> want(words.begin(), words.end());
   std::unordered_map<std::string, std::vector<std::string>> found;
   std::string line;
-  while (std::getline(f, line)) {
+  std::istringstream in{std::string(cmudict_text)};
+  while (std::getline(in, line)) {
+    // Tabs separate like spaces (some cmudict copies use them).
+    for (char& c : line)
+      if (c == '\t') c = ' ';
     size_t sp = line.find(' ');
     if (sp == std::string::npos || sp == 0) continue;
     std::string head = line.substr(0, sp);
@@ -116,7 +129,15 @@ Result<Lexicon> build_lexicon(const std::vector<std::string>& words, const std::
     if (hash != std::string::npos) phones.resize(hash);
     while (!phones.empty() && (phones.back() == ' ' || phones.back() == '\r')) phones.pop_back();
     while (!phones.empty() && phones.front() == ' ') phones.erase(phones.begin());
-    if (!phones.empty()) found[base].push_back(phones);
+    // A pronunciation is phone symbols only (letters/digits), else the line
+    // is malformed and skipped: PocketSphinx would reject the whole file.
+    bool ok = !base.empty() && !phones.empty();
+    for (char c : phones) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == ' ');
+    if (!ok) continue;
+    std::string norm;  // one space between phones
+    for (char c : phones)
+      if (c != ' ' || (!norm.empty() && norm.back() != ' ')) norm += c;
+    found[base].push_back(norm);
   }
   Lexicon lex;
   for (const std::string& w : want) {
@@ -125,7 +146,7 @@ Result<Lexicon> build_lexicon(const std::vector<std::string>& words, const std::
     if (it != found.end()) {
       prons = it->second;
     } else {
-      std::string g = g2p_cmu(w);
+      std::string g = use_g2p ? g2p_cmu(w) : std::string();
       if (g.empty()) {
         lex.missing.push_back(w);
         continue;

@@ -4,6 +4,8 @@
 // The decoding passes are described at the top of asr.h.
 
 #include <pocketsphinx.h>
+#include <sphinxbase/cmn.h>
+#include <sphinxbase/feat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -103,6 +105,7 @@ class PocketsphinxStream final : public RecognizerStream {
     n_samples_ = 0;
     finished_ = false;
     final_ = false;
+    open_done_ = false;
     result_ = Transcript{};
     start();
   }
@@ -132,9 +135,32 @@ class PocketsphinxStream final : public RecognizerStream {
     return text;
   }
 
+  // Re-decodes the buffered utterance in one go. PocketSphinx then
+  // normalizes with the utterance's own cepstral mean (batch CMN, how the
+  // en-us model was trained) instead of the running estimate the streaming
+  // pass used, which starts from the model's training mean and needs several
+  // utterances to reach this microphone and voice. The running estimate is
+  // then set to that mean, so the next streaming pass starts warm.
+  bool batch_pass() {
+    if (audio_.empty() || audio_.size() >= kMaxRescoreSamples) return false;
+    if (ps_start_utt(ps_) < 0) return false;
+    const int r = ps_process_raw(ps_, audio_.data(), audio_.size(), FALSE, TRUE);
+    ps_end_utt(ps_);
+    if (r < 0) return false;
+    feat_t* f = ps_get_feat(ps_);
+    if (f && f->cmn_struct && f->cmn_struct->veclen > 0) {
+      std::vector<mfcc_t> mean(f->cmn_struct->cmn_mean, f->cmn_struct->cmn_mean + f->cmn_struct->veclen);
+      cmn_live_set(f->cmn_struct, mean.data());
+    }
+    return true;
+  }
+
   void finalize() {
     if (utt_open_) ps_end_utt(ps_);
     utt_open_ = false;
+    const std::string& mode = cfg_.pocketsphinx.final_pass;
+    if (mode == "batch" || (mode == "first" && n_finals_ == 0)) result_.batch_pass = batch_pass();
+    ++n_finals_;
     final_ = true;
     result_.is_final = true;
     int32 score = 0;
@@ -202,11 +228,24 @@ class PocketsphinxStream final : public RecognizerStream {
       conf *= 1.f / (1.f + std::exp((result_.fit_deficit - pc.reject_deficit) / pc.reject_slope));
     }
     result_.confidence = std::clamp(conf, 0.f, 1.f);
-    if (closed_ && pc.open_vocabulary && result_.confidence < pc.open_threshold && audio_.size() < kMaxRescoreSamples) {
-      int64_t unused = 0;
-      result_.open_text = rescore("generic", &unused);
-    }
   }
+
+ public:
+  // The open-vocabulary pass, on demand (off the fast path: the caller runs
+  // it only when the closed result was not usable).
+  std::string decode_open() override {
+    if (!final_ || !closed_ || !cfg_.pocketsphinx.open_vocabulary || audio_.empty()) return "";
+    if (!open_done_) {
+      int64_t unused = 0;
+      auto t0 = std::chrono::steady_clock::now();
+      result_.open_text = rescore("generic", &unused);
+      result_.open_ms = ms_since(t0);
+      open_done_ = true;
+    }
+    return result_.open_text;
+  }
+
+ private:
 
   const AsrConfig& cfg_;
   const bool closed_;
@@ -218,6 +257,8 @@ class PocketsphinxStream final : public RecognizerStream {
   bool utt_open_ = false;
   bool finished_ = false;
   bool final_ = false;
+  bool open_done_ = false;
+  int64_t n_finals_ = 0;  // utterances finalized by this stream (decoder)
   Transcript result_;
 };
 
@@ -241,7 +282,8 @@ class PocketsphinxRecognizer final : public Recognizer {
     cmd_ln_t* config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", pc.model_dir.c_str(), "-dict", dict.c_str(),
                                    "-lm", lm.c_str(), "-beam", beam.c_str(), "-wbeam", wbeam.c_str(), "-pbeam",
                                    pbeam.c_str(), "-lw", lw.c_str(), "-wip", wip.c_str(), "-cmn", pc.cmn.c_str(),
-                                   "-maxhmmpf", maxhmmpf.c_str(), "-logfn", "/dev/null", nullptr);
+                                   "-maxhmmpf", maxhmmpf.c_str(), "-allphone_ci", "yes", "-logfn", "/dev/null",
+                                   nullptr);
     if (!config) {
       HEARTH_LOG_ERROR("asr", "pocketsphinx rejected the configuration %s", pc.to_string().c_str());
       return nullptr;
@@ -266,7 +308,11 @@ class PocketsphinxRecognizer final : public Recognizer {
         return nullptr;
       }
       ngram_model_free(m);
-      if (pc.phone_loop && ps_set_allphone_file(ps, "phones", pc.phone_lm.c_str()) < 0)
+      // The phone loop: context-independent phones (-allphone_ci; the
+      // triphone loop ran at minutes per utterance), with the phone trigram
+      // when phone_lm names one, else a free loop.
+      if (pc.phone_loop &&
+          ps_set_allphone_file(ps, "phones", pc.phone_lm.empty() ? nullptr : pc.phone_lm.c_str()) < 0)
         HEARTH_LOG_WARN("asr", "no phone loop (%s); out-of-grammar rejection uses posteriors only", pc.phone_lm.c_str());
       if (pc.open_vocabulary && ps_set_lm_file(ps, "generic", pc.generic_lm.c_str()) < 0)
         HEARTH_LOG_WARN("asr", "no generic LM (%s); open-vocabulary path off", pc.generic_lm.c_str());

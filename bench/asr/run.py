@@ -3,7 +3,11 @@
 generic LM on the same audio, through `hearth pipeline --no-wake`.
 
 usage: bench/asr/run.py --hearth BUILD/daemon/hearth --data DIR [--out DIR] [--quick]
+                        [--asr JSON] [--conditions clean:ours,snr10:ours+NS,...]
   DIR is made by tools/asr/make_testset.py (clean/, snr10/, snr5/, manifest.jsonl).
+  --asr JSON      an "asr" object for our recognizer (decoder tuning on the DEV set:
+                  tools/asr/make_testset.py DIR --dev)
+  --conditions    a subset of the audio:recognizer rows (default: all)
 Prints a markdown table; writes per-condition JSON lines into --out.
 """
 import argparse, json, os, re, subprocess, sys, concurrent.futures as cf
@@ -64,6 +68,8 @@ def main():
     ap.add_argument("--out", default="/tmp/hearth-asr-bench")
     ap.add_argument("--quick", action="store_true", help="first 80 items only")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--asr", default="")
+    ap.add_argument("--conditions", default="")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     items = [json.loads(l) for l in open(os.path.join(a.data, "manifest.jsonl"))]
@@ -80,6 +86,11 @@ def main():
     conditions = [("clean", "ours", []), ("clean", "generic LM", ["--baseline"]),
                   ("snr10", "ours", []), ("snr10", "ours + NS", ["--ns"]), ("snr10", "generic LM", ["--baseline"]),
                   ("snr5", "ours", []), ("snr5", "ours + NS", ["--ns"])]
+    if a.conditions:
+        want = set(a.conditions.split(","))
+        conditions = [c for c in conditions if "%s:%s" % (c[0], c[1].replace(" ", "")) in want]
+    if a.asr:
+        conditions = [(c, n, e + (["--asr", a.asr] if n != "generic LM" else [])) for c, n, e in conditions]
     results = {}
     with cf.ThreadPoolExecutor(a.jobs) as ex:
         futs = {}

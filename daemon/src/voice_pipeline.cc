@@ -97,8 +97,15 @@ Understanding understand(const Transcript& t, const TemplateParser& parser, floa
   return u;
 }
 
+bool is_complete_command(const TemplateParser& parser, const std::string& text) {
+  if (text.empty()) return false;
+  ParseResult p = parser.parse(text);
+  return p.intent && !p.problem;
+}
+
 Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<const float> pcm, int64_t start_sample,
-                                          const AsrConfig& asr, bool use_ns, float vad_threshold) {
+                                          const AsrConfig& asr, bool use_ns, float vad_threshold,
+                                          const std::function<bool(const std::string&)>& complete) {
   NsConfig ns;
   ns.enabled = use_ns;
   auto fe = SpeechFrontEnd::create(ns, VadConfig{});
@@ -109,6 +116,7 @@ Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<co
   const int64_t latency_frames = kStftLatency / kFrameSamples + 1;  // front end delay, rounded up
   const int64_t n_frames = static_cast<int64_t>(pcm.size()) / kFrameSamples + latency_frames;
   bool ended = false;
+  std::string last_checked;  // the partial the early endpoint last asked about
   for (int64_t f = 0; f < n_frames && !ended; ++f) {
     const size_t off = static_cast<size_t>(f) * kFrameSamples;
     for (int i = 0; i < kFrameSamples; ++i) in[i] = off + i < pcm.size() ? pcm[off + i] : 0.f;
@@ -120,7 +128,18 @@ Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<co
     stream.accept(feed);
     const bool speech = info.vad_score >= vad_threshold;
     if (speech) out.end_of_speech_ms = (out_sample + kFrameSamples) * 1000 / kSampleRateHz;
-    if (ep.push(speech) == Endpointer::Event::kEnd) {
+    bool end = ep.push(speech) == Endpointer::Event::kEnd;
+    if (!end && complete && ep.early_candidate() && !speech) {
+      // Recognizer state: the words so far already make a command.
+      if (stream.is_ready()) HEARTH_TRY(stream.decode());
+      const std::string partial = stream.result().text;
+      if (partial != last_checked && complete(partial)) {
+        ep.end_early();
+        end = true;
+      }
+      last_checked = partial;
+    }
+    if (end) {
       out.endpoint_reason = std::string(endpoint_reason_name(ep.reason()));
       out.endpoint_ms = (out_sample + kFrameSamples) * 1000 / kSampleRateHz;
       ended = true;
@@ -162,8 +181,11 @@ VoicePipeline::~VoicePipeline() {
 }
 
 void VoicePipeline::set_models(std::shared_ptr<const VoiceModels> models) {
-  std::lock_guard<std::mutex> lock(mu_);
-  models_ = std::move(models);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    models_ = std::move(models);
+  }
+  cv_.notify_all();  // the worker opens its decoder now, not at the next utterance
 }
 
 bool VoicePipeline::models_ready() const {
@@ -281,18 +303,39 @@ void VoicePipeline::worker() {
   const Recognizer* stream_owner = nullptr;
   Endpointer ep(asr_.endpoint);
   bool active = false;
-  std::string last_partial;
+  std::string last_partial, last_checked;
   int64_t n_since_decode = 0;
   int64_t frames_in_utt = 0, last_speech_frame = -1;
   for (;;) {
     Chunk c;
+    bool prepare = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty() || (!active && models_ && models_ != models); });
       if (stop_) return;
-      c = std::move(queue_.front());
-      queue_.pop_front();
-      if (c.start) models = models_;
+      if (queue_.empty()) {
+        // New models while idle: open the decoder ahead of the next utterance
+        // (loading it takes seconds; not on the command's clock).
+        models = models_;
+        prepare = true;
+      } else {
+        c = std::move(queue_.front());
+        queue_.pop_front();
+        if (c.start) {
+          // Speech before the first language model is ready (daemon start):
+          // hold it (the queue keeps the audio) rather than drop it.
+          cv_.wait_for(lock, std::chrono::seconds(30), [&] { return stop_ || models_ != nullptr; });
+          if (stop_) return;
+          models = models_;
+        }
+      }
+    }
+    if (prepare) {
+      if (models && models->recognizer && stream_owner != models->recognizer.get()) {
+        stream = models->recognizer->create_stream(StreamOptions{});
+        stream_owner = models->recognizer.get();
+      }
+      continue;
     }
     if (c.start) {
       active = false;
@@ -313,6 +356,7 @@ void VoicePipeline::worker() {
       ep.reset(false);
       active = true;
       last_partial.clear();
+      last_checked.clear();
       n_since_decode = 0;
       frames_in_utt = 0;
       last_speech_frame = -1;
@@ -326,6 +370,19 @@ void VoicePipeline::worker() {
       if (ep.push(s != 0) == Endpointer::Event::kEnd) {
         ended = true;
         break;
+      }
+    }
+    if (!ended && ep.early_candidate() && !c.speech.empty() && !c.speech.back()) {
+      // Recognizer state: end early when the words so far already make a command.
+      if (stream->is_ready()) (void)stream->decode();
+      const std::string partial = stream->result().text;
+      if (partial != last_checked) {
+        last_checked = partial;
+        std::shared_ptr<const TemplateParser> parser = deps_.parser ? deps_.parser() : nullptr;
+        if (parser && is_complete_command(*parser, partial)) {
+          ep.end_early();
+          ended = true;
+        }
       }
     }
     n_since_decode += static_cast<int64_t>(c.speech.size());
@@ -365,7 +422,7 @@ void VoicePipeline::worker() {
     if (deps_.events)
       deps_.events->publish(event_type::kTranscript,
                             {{"text", t.text}, {"confidence", std::round(t.confidence * 1000) / 1000},
-                             {"words", words_json(t)}, {"open_text", t.open_text},
+                             {"words", words_json(t)},
                              {"endpoint", std::string(endpoint_reason_name(ep.reason()))}});
     std::shared_ptr<const TemplateParser> parser = deps_.parser ? deps_.parser() : nullptr;
     if (!parser) {
@@ -388,6 +445,11 @@ void VoicePipeline::worker() {
     } else {
       intent_ev["intent"] = nullptr;
       intent_ev["slots"] = nlohmann::json::object();
+    }
+    if (!u.parse.intent) {
+      // Not understood: the open-vocabulary text for whoever reads further
+      // (the LLM path); off the fast path, only for rejected utterances.
+      intent_ev["open_text"] = stream->decode_open();
     }
     if (deps_.events) deps_.events->publish(event_type::kIntent, intent_ev);
     {
@@ -471,20 +533,10 @@ std::unique_ptr<VoicePipeline> make_voice_pipeline(AppContext& app, std::shared_
           app.events().publish(event_type::kAction, ev);
         }
         const double total = lat.end_of_speech_to_transcript + lat.to_intent + to_action;
-        // The stage latencies ride with the command as a "voice" event (the
-        // miner reads only "action"/"state" events).
-        EventRecord v;
-        v.time = arrived;
-        v.kind = "voice";
-        v.attribute = "latency";
-        v.origin = "voice";
-        v.new_value = nlohmann::json{{"transcript", transcript},
-                                     {"latency_ms", {{"end_of_speech_to_transcript", lat.end_of_speech_to_transcript},
-                                                     {"to_intent", lat.to_intent},
-                                                     {"to_action", to_action},
-                                                     {"total", total}}}}
-                          .dump();
-        events.push_back(std::move(v));
+        // The history schema has one latency per command (latency_us: end of
+        // speech → action done); the stage split goes to the log. (History
+        // accepts only "action"/"state" events: a separate stage-latency row
+        // would make it drop the whole batch, command included.)
         CommandRecord record;
         record.time = arrived;
         record.text = transcript;
@@ -498,8 +550,9 @@ std::unique_ptr<VoicePipeline> make_voice_pipeline(AppContext& app, std::shared_
         record.ok = outcome.ok;
         record.response = outcome.response;
         app.history().record_command(std::move(record), std::move(events));
-        HEARTH_LOG_INFO("voice", "'%s' → %s: %s (end of speech → action %.0f ms)", transcript.c_str(),
-                        parsed.intent ? parsed.intent->name.c_str() : "not understood", outcome.response.c_str(), total);
+        HEARTH_LOG_INFO("voice", "'%s' → %s: %s (end of speech → action %.0f ms: transcript %.0f, intent %.1f, action %.1f)",
+                        transcript.c_str(), parsed.intent ? parsed.intent->name.c_str() : "not understood",
+                        outcome.response.c_str(), total, lat.end_of_speech_to_transcript, lat.to_intent, to_action);
         if (done) done(outcome.ok, outcome.response);
       });
     });

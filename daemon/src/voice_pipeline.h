@@ -75,11 +75,16 @@ struct OfflineUtterance {
   Transcript transcript;
   int64_t end_of_speech_ms = -1;   // input time of the last speech frame
   int64_t endpoint_ms = -1;        // input time the endpointer fired (or the audio ended)
-  std::string endpoint_reason;     // silence | max_length | no_speech | end_of_audio
+  std::string endpoint_reason;     // silence | early | max_length | no_speech | end_of_audio
   double finalize_ms = 0;          // decode time after the endpoint
 };
+// `complete` (optional): the early endpoint's question, "is this partial
+// transcript a complete command?" (the daemon and CLI ask the template grammar).
 Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<const float> pcm, int64_t start_sample,
-                                          const AsrConfig& asr, bool use_ns, float vad_threshold);
+                                          const AsrConfig& asr, bool use_ns, float vad_threshold,
+                                          const std::function<bool(const std::string&)>& complete = {});
+// The early-endpoint test: `text` parses into an intent with no problem.
+bool is_complete_command(const TemplateParser& parser, const std::string& text);
 
 
 // What the daemon gives the pipeline; everything must outlive it.

@@ -7,7 +7,10 @@ Festival), then mixes real background noise (../shared/data/noise) at 10 and
 Each sentence is spoken by one voice, rotating through the voices, so every
 voice says ~1/8 of the set. Deterministic (fixed seed for noise choice/offset).
 
-usage: tools/asr/make_testset.py OUT [--noise DIR]
+usage: tools/asr/make_testset.py OUT [--noise DIR] [--dev]
+  --dev  the DEV set for tuning instead: bench/asr/dev_commands.txt +
+         dev_out_of_grammar.txt spoken by 4 other voices (DEV_VOICES), other
+         noise offsets. Never report the dev set as held out.
 """
 import json, os, random, subprocess, sys, tempfile
 import numpy as np
@@ -24,7 +27,15 @@ VOICES = [
     ("flite-awb", lambda t, o: ["flite", "-voice", "awb", "-t", t, "-o", o]),
     ("festival-slt-hts", None),
 ]
-FESTIVAL_VOICE = {"festival-ked": "voice_ked_diphone", "festival-slt-hts": "voice_cmu_us_slt_arctic_hts"}
+# Voices only the dev set uses (none of them speaks the reported set).
+DEV_VOICES = [
+    ("espeak-scotland", lambda t, o: ["espeak-ng", "-v", "en-gb-scotland", "-s", "145", "-w", o, t]),
+    ("flite-kal16", lambda t, o: ["flite", "-voice", "kal16", "-t", t, "-o", o]),
+    ("espeak-029-f2", lambda t, o: ["espeak-ng", "-v", "en-029+f2", "-s", "155", "-w", o, t]),
+    ("festival-kal", None),
+]
+FESTIVAL_VOICE = {"festival-ked": "voice_ked_diphone", "festival-slt-hts": "voice_cmu_us_slt_arctic_hts",
+                  "festival-kal": "voice_kal_diphone"}
 
 
 def read_lines(path):
@@ -66,16 +77,19 @@ def main():
         noise_dir = sys.argv[sys.argv.index("--noise") + 1]
     noise_dir = os.environ.get("HEARTH_SHARED_DATA", os.path.dirname(noise_dir)) + "/noise" \
         if "HEARTH_SHARED_DATA" in os.environ else noise_dir
-    items = [(t, "command") for t in read_lines(os.path.join(ROOT, "bench/asr/commands.txt"))]
-    items += [(t, "oog") for t in read_lines(os.path.join(ROOT, "bench/asr/out_of_grammar.txt"))]
+    dev = "--dev" in sys.argv
+    prefix = "dev_" if dev else ""
+    voices = DEV_VOICES if dev else VOICES
+    items = [(t, "command") for t in read_lines(os.path.join(ROOT, "bench/asr/%scommands.txt" % prefix))]
+    items += [(t, "oog") for t in read_lines(os.path.join(ROOT, "bench/asr/%sout_of_grammar.txt" % prefix))]
     noises = sorted(os.path.join(noise_dir, f) for f in os.listdir(noise_dir) if f.endswith(".flac"))
     noise_pcm = [read_wav(f) for f in noises]
-    rng = random.Random(5)
+    rng = random.Random(55 if dev else 5)
     for d in ("clean", "snr10", "snr5"):
         os.makedirs(os.path.join(out, d), exist_ok=True)
     manifest = []
     for i, (text, kind) in enumerate(items):
-        voice = VOICES[i % len(VOICES)]
+        voice = voices[i % len(voices)]
         name = "%04d.wav" % i
         clean = os.path.join(out, "clean", name)
         if not os.path.exists(clean):

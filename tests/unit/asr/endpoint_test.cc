@@ -104,3 +104,38 @@ TEST(AsrConfigTest, ParsesAndReportsBadKeys) {
 
 }  // namespace
 }  // namespace hearth
+
+namespace hearth {
+namespace {
+
+// The early endpoint: after early_hangover_ms of silence the caller may end
+// the utterance (a complete command); before it, or before speech, it may not.
+TEST(EndpointerTest, EarlyCandidateAfterShortSilence) {
+  EndpointConfig c = cfg();
+  c.early_hangover_ms = 100;
+  Endpointer ep(c);
+  EXPECT_EQ(push(ep, false, 30), -1);
+  EXPECT_FALSE(ep.early_candidate());  // no speech yet
+  EXPECT_EQ(push(ep, true, 40), -1);
+  EXPECT_FALSE(ep.early_candidate());  // still talking
+  EXPECT_EQ(push(ep, false, 9), -1);
+  EXPECT_FALSE(ep.early_candidate());  // 90 ms of silence
+  EXPECT_EQ(push(ep, false, 1), -1);
+  EXPECT_TRUE(ep.early_candidate());   // 100 ms
+  ep.end_early();
+  EXPECT_TRUE(ep.ended());
+  EXPECT_EQ(ep.reason(), Endpointer::Reason::kEarly);
+  EXPECT_EQ(endpoint_reason_name(ep.reason()), "early");
+  EXPECT_FALSE(ep.early_candidate());
+  EXPECT_EQ(ep.push(false), Endpointer::Event::kNone);  // nothing after the end
+  // Off: never a candidate; the normal hangover still ends it.
+  c.early_hangover_ms = 0;
+  Endpointer off(c);
+  push(off, true, 40);
+  EXPECT_EQ(push(off, false, 100), 40 + 30);
+  EXPECT_FALSE(off.early_candidate());
+  EXPECT_EQ(off.reason(), Endpointer::Reason::kSilence);
+}
+
+}  // namespace
+}  // namespace hearth

@@ -16,9 +16,11 @@
 //      best acoustic score any phone sequence reaches; the closed result's
 //      per-frame acoustic deficit against it measures how badly the speech
 //      fits the command language (out-of-grammar speech fits badly);
-//   4. when the closed result is unsure (confidence < open_threshold) and the
-//      open-vocabulary path is on, the stock generic en-us LM decodes the
-//      same audio; its text is reported in `open_text` for the LLM.
+//   4. on demand (RecognizerStream::decode_open(), after the final result,
+//      when the caller could not use the closed result), the stock generic
+//      en-us LM decodes the same audio; its text is reported in `open_text`
+//      for the LLM. It is not part of finalization, so it never delays a
+//      command that was understood.
 #pragma once
 
 #include <cstdint>
@@ -49,10 +51,12 @@ struct Transcript {
   std::vector<std::string> nbest;  // alternatives, best first (text is nbest[0] when non-empty)
   float fit_deficit = 0.f;         // closed pass vs phone loop, log-likelihood per frame (>= 0; big = out of grammar)
   float posterior = 0.f;           // posterior of the whole hypothesis from the lattice, 0..1
-  std::string open_text;           // generic-LM text when the open path ran, else ""
+  std::string open_text;           // generic-LM text once decode_open() ran, else ""
+  double open_ms = 0;              // time decode_open() took
   double decode_ms = 0;            // CPU wall time spent after input_finished() (finalization)
   double audio_ms = 0;             // audio accepted
   double total_decode_ms = 0;      // all decode() time for this utterance
+  bool batch_pass = false;         // the final result comes from a batch-CMN re-decode
 };
 
 struct StreamOptions {
@@ -69,6 +73,10 @@ class RecognizerStream {
   virtual bool is_endpoint() const = 0;
   virtual Transcript result() const = 0;                 // partial until is_endpoint()
   virtual void reset() = 0;
+  // After the final result: the open-vocabulary (generic LM) text of the same
+  // utterance, "" when the backend has none or the open path is off. Costs a
+  // second decode the first time; cached until reset().
+  virtual std::string decode_open() { return ""; }
 };
 
 class Recognizer {
@@ -83,20 +91,30 @@ struct PocketsphinxConfig {
   std::string model_dir = "/usr/share/pocketsphinx/model/en-us/en-us";         // acoustic model
   std::string dict = "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict";  // pronunciations
   std::string generic_lm = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin";  // open-vocabulary LM
-  std::string phone_lm = "/usr/share/pocketsphinx/model/en-us/en-us-phone.lm.bin";  // phone loop
+  std::string phone_lm = "/usr/share/pocketsphinx/model/en-us/en-us-phone.lm.bin";  // phone loop ("" = free loop)
   double beam = 1e-48;     // -beam
   double wbeam = 7e-29;    // -wbeam
   double pbeam = 1e-48;    // -pbeam
   double lw = 10.0;        // language weight (small closed LM: stronger than the generic 6.5)
   double wip = 0.65;       // word insertion penalty (-wip)
-  std::string cmn = "live";  // "live" | "batch" | "none" (cepstral mean normalization)
+  // "live" | "batch" | "none". NB: the en-us model's feat.params sets -cmn
+  // batch, which PocketSphinx 5prealpha applies over this value; streaming
+  // input then gets a running (live) mean and a whole-utterance decode the
+  // utterance's mean (see final_pass).
+  std::string cmn = "live";
+  // Final result at the endpoint: "batch" re-decodes the whole utterance with
+  // its own cepstral mean (most accurate, costs a second decode after the end
+  // of speech); "first" does that only for a stream's first utterance (cold
+  // running mean) and hands the mean on to the streaming passes after it;
+  // "none" keeps the streaming pass's result.
+  std::string final_pass = "first";
   int maxhmmpf = 30000;    // -maxhmmpf
   int nbest = 10;          // n-best list size (0 = none)
   // Phone-loop pass for fit_deficit. Off by default: PocketSphinx's allphone
   // search with the en-us phone trigram runs far slower than real time here.
   bool phone_loop = false;
-  bool open_vocabulary = true;  // generic-LM pass when unsure
-  float open_threshold = 0.5f;  // confidence below which the open pass runs
+  bool open_vocabulary = true;  // generic-LM pass available (decode_open())
+  float open_threshold = 0.5f;  // `hearth transcribe`: confidence below which it runs the open pass
   // confidence = posterior-ish score × logistic(-(fit_deficit - reject_deficit) / reject_slope)
   float reject_deficit = 1.2f;
   float reject_slope = 0.25f;
@@ -109,6 +127,10 @@ struct EndpointConfig {
   int max_utterance_ms = 10000;    // hard cut
   int no_speech_timeout_ms = 5000; // after the wake word, give up when nobody speaks
   int min_speech_ms = 60;          // speech shorter than this does not count as a start
+  // Recognizer state: after this much silence the utterance ends early when
+  // the partial transcript already reads as a complete command (the caller
+  // checks with the intent grammar: Endpointer::end_early()); 0 = off.
+  int early_hangover_ms = 200;
   void validate(ConfigErrors& out, std::string_view path = "$.asr.endpoint") const;
 };
 
@@ -125,10 +147,10 @@ struct AsrConfig {
 
 // Parses the "asr" object of the daemon config (JSON text):
 //   {"backend", "lm_order", "lm_sentences", "min_confidence",
-//    "pocketsphinx": {model_dir, dict, generic_lm, phone_lm, beam, wbeam, pbeam, lw, wip, cmn,
+//    "pocketsphinx": {model_dir, dict, generic_lm, phone_lm, beam, wbeam, pbeam, lw, wip, cmn, final_pass,
 //                     maxhmmpf, nbest, phone_loop, open_vocabulary, open_threshold,
 //                     reject_deficit, reject_slope},
-//    "endpoint": {hangover_ms, max_utterance_ms, no_speech_timeout_ms, min_speech_ms}}
+//    "endpoint": {hangover_ms, max_utterance_ms, no_speech_timeout_ms, min_speech_ms, early_hangover_ms}}
 // Every key optional; unknown keys and wrong types go to `errors`.
 void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& errors,
                       std::string_view path = "$.asr");
@@ -159,6 +181,11 @@ struct Lexicon {
   std::string to_dict_text() const;
 };
 Result<Lexicon> build_lexicon(const std::vector<std::string>& words, const std::string& cmudict_path);
+// The same over dictionary text in memory. Malformed lines (no phones,
+// symbols that are not phone names) are skipped; `use_g2p` false leaves words
+// the text lacks in `missing` instead of asking espeak-ng.
+Result<Lexicon> build_lexicon_from_text(const std::vector<std::string>& words, std::string_view cmudict_text,
+                                        bool use_g2p = true);
 
 // espeak-ng phonemes of `word` mapped to CMU phones ("EH K OW B IY"), or ""
 // when espeak-ng is unavailable or yields nothing. Thread-safe (serialized).
@@ -192,7 +219,7 @@ Result<std::unique_ptr<Recognizer>> make_pocketsphinx_recognizer(const AsrConfig
 class Endpointer {
  public:
   enum class Event { kNone, kSpeechStart, kEnd };
-  enum class Reason { kNone, kSilence, kMaxLength, kNoSpeech };
+  enum class Reason { kNone, kSilence, kMaxLength, kNoSpeech, kEarly };
   explicit Endpointer(const EndpointConfig& cfg) : cfg_(cfg) {}
   // @param speech  this frame's raw speech decision (no hangover applied)
   Event push(bool speech);
@@ -200,6 +227,16 @@ class Endpointer {
   // across the wake word).
   void reset(bool in_speech = false);
   bool started() const { return started_; }
+  // Speech started, not ended, and at least early_hangover_ms of silence
+  // since: the moment to ask whether the partial transcript is complete.
+  bool early_candidate() const {
+    return cfg_.early_hangover_ms > 0 && started_ && !ended() && last_speech_ >= 0 &&
+           (n_frames_ - 1 - last_speech_) * 10 >= cfg_.early_hangover_ms;
+  }
+  // The caller found the partial transcript complete: end now (kEarly).
+  void end_early() {
+    if (!ended()) reason_ = Reason::kEarly;
+  }
   bool ended() const { return reason_ != Reason::kNone; }
   Reason reason() const { return reason_; }
   // Frame count since reset at the last speech frame (end of speech), -1 if none.
