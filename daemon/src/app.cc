@@ -90,6 +90,41 @@ bool same_audio_setup(const AudioConfig& a, const AudioConfig& b) {
          a.vad.min_speech_ms == b.vad.min_speech_ms && a.vad.hangover_ms == b.vad.hangover_ms;
 }
 
+// The routines as the voice sees them (issue 8: "turn off the bedtime
+// routine"). The handler's strand and the service both run on the one loop
+// thread, so the service is called directly; null service → kUnavailable.
+class RoutinesForVoice : public RoutineDirectory {
+ public:
+  explicit RoutinesForVoice(std::function<RoutinesService*()> service) : service_(std::move(service)) {}
+  void async_list(std::function<void(Result<std::vector<Entry>>)> done) override {
+    RoutinesService* s = service_();
+    if (!s) return done(Error{Code::kUnavailable, "no routines: history is disabled"});
+    s->async_routines([done = std::move(done)](Result<std::vector<StoredRoutine>> r) {
+      if (!r) return done(r.error());
+      std::vector<Entry> out;
+      for (const StoredRoutine& sr : *r) out.push_back({sr.id, sr.routine.name, sr.routine.description, sr.enabled});
+      done(std::move(out));
+    });
+  }
+  void async_set_enabled(int64_t id, bool enabled, std::function<void(Result<void>)> done) override {
+    RoutinesService* s = service_();
+    if (!s) return done(Error{Code::kUnavailable, "no routines: history is disabled"});
+    s->async_update_routine(
+        id,
+        [enabled](StoredRoutine& r) -> Result<void> {
+          r.enabled = enabled;
+          return {};
+        },
+        [done = std::move(done)](Result<StoredRoutine> r) {
+          if (!r) return done(r.error());
+          done(Result<void>{});
+        });
+  }
+
+ private:
+  std::function<RoutinesService*()> service_;
+};
+
 class App final : public AppContext {
  public:
   explicit App(DaemonOptions options) : options_(std::move(options)) {}
@@ -159,6 +194,7 @@ class App final : public AppContext {
   std::unique_ptr<HistoryWriter> history_;
   std::unique_ptr<TimerManager> timers_;
   std::unique_ptr<RoutinesService> routines_;  // null when history is disabled
+  RoutinesForVoice routines_for_voice_{[this] { return routines_.get(); }};
   // Process-wide, not per config generation (issue 9): the broker connection
   // shared by every generation's bus, the connectivity monitor, Hearth's topics.
   std::shared_ptr<MqttClient> mqtt_;           // null when mqtt.enabled is false
@@ -208,6 +244,7 @@ Result<std::shared_ptr<Runtime>> App::build_runtime(ConfigBundle bundle, uint64_
   rt->bus = std::move(*bus);
   rt->bus->set_state_listener([this](const StateChange& change) { on_state_change(change); });
   rt->handler = std::make_unique<IntentHandler>(ioc_.get_executor(), *rt->home, *rt->bus, *timers_, clock());
+  rt->handler->set_routines(&routines_for_voice_);
   return rt;
 }
 
@@ -253,7 +290,8 @@ Result<void> App::start_network(const DaemonConfig& cfg) {
   });
   mqtt_bridge_ = std::make_unique<MqttBridge>(mqtt_, cfg.mqtt, events_,
                                               [this](HttpRequestData r, HttpResponder respond) {
-                                                api_.handle(std::move(r), std::move(respond));
+                                                // The broker's credentials/ACL vouch for the sender (mqtt_bridge.h).
+                                                api_.handle_as(std::move(r), Scope::kControl, std::move(respond));
                                               });
   mqtt_bridge_->start();
   return {};

@@ -1,5 +1,6 @@
 #include "hearth/daemon/intent_handler.h"
 
+#include <cctype>
 #include <cmath>
 #include <ctime>
 
@@ -337,6 +338,14 @@ void IntentHandler::async_handle(ParseResult parsed, std::string origin, std::fu
   job->origin = std::move(origin);
   job->done = std::move(done);
   asio::post(strand_, [this, job] {
+    const ParseResult& pr = job->parsed;
+    const bool routine_intent = pr.intent && !pr.problem && !pr.custom &&
+                                (pr.intent->name == "HearthListRoutines" || pr.intent->name == "HearthRoutineOn" ||
+                                 pr.intent->name == "HearthRoutineOff");
+    if (routine_intent) {
+      handle_routine_intent(job);
+      return;
+    }
     bool handled = false;
     CommandOutcome answer = answer_without_bus(job->parsed, job->origin, &handled);
     if (handled) {
@@ -364,6 +373,115 @@ void IntentHandler::async_handle(ParseResult parsed, std::string origin, std::fu
     }
     job->results.resize(job->plan.commands.size());
     run_concurrently(job);
+  });
+}
+
+namespace {
+
+// Lower case, letters and digits, single spaces, no leading "the", no
+// trailing "routine": the form a spoken name and a stored name are compared in.
+std::string routine_key(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u)) {
+      if (space && !out.empty()) out += ' ';
+      out += static_cast<char>(std::tolower(u));
+      space = false;
+    } else {
+      space = true;
+    }
+  }
+  if (out.rfind("the ", 0) == 0) out.erase(0, 4);
+  for (std::string_view tail : {" routine", " routines"}) {
+    if (out.size() > tail.size() && out.compare(out.size() - tail.size(), tail.size(), tail) == 0) {
+      out.resize(out.size() - tail.size());
+      break;
+    }
+  }
+  return out;
+}
+
+// "Bedtime routine"; a name that already says "routine" stays as it is.
+std::string routine_phrase(const RoutineDirectory::Entry& e) {
+  if (e.name.empty()) return "routine " + std::to_string(e.id);
+  std::string lower;
+  for (char c : e.name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find("routine") != std::string::npos ? e.name : e.name + " routine";
+}
+
+}  // namespace
+
+std::vector<RoutineDirectory::Entry> routines_named(const std::vector<RoutineDirectory::Entry>& all,
+                                                    std::string_view said) {
+  const std::string want = routine_key(said);
+  std::vector<RoutineDirectory::Entry> out;
+  if (want.empty()) return out;
+  for (const RoutineDirectory::Entry& e : all)
+    if (routine_key(e.name) == want) out.push_back(e);
+  return out;
+}
+
+void IntentHandler::handle_routine_intent(std::shared_ptr<Job> job) {
+  const Intent& intent = *job->parsed.intent;
+  auto reply = [this, job](bool ok, std::string text) {
+    asio::post(strand_, [job, ok, text = std::move(text)] {
+      CommandOutcome out;
+      out.ok = ok;
+      out.response = text;
+      job->done(std::move(out));
+    });
+  };
+  if (!routines_) {
+    reply(false, "This hub keeps no history, so it has no routines.");
+    return;
+  }
+  const bool list = intent.name == "HearthListRoutines";
+  const bool turn_on = intent.name == "HearthRoutineOn";
+  const std::string said = slot_string(intent.slots, "routine").value_or("");
+  routines_->async_list([this, job, reply, list, turn_on, said](Result<std::vector<RoutineDirectory::Entry>> r) {
+    if (!r) {
+      reply(false, "Sorry, I can't reach the routines right now.");
+      return;
+    }
+    if (list) {
+      if (r->empty()) {
+        reply(true, "You don't have any routines yet.");
+        return;
+      }
+      std::vector<std::string> parts;
+      for (const RoutineDirectory::Entry& e : *r) {
+        std::string name = e.name.empty() ? "routine " + std::to_string(e.id) : e.name;
+        parts.push_back(e.enabled ? name : name + " (turned off)");
+      }
+      reply(true, (r->size() == 1 ? std::string("You have one routine: ") : "You have " + std::to_string(r->size()) + " routines: ") +
+                      list_names(parts, "and") + ".");
+      return;
+    }
+    const std::vector<RoutineDirectory::Entry> found = routines_named(*r, said);
+    if (found.empty()) {
+      reply(false, "You don't have a routine called '" + said + "'.");
+      return;
+    }
+    if (found.size() > 1) {
+      reply(false, "You have " + std::to_string(found.size()) + " routines called '" + said +
+                       "'; change one of them in the app.");
+      return;
+    }
+    const RoutineDirectory::Entry e = found[0];
+    const std::string phrase = routine_phrase(e);
+    if (e.enabled == turn_on) {
+      reply(true, "The " + phrase + " is already " + (turn_on ? "on." : "off."));
+      return;
+    }
+    routines_->async_set_enabled(e.id, turn_on, [reply, turn_on, phrase](Result<void> done) {
+      if (!done) {
+        reply(false, "Sorry, I couldn't change the " + phrase + ".");
+        return;
+      }
+      reply(true, std::string(turn_on ? "Turned on" : "Turned off") + " the " + phrase + ".");
+    });
   });
 }
 

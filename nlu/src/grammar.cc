@@ -48,6 +48,8 @@ const char* const kNotFreeWords[] = {
     "anybody", "somebody", "everyone", "everybody", "nobody", "nothing",
     // Things a phone assistant has and a home hub does not: "turn off my alarm" is not a device.
     "alarm", "alarms", "reminder", "reminders", "music",
+    // "turn off the bedtime routine" names a routine (HearthRoutineOff), not a device "bedtime routine".
+    "routine", "routines", "automation", "automations",
 };
 
 struct KindEntry {

@@ -7,6 +7,8 @@
 // (tests/unit/daemon/routines_service_test.cc). Process, HTTP and CLI plumbing
 // come from the shared harness (tests/fakes/daemon_harness.h); every wait
 // polls with a bounded deadline.
+#include <cctype>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -95,6 +97,33 @@ TEST(RoutinesDaemonTest, SimulatedHistoryGivesBedtimeSuggestionThatIsScheduledWh
   for (const json& s : still_pending["suggestions"]) EXPECT_NE(s["id"], bedtime["id"]);
   EXPECT_EQ(d.request("GET", "/api/v1/routines/" + std::to_string(routine_id) + "/runs").status, 200);
   EXPECT_EQ(d.get_json("/api/v1/health")["routines"]["suggestions_pending"].get<uint64_t>(), pending_before - 1);
+
+  // By voice (the same text path a transcript takes): list, turn off, turn on.
+  const std::string name = routines[0]["name"];
+  ASSERT_FALSE(name.empty());
+  auto say = [&](const std::string& text) { return d.post_json("/api/v1/command", {{"text", text}}); };
+  auto enabled = [&] { return json::parse(d.request("GET", "/api/v1/routines").body)["routines"][0]["enabled"].get<bool>(); };
+  json r = say("what are my routines");
+  EXPECT_EQ(r["intent"]["name"], "HearthListRoutines") << r.dump();
+  EXPECT_NE(r["response"].get<std::string>().find("one routine: " + name), std::string::npos) << r.dump();
+  std::string lower = name;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  r = say("turn off the " + lower + " routine");
+  EXPECT_EQ(r["intent"]["name"], "HearthRoutineOff") << r.dump();
+  EXPECT_EQ(r["response"], "Turned off the " + name + " routine.") << r.dump();
+  EXPECT_FALSE(enabled());
+  EXPECT_FALSE(d.get_json("/api/v1/routines")["routines"][0]["next_run"].is_string()) << "a turned-off routine has no next run";
+  r = say("what routines do we have");
+  EXPECT_NE(r["response"].get<std::string>().find(name + " (turned off)"), std::string::npos) << r.dump();
+  r = say("disable " + lower + " routine");
+  EXPECT_EQ(r["response"], "The " + name + " routine is already off.") << r.dump();
+  r = say("turn the " + lower + " routine back on");
+  EXPECT_EQ(r["intent"]["name"], "HearthRoutineOn") << r.dump();
+  EXPECT_EQ(r["response"], "Turned on the " + name + " routine.") << r.dump();
+  EXPECT_TRUE(enabled());
+  r = say("turn off the holiday routine");
+  EXPECT_EQ(r["response"], "You don't have a routine called 'holiday'.") << r.dump();
+  EXPECT_TRUE(enabled()) << "an unknown name changes nothing";
 
   EXPECT_TRUE(d.stop());
 }

@@ -65,6 +65,43 @@ TEST_F(ParserTest, NotUnderstood) {
   }
 }
 
+// Issue 8: routines by voice. The routine's words go to the `routine` slot
+// as said; a scene or script the home knows keeps its HassTurnOn/Off reading.
+TEST_F(ParserTest, RoutineIntents) {
+  auto p = make();
+  ASSERT_TRUE(p);
+  struct Case {
+    const char* text;
+    const char* intent;
+    const char* routine;  // nullptr: no slot
+  };
+  for (const Case& c : {Case{"what are my routines", "HearthListRoutines", nullptr},
+                        Case{"which routines do we have", "HearthListRoutines", nullptr},
+                        Case{"list all my routines", "HearthListRoutines", nullptr},
+                        Case{"turn off the bedtime routine", "HearthRoutineOff", "bedtime"},
+                        Case{"please disable the arriving home routine", "HearthRoutineOff", "arriving home"},
+                        Case{"switch the morning routine off", "HearthRoutineOff", "morning"},
+                        Case{"turn the bedtime routine back on", "HearthRoutineOn", "bedtime"},
+                        Case{"enable routine morning", "HearthRoutineOn", "morning"}}) {
+    ParseResult r = p->parse(c.text);
+    ASSERT_TRUE(r.intent) << c.text;
+    EXPECT_EQ(r.intent->name, c.intent) << c.text;
+    if (c.routine) {
+      EXPECT_EQ(r.intent->slots, (ValueMap{{"routine", std::string(c.routine)}})) << c.text;
+    } else {
+      EXPECT_TRUE(r.intent->slots.empty()) << c.text;
+    }
+    EXPECT_FALSE(r.problem) << c.text;
+  }
+  // a device is not a routine, and "routine" is not part of an unknown device's name
+  ParseResult r = p->parse("turn off the big light");
+  ASSERT_TRUE(r.intent);
+  EXPECT_EQ(r.intent->name, "HassTurnOff");
+  r = p->parse("turn off the holiday routine");
+  ASSERT_TRUE(r.intent);
+  EXPECT_EQ(r.intent->name, "HearthRoutineOff");
+}
+
 TEST_F(ParserTest, CustomIntents) {
   NluConfig cfg;
   CustomIntent ci;

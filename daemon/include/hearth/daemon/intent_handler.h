@@ -9,6 +9,7 @@
 // gathered on the handler's own strand and `done` runs there.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -55,6 +56,28 @@ struct IntentPlan {
 IntentPlan plan_intent(const Home& home, const Bus* bus, const Intent& intent,
                        const std::vector<std::string>& targets, std::string_view origin);
 
+// The household's routines as the voice sees them (issue 8): "what are my
+// routines", "turn off the bedtime routine". hearthd implements it over its
+// RoutinesService; `done` may run on any thread.
+class RoutineDirectory {
+ public:
+  struct Entry {
+    int64_t id = 0;
+    std::string name;         // "Bedtime"
+    std::string description;  // "around 22:40 on weekdays: ..."
+    bool enabled = true;
+  };
+  virtual ~RoutineDirectory() = default;
+  // kUnavailable when the hub keeps no history (no routines).
+  virtual void async_list(std::function<void(Result<std::vector<Entry>>)> done) = 0;
+  virtual void async_set_enabled(int64_t id, bool enabled, std::function<void(Result<void>)> done) = 0;
+};
+
+// The routines whose name is `said` (case, punctuation and a leading "the"
+// ignored; "bedtime" also finds "Bedtime routine").
+std::vector<RoutineDirectory::Entry> routines_named(const std::vector<RoutineDirectory::Entry>& all,
+                                                    std::string_view said);
+
 class IntentHandler {
  public:
   // `home`, `bus`, `timers` and `clock` must outlive the handler and every
@@ -66,18 +89,25 @@ class IntentHandler {
   // voice | app | api | cli. Calls `done` exactly once, on the handler's strand.
   void async_handle(ParseResult parsed, std::string origin, std::function<void(CommandOutcome)> done);
 
+  // Answers the routine intents (HearthListRoutines, HearthRoutineOn/Off)
+  // from `routines`; without one they get "no routines here". Set before
+  // the first async_handle(); `routines` must outlive the handler.
+  void set_routines(RoutineDirectory* routines) { routines_ = routines; }
+
  private:
   struct Job;
   void run_concurrently(std::shared_ptr<Job> job);
   void run_in_order(std::shared_ptr<Job> job, size_t index);
   void finish(std::shared_ptr<Job> job);
   CommandOutcome answer_without_bus(const ParseResult& parsed, const std::string& origin, bool* handled);
+  void handle_routine_intent(std::shared_ptr<Job> job);
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   const Home& home_;
   Bus& bus_;
   TimerManager& timers_;
   const Clock& clock_;
+  RoutineDirectory* routines_ = nullptr;
 };
 
 }  // namespace hearth
