@@ -32,16 +32,6 @@ from features import load_audio  # noqa: E402
 WORDS = ["jarvis", "computer", "alexa", "snowboy"]
 
 
-def write_wav(path, x):
-    import wave
-    y = np.clip(np.asarray(x) * 32767, -32768, 32767).astype("<i2")
-    with wave.open(path, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(y.tobytes())
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hearth", default="")
@@ -56,12 +46,7 @@ def main():
     data = train.shared_data()
     os.makedirs(a.cache, exist_ok=True)
     # ---- held-out noise
-    noise_files = []
-    for i, x in enumerate(train.noise_pool("test")):
-        p = os.path.join(a.cache, "noise_test_%02d.wav" % i)
-        if not os.path.exists(p):
-            write_wav(p, x)
-        noise_files.append(p)
+    noise_files = train.cached_noise_files(a.cache, "test")
     # ---- synthesized negative speech (random word sequences, not training's sentences),
     # in 30-minute files (seed 99 + part) so 10+ hours never sit in memory at once
     tts_parts = []
@@ -81,7 +66,7 @@ def main():
             parts += [x, np.zeros(int(rng.uniform(0.2, 1.0) * 16000), np.float32)]
             total += len(x)
         y = np.concatenate(parts)
-        write_wav(tts + ".tmp", 0.5 * y / max(1e-4, np.max(np.abs(y))))
+        train.write_wav(tts + ".tmp", 0.5 * y / max(1e-4, np.max(np.abs(y))))
         os.replace(tts + ".tmp", tts)
         print("synthesized %s (%.1f min)" % (tts, len(y) / 16000 / 60), file=sys.stderr, flush=True)
     tts = tts_parts[0]
@@ -91,7 +76,7 @@ def main():
         p = os.path.join(a.cache, "neg_%s.wav" % sub)
         if not os.path.exists(p):
             files = [f for f in train.list_audio(os.path.join(data, "speech_negatives", sub)) if train.split_of(f) == "test"]
-            write_wav(p, np.concatenate([load_audio(f) for f in files]))
+            train.write_wav(p, np.concatenate([load_audio(f) for f in files]))
         real.append(p)
     noise_test = train.noise_pool("test")
     if a.prepare_only:
@@ -118,7 +103,7 @@ def main():
             parts.append(clip.astype(np.float32))
             pos += len(clip)
         y = np.concatenate(parts)
-        write_wav(p, 0.5 * y / max(1e-4, np.max(np.abs(y))))
+        train.write_wav(p, 0.5 * y / max(1e-4, np.max(np.abs(y))))
         json.dump(spans, open(spans_p, "w"))
         return p, spans
 
@@ -154,7 +139,7 @@ def main():
             for o in WORDS:
                 if o != w:
                     xs += [load_audio(f) for f in train.list_audio(os.path.join(data, "wakeword", o)) if train.split_of(f) == "test"]
-            write_wav(others, np.concatenate(xs))
+            train.write_wav(others, np.concatenate(xs))
         # hearth mixes the same TEST-split files into the same held-out noise at 10 dB
         # itself (and measures latency against the clean recordings' ends)
         cmd = [a.hearth, "wakeword", "eval", "--model", model, "--json", "--snr", "10",
@@ -179,7 +164,7 @@ def main():
                 import wave
                 xs = [load_audio(p) for p in [others] + real]
                 xs.append(load_audio(tts)[: int(a.ps_negative_minutes * 60 * 16000)])
-                write_wav(negs, np.concatenate(xs))
+                train.write_wav(negs, np.concatenate(xs))
             neg_h = len(load_audio(negs)) / 16000 / 3600
             for thr in a.ps_thresholds.split(","):
                 c0 = os.times()

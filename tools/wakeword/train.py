@@ -205,6 +205,29 @@ def load_many(paths):
     return out
 
 
+def write_wav(path, x):
+    """16 kHz mono 16-bit WAV, written to a temporary name and renamed (a killed run leaves no half file)."""
+    import wave
+    y = np.clip(np.asarray(x) * 32767, -32768, 32767).astype("<i2")
+    with wave.open(path + ".tmp", "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(y.tobytes())
+    os.replace(path + ".tmp", path)
+
+
+def cached_noise_files(cache, part):
+    """noise_pool(part) written once as WAV files under `cache` (for `hearth wakeword eval --noise`)."""
+    out = []
+    for i, x in enumerate(noise_pool(part)):
+        p = os.path.join(cache, "noise_%s_%02d.wav" % (part, i))
+        if not os.path.exists(p):
+            write_wav(p, x)
+        out.append(p)
+    return out
+
+
 def noise_pool(part):
     """Noise files cut by time: 'train' = first 60%, 'val' = 60-70%, 'test' = last 30%."""
     out = []

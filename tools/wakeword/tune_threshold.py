@@ -36,17 +36,6 @@ from features import load_audio  # noqa: E402
 KEY = b"hearth-kws.threshold"
 
 
-def write_wav(path, x):
-    import wave
-    y = np.clip(np.asarray(x) * 32767, -32768, 32767).astype("<i2")
-    with wave.open(path + ".tmp", "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(y.tobytes())
-    os.replace(path + ".tmp", path)
-
-
 def patch_threshold(path, value):
     """Overwrites the FLOAT32 value of hearth-kws.threshold in a GGUF file."""
     blob = bytearray(open(path, "rb").read())
@@ -94,19 +83,14 @@ def main():
                 parts += [x, np.zeros(int(rng.uniform(0.2, 1.0) * 16000), np.float32)]
                 total += len(x)
             y = np.concatenate(parts)
-            write_wav(p, 0.5 * y / max(1e-4, np.max(np.abs(y))))
+            train.write_wav(p, 0.5 * y / max(1e-4, np.max(np.abs(y))))
         negs.append(p)
     for sub in ("athena", "amelia"):
         negs += [f for f in train.list_audio(os.path.join(data, "speech_negatives", sub)) if train.split_of(f) == "val"]
     for other in train.KEYWORDS:
         if other != kw:
             negs += [f for f in train.list_audio(os.path.join(data, "wakeword", other)) if train.split_of(f) == "val"]
-    noise = []
-    for i, x in enumerate(train.noise_pool("val")):
-        p = os.path.join(a.cache, "noise_val_%02d.wav" % i)
-        if not os.path.exists(p):
-            write_wav(p, x)
-        noise.append(p)
+    noise = train.cached_noise_files(a.cache, "val")
     pos = [f for f in train.list_audio(rec) if train.split_of(f) == "val"]
     if not pos:
         sys.exit("no VAL-split recordings in " + rec)
