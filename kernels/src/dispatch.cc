@@ -4,6 +4,10 @@
 
 #include "kernels_internal.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 namespace hearth {
 namespace {
 
@@ -59,9 +63,15 @@ void install_avx2(KernelTable& k) {
   k.f32_to_f16_row = f32_to_f16_row_avx2;
   k.axpy_f16 = axpy_f16_avx2;
 }
+// F16C from CPUID leaf 1, ECX bit 29: clang (14) does not accept "f16c" in
+// __builtin_cpu_supports, gcc does; both accept "avx2" and "fma".
+bool cpu_has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 29)) != 0;
+}
 bool cpu_has_avx2() {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
 }
 #endif
 
