@@ -140,15 +140,23 @@ class WsSession : public WsPeer, public std::enable_shared_from_this<WsSession> 
     ws_.async_accept(req_, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
   }
 
+  // Any thread; never blocks. `pending_` / `pending_bytes_` count what was
+  // accepted here and not yet written to the kernel (posted or queued); past
+  // either limit the client is dropped, once, with a reason.
   bool send(std::shared_ptr<const std::string> text) override {
-    if (closing_.load()) return false;
+    if (!text || closing_.load()) return false;
+    const size_t n_bytes = text->size();
     const size_t before = pending_.fetch_add(1);
-    if (before >= options_.ws_queue_limit) {
+    const size_t before_bytes = pending_bytes_.fetch_add(n_bytes);
+    if (before >= options_.ws_queue_limit || before_bytes + n_bytes > options_.ws_queue_limit_bytes) {
       pending_.fetch_sub(1);
+      pending_bytes_.fetch_sub(n_bytes);
       if (!dropped_.exchange(true)) {
         server_->ws_dropped_.fetch_add(1);
-        const std::string reason = "slow consumer: more than " + std::to_string(options_.ws_queue_limit) +
-                                   " messages queued";
+        const std::string reason =
+            before >= options_.ws_queue_limit
+                ? "slow consumer: more than " + std::to_string(options_.ws_queue_limit) + " messages queued"
+                : "slow consumer: more than " + std::to_string(options_.ws_queue_limit_bytes) + " bytes queued";
         asio::post(ws_.get_executor(), [self = shared_from_this(), reason] { self->do_drop(reason); });
       }
       return false;
@@ -245,6 +253,7 @@ class WsSession : public WsPeer, public std::enable_shared_from_this<WsSession> 
 
   void on_write(beast::error_code ec, size_t) {
     writing_ = false;
+    pending_bytes_.fetch_sub(queue_.front()->size());
     queue_.pop_front();
     pending_.fetch_sub(1);
     if (ec) {
@@ -257,8 +266,10 @@ class WsSession : public WsPeer, public std::enable_shared_from_this<WsSession> 
 
   void do_drop(const std::string& reason) {
     // Forget what is queued (the in-flight write, if any, stays until done).
+    HEARTH_LOG_WARN("api", "WebSocket client %s dropped: %s", remote_.c_str(), reason.c_str());
     const size_t keep = writing_ ? 1 : 0;
     while (queue_.size() > keep) {
+      pending_bytes_.fetch_sub(queue_.back()->size());
       queue_.pop_back();
       pending_.fetch_sub(1);
     }
@@ -317,6 +328,7 @@ class WsSession : public WsPeer, public std::enable_shared_from_this<WsSession> 
   beast::flat_buffer buffer_;
   std::deque<std::shared_ptr<const std::string>> queue_;  // strand only
   std::atomic<size_t> pending_{0};                         // queued or posted, any thread
+  std::atomic<size_t> pending_bytes_{0};                   // their total size
   std::atomic<bool> dropped_{false};
   std::atomic<bool> closing_{false};
   bool accepted_ = false;

@@ -55,6 +55,7 @@ struct HttpServerOptions {
   // WebSocket connections (upgrades accepted by the WsFactory):
   size_t ws_max_message_bytes = 16384;              // larger client messages close with 1009
   size_t ws_queue_limit = 256;                      // queued outgoing messages; beyond, the client is dropped
+  size_t ws_queue_limit_bytes = 4 * 1024 * 1024;    // and the same for their total size
   std::chrono::milliseconds ws_ping_interval{15000};  // idle this long → ping; no answer → close
 };
 
@@ -63,9 +64,13 @@ struct HttpServerOptions {
 class WsPeer {
  public:
   virtual ~WsPeer() = default;
-  // Queues one text message. When ws_queue_limit messages are already
-  // waiting, the client is too slow: it is closed with code 1008 and a reason
-  // ("slow consumer: ...") and false is returned. Never blocks.
+  // Queues one text message. When ws_queue_limit messages (or
+  // ws_queue_limit_bytes) are already waiting to be written to the kernel,
+  // the client is too slow: its queue is discarded, it is closed with code
+  // 1008 and a reason ("slow consumer: ...") — or cut 2 s later if it reads
+  // nothing — and false is returned. Never blocks. The hub publishes a whole
+  // burst (e.g. every light of "turn on all the lights") before the
+  // connection's strand runs, so the limit must exceed the largest burst.
   virtual bool send(std::shared_ptr<const std::string> text) = 0;
   // Sends a close frame (1000 normal, 1008 policy) once the queue drains.
   virtual void close(int code, std::string reason) = 0;
