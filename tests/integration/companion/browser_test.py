@@ -139,7 +139,19 @@ def main():
     procs = []
     driver = None
     try:
-        shutil.copy(args.home, os.path.join(tmp, "home.json"))
+        # The demo home starts with the kitchen ceiling light on; the test
+        # needs it off so that the toggle must be seen to act.
+        with open(args.home) as f:
+            home = json.load(f)
+        kitchen_found = False
+        for d in home["devices"]:
+            if d.get("id") == "light.kitchen_ceiling":
+                d["state"] = "off"
+                kitchen_found = True
+        if not kitchen_found:
+            raise Failure("light.kitchen_ceiling is not in " + args.home)
+        with open(os.path.join(tmp, "home.json"), "w") as f:
+            json.dump(home, f)
         config = {"home": "home.json", "db": "history.db", "log_level": "info", "audio": {"source": "none"},
                   "api": {"auth": {"loopback_trusted": False}}}
         with open(os.path.join(tmp, "hearth.json"), "w") as f:
