@@ -54,6 +54,7 @@ enum : uint64_t {
   kCueClock = 1ull << 36,       // time / hour / late: the time of day
   kCueCalendar = 1ull << 37,    // date / day / weekday
   kCueState = 1ull << 38,       // status / state
+  kCueDo = 1ull << 39,          // "do": runs a scene or script ("do bedtime"), never switches a device
 };
 
 constexpr uint64_t kCueMedia = kCuePause | kCueResume | kCueNext | kCuePrevious;
@@ -72,7 +73,7 @@ const CueWord kCueWords[] = {
     {"draw", kCueClose},
     {"activate", kCueActivate}, {"run", kCueActivate}, {"start", kCueActivate}, {"trigger", kCueActivate},
     {"launch", kCueActivate}, {"execute", kCueActivate}, {"begin", kCueActivate}, {"enable", kCueActivate},
-    {"do", kCueActivate},
+    {"do", kCueDo},
     {"kill", kCueKill}, {"stop", kCueKill}, {"disable", kCueKill}, {"deactivate", kCueKill}, {"cut", kCueKill},
     {"up", kCueUp}, {"down", kCueDown},
     {"brightness", kCueBright}, {"bright", kCueBright}, {"brighter", kCueBright}, {"dim", kCueBright},
@@ -772,7 +773,7 @@ class FrameReader {
     } else if (cover_target) {
       pick(kCueOpen | kCueUp, kCueClose | kCueDown);
     } else if (target_domain_is(Domain::kScene) || target_domain_is(Domain::kScript)) {
-      pick(kCueActivate | kCueOn, 0);
+      pick(kCueActivate | kCueDo | kCueOn, 0);
     } else {
       pick(kCueOn | kCueActivate | kCueUp | kCueGo, kCueOff | kCueKill | kCueClose);
     }

@@ -177,7 +177,9 @@ TEST(VoicePipelineIntegration, GarbageAudioNeverActs) {
   ASSERT_TRUE(d.start(voice_config(wav)));
   const double seconds = static_cast<double>(audio.size()) / 16000.0;
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(seconds * 1000) + 4000));
-  EXPECT_TRUE(voice_commands(dir.file("history.db")).empty());
+  const std::vector<CommandRecord> cmds = voice_commands(dir.file("history.db"));
+  for (const CommandRecord& c : cmds) ADD_FAILURE() << "acted on \"" << c.text << "\" as " << c.intent << " " << c.slots_json;
+  EXPECT_TRUE(cmds.empty());
   EXPECT_TRUE(voice_events(dir.file("history.db"), "action").empty());
   json health = d.get_json("/api/v1/health");
   EXPECT_TRUE(d.process().running());

@@ -90,6 +90,12 @@ TEST_F(FrameTest, OnOffLockCover) {
   EXPECT_EQ(parse("let me in, unlock the front door"), "HassTurnOff {name=Front Door} frames");
   EXPECT_EQ(parse("bedroom blind up, it is morning"), "HassTurnOn {name=Bedroom Blind} frames");
   EXPECT_EQ(parse("could you turn the lights off on the hall floor? cheers"), "none");
+  // "do" runs a scene or script; it never switches devices ("do the lamps"
+  // is what a recognizer made of garbage audio once, and it turned on every
+  // light in the house).
+  EXPECT_EQ(parse("do the lamps"), "none");
+  EXPECT_EQ(parse("do the lamps around"), "none");
+  EXPECT_EQ(parse("activate the lamps"), "HassTurnOn {domain=light} frames");
 }
 
 TEST_F(FrameTest, LightSettings) {
