@@ -1,22 +1,36 @@
 // The only translation unit of hearth_daemon_core that includes Beast
 // (HTTP and WebSocket both live here, so Beast is compiled once).
+//
+// TLS (api.tls): Session and WsSession are templates over the byte stream,
+// beast::tcp_stream (plain) or beast::ssl_stream<beast::tcp_stream>. A TLS
+// connection first peeks at the client's first bytes (beast::detect_ssl): a
+// plain HTTP request gets a plain 400 saying the port speaks HTTPS; a TLS
+// ClientHello goes on to the handshake. Both together must end within
+// api.tls.handshake_timeout_ms, or the connection is closed. After the
+// handshake everything (HTTP, the WebSocket upgrade, limits) is the same code.
 #include "hearth/daemon/http_server.h"
 
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include "hearth/common/log.h"
+#include "tls.h"
 
 namespace hearth {
 
@@ -25,6 +39,8 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace websocket = boost::beast::websocket;
 using tcp = boost::asio::ip::tcp;
+namespace ssl = boost::asio::ssl;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -51,8 +67,17 @@ std::string json_error_body(std::string_view code, std::string_view message) {
   return j.dump();
 }
 
-class Session;
-class WsSession;
+// What the server keeps of each connection to close it on stop().
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void async_close() = 0;  // any thread
+};
+class WsSessionBase {
+ public:
+  virtual ~WsSessionBase() = default;
+  virtual void async_shutdown() = 0;  // any thread
+};
 
 class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
  public:
@@ -74,7 +99,15 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   }
   void set_options(const HttpServerOptions& o) {
     std::lock_guard<std::mutex> lock(mu_);
+    const HttpTlsOptions& a = options_.tls;
+    const HttpTlsOptions& b = o.tls;
+    if (a.enabled != b.enabled || a.cert_file != b.cert_file || a.key_file != b.key_file ||
+        a.handshake_timeout != b.handshake_timeout) {
+      HEARTH_LOG_INFO("config", "api.tls changed: requires restart; keeping TLS %s", a.enabled ? "on" : "off");
+    }
+    HttpTlsOptions keep = options_.tls;  // the context was built at start
     options_ = o;
+    options_.tls = std::move(keep);
   }
 
   asio::io_context& ioc_;
@@ -82,10 +115,11 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   uint16_t port_ = 0;
   mutable std::mutex mu_;  // guards options_ and sessions_
   HttpServerOptions options_;
-  std::vector<std::weak_ptr<Session>> sessions_;
-  std::vector<std::weak_ptr<WsSession>> ws_sessions_;
+  std::vector<std::weak_ptr<SessionBase>> sessions_;
+  std::vector<std::weak_ptr<WsSessionBase>> ws_sessions_;
   const HttpHandler handler_;
   const WsFactory ws_factory_;
+  std::shared_ptr<ssl::context> tls_;  // set when api.tls.enabled
   std::atomic<bool> stopped_{false};
 
   std::atomic<uint64_t> accepted_{0}, rejected_{0}, requests_{0}, bad_requests_{0};
@@ -99,9 +133,12 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
 // outgoing queue is bounded: send() from any thread counts what is pending
 // and drops a client that falls ws_queue_limit messages behind, so a slow
 // reader never holds memory or the publisher.
-class WsSession : public WsPeer, public std::enable_shared_from_this<WsSession> {
+template <class Stream>
+class WsSession : public WsPeer, public WsSessionBase, public std::enable_shared_from_this<WsSession<Stream>> {
+  using std::enable_shared_from_this<WsSession<Stream>>::shared_from_this;
+
  public:
-  WsSession(beast::tcp_stream&& stream, std::shared_ptr<HttpServer::Impl> server, HttpServerOptions options,
+  WsSession(Stream&& stream, std::shared_ptr<HttpServer::Impl> server, HttpServerOptions options,
             std::string remote)
       : ws_(std::move(stream)),
         server_(std::move(server)),
@@ -177,7 +214,7 @@ class WsSession : public WsPeer, public std::enable_shared_from_this<WsSession> 
   const std::string& remote_address() const override { return remote_; }
 
   // Any thread (server stop).
-  void async_shutdown() {
+  void async_shutdown() override {
     asio::post(ws_.get_executor(), [self = shared_from_this()] {
       self->request_close(websocket::close_code::going_away, "server shutting down");
     });
@@ -194,9 +231,8 @@ class WsSession : public WsPeer, public std::enable_shared_from_this<WsSession> 
     res->body() = std::move(data.body);
     res->keep_alive(false);
     res->prepare_payload();
-    beast::tcp_stream& stream = beast::get_lowest_layer(ws_);
-    stream.expires_after(options_.request_timeout);
-    http::async_write(stream, *res, [self = shared_from_this(), res](beast::error_code, size_t) {
+    beast::get_lowest_layer(ws_).expires_after(options_.request_timeout);
+    http::async_write(ws_.next_layer(), *res, [self = shared_from_this(), res](beast::error_code, size_t) {
       beast::error_code ignored;
       beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
       beast::get_lowest_layer(self->ws_).close();
@@ -318,7 +354,7 @@ class WsSession : public WsPeer, public std::enable_shared_from_this<WsSession> 
     }
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   std::shared_ptr<HttpServer::Impl> server_;
   const HttpServerOptions options_;
   const std::string remote_;
@@ -341,10 +377,16 @@ class WsSession : public WsPeer, public std::enable_shared_from_this<WsSession> 
 
 // One connection. Lives on its own strand; kept alive by the handlers bound
 // to it (shared_from_this), and ends when none is pending.
-class Session : public std::enable_shared_from_this<Session> {
+// `Stream` is beast::tcp_stream (plain HTTP) or TlsStream (HTTPS).
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
+  // Plain.
   Session(tcp::socket&& socket, std::shared_ptr<HttpServer::Impl> server, HttpServerOptions options,
-          bool over_limit)
+          bool over_limit) requires(!kTls)
       : stream_(std::move(socket)),
         executor_(stream_.get_executor()),
         server_(std::move(server)),
@@ -352,15 +394,83 @@ class Session : public std::enable_shared_from_this<Session> {
         over_limit_(over_limit) {
     server_->open_.fetch_add(1);
   }
-  ~Session() { server_->open_.fetch_sub(1); }
+  // TLS.
+  Session(tcp::socket&& socket, ssl::context& ctx, std::shared_ptr<HttpServer::Impl> server,
+          HttpServerOptions options, bool over_limit) requires(kTls)
+      : stream_(std::move(socket), ctx),
+        executor_(beast::get_lowest_layer(stream_).get_executor()),
+        server_(std::move(server)),
+        options_(options),
+        over_limit_(over_limit) {
+    server_->open_.fetch_add(1);
+  }
+  ~Session() override { server_->open_.fetch_sub(1); }
 
   void run() { asio::dispatch(executor_, beast::bind_front_handler(&Session::do_start, shared_from_this())); }
 
   // Called from any thread (server stop).
-  void async_close() { asio::post(executor_, beast::bind_front_handler(&Session::do_force_close, shared_from_this())); }
+  void async_close() override {
+    asio::post(executor_, beast::bind_front_handler(&Session::do_force_close, shared_from_this()));
+  }
 
  private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
   void do_start() {
+    if constexpr (kTls) {
+      // One deadline for the first bytes and the whole handshake: a client
+      // that connects and says nothing holds a slot only this long.
+      lowest().expires_after(options_.tls.handshake_timeout);
+      beast::async_detect_ssl(lowest(), buffer_, beast::bind_front_handler(&Session::on_detect, shared_from_this()));
+    } else {
+      do_serve();
+    }
+  }
+
+  void on_detect(beast::error_code ec, bool is_tls) {
+    if (closed_) return;
+    if (ec) {
+      HEARTH_LOG_DEBUG("api", "TLS connection closed before a ClientHello: %s", ec.message().c_str());
+      do_force_close();
+      return;
+    }
+    if (!is_tls) {
+      // Plain HTTP on the HTTPS port: a plain answer the user can read, then close.
+      server_->bad_requests_.fetch_add(1);
+      res_ = {};
+      res_.version(11);
+      res_.result(http::status::bad_request);
+      res_.set(http::field::server, "hearth/" HEARTH_VERSION);
+      res_.set(http::field::content_type, "application/json");
+      res_.body() = json_error_body("tls_required", "this port speaks HTTPS only (api.tls.enabled); use https:// "
+                                                    "and wss://");
+      res_.keep_alive(false);
+      res_.prepare_payload();
+      lowest().expires_after(options_.request_timeout);
+      http::async_write(lowest(), res_, [self = shared_from_this()](beast::error_code, size_t) {
+        beast::error_code ignored;
+        self->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        self->do_force_close();
+      });
+      return;
+    }
+    stream_.async_handshake(ssl::stream_base::server, buffer_.data(),
+                            beast::bind_front_handler(&Session::on_handshake, shared_from_this()));
+  }
+
+  void on_handshake(beast::error_code ec, size_t used) {
+    if (closed_) return;
+    if (ec) {
+      HEARTH_LOG_DEBUG("api", "TLS handshake failed: %s", ec.message().c_str());
+      do_force_close();
+      return;
+    }
+    buffer_.consume(used);
+    handshake_done_ = true;
+    do_serve();
+  }
+
+  void do_serve() {
     if (over_limit_) {
       server_->rejected_.fetch_add(1);
       send_error(503, "too_many_connections",
@@ -377,7 +487,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(options_.body_limit_bytes);
     parser_->header_limit(kHeaderLimitBytes);
-    stream_.expires_after(options_.request_timeout);
+    lowest().expires_after(options_.request_timeout);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
@@ -434,15 +544,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto it = req.find(http::field::origin); it != req.end()) data.origin = std::string(it->value());
     if (auto it = req.find(http::field::host); it != req.end()) data.host = std::string(it->value());
     beast::error_code addr_ec;
-    tcp::endpoint peer = stream_.socket().remote_endpoint(addr_ec);
+    tcp::endpoint peer = lowest().socket().remote_endpoint(addr_ec);
     if (!addr_ec) data.remote_address = peer.address().to_string();
 
     if (websocket::is_upgrade(req)) {
       // The connection becomes a WebSocket session; this Session ends here.
-      auto ws = std::make_shared<WsSession>(std::move(stream_), server_, options_, data.remote_address);
+      auto ws = std::make_shared<WsSession<Stream>>(std::move(stream_), server_, options_, data.remote_address);
       {
         std::lock_guard<std::mutex> lock(server_->mu_);
-        std::erase_if(server_->ws_sessions_, [](const std::weak_ptr<WsSession>& w) { return w.expired(); });
+        std::erase_if(server_->ws_sessions_, [](const std::weak_ptr<WsSessionBase>& w) { return w.expired(); });
         server_->ws_sessions_.push_back(ws);
       }
       closed_ = true;
@@ -480,7 +590,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.body() = std::move(data.body);
     res_.keep_alive(!close_after_write_);
     res_.prepare_payload();
-    stream_.expires_after(options_.request_timeout);
+    lowest().expires_after(options_.request_timeout);
     http::async_write(stream_, res_, beast::bind_front_handler(&Session::on_write, shared_from_this()));
   }
 
@@ -501,11 +611,17 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void do_linger() {
+    if constexpr (kTls) {
+      // close_notify, then wait (at most kLingerTimeout) for the peer's: what
+      // it still sends meanwhile is read and discarded by OpenSSL.
+      do_close();
+      return;
+    }
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTimeout);
-    stream_.async_read_some(asio::buffer(linger_buf_),
-                            beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(kLingerTimeout);
+    lowest().async_read_some(asio::buffer(linger_buf_),
+                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
   }
 
   void on_linger(beast::error_code ec, size_t n) {
@@ -514,13 +630,22 @@ class Session : public std::enable_shared_from_this<Session> {
       do_force_close();
       return;
     }
-    stream_.async_read_some(asio::buffer(linger_buf_),
-                            beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+    lowest().async_read_some(asio::buffer(linger_buf_),
+                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
   }
 
   void do_close() {
+    if (closed_) return;
+    if constexpr (kTls) {
+      if (handshake_done_ && !tls_shutdown_started_) {
+        tls_shutdown_started_ = true;
+        lowest().expires_after(kLingerTimeout);
+        stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->do_force_close(); });
+        return;
+      }
+    }
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
     do_force_close();
   }
 
@@ -528,10 +653,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     beast::error_code ignored;
-    stream_.socket().close(ignored);
+    lowest().socket().close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   const beast::tcp_stream::executor_type executor_;  // kept: stream_ is moved out on a WebSocket upgrade
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -544,6 +669,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool close_after_write_ = false;
   bool linger_after_write_ = false;
   bool closed_ = false;
+  bool handshake_done_ = false;
+  bool tls_shutdown_started_ = false;
   size_t lingered_ = 0;
   char linger_buf_[4096];
 };
@@ -580,13 +707,22 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
     accepted_.fetch_add(1);
     HttpServerOptions opts = options();
     const bool over_limit = open_.load() + ws_open_.load() >= opts.max_connections;
-    auto session = std::make_shared<Session>(std::move(socket), shared_from_this(), opts, over_limit);
-    {
+    auto keep = [this](const std::shared_ptr<SessionBase>& session) {
       std::lock_guard<std::mutex> lock(mu_);
-      std::erase_if(sessions_, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+      std::erase_if(sessions_, [](const std::weak_ptr<SessionBase>& w) { return w.expired(); });
       sessions_.push_back(session);
+    };
+    if (tls_) {
+      auto session =
+          std::make_shared<Session<TlsStream>>(std::move(socket), *tls_, shared_from_this(), opts, over_limit);
+      keep(session);
+      session->run();
+    } else {
+      auto session = std::make_shared<Session<beast::tcp_stream>>(std::move(socket), shared_from_this(), opts,
+                                                                 over_limit);
+      keep(session);
+      session->run();
     }
-    session->run();
   }
   do_accept();
 }
@@ -598,18 +734,18 @@ void HttpServer::Impl::stop() {
     beast::error_code ignored;
     self->acceptor_.close(ignored);
   });
-  std::vector<std::weak_ptr<Session>> sessions;
-  std::vector<std::weak_ptr<WsSession>> ws_sessions;
+  std::vector<std::weak_ptr<SessionBase>> sessions;
+  std::vector<std::weak_ptr<WsSessionBase>> ws_sessions;
   {
     std::lock_guard<std::mutex> lock(mu_);
     sessions.swap(sessions_);
     ws_sessions.swap(ws_sessions_);
   }
-  for (const std::weak_ptr<Session>& w : sessions) {
-    if (std::shared_ptr<Session> s = w.lock()) s->async_close();
+  for (const std::weak_ptr<SessionBase>& w : sessions) {
+    if (std::shared_ptr<SessionBase> s = w.lock()) s->async_close();
   }
-  for (const std::weak_ptr<WsSession>& w : ws_sessions) {
-    if (std::shared_ptr<WsSession> s = w.lock()) s->async_shutdown();
+  for (const std::weak_ptr<WsSessionBase>& w : ws_sessions) {
+    if (std::shared_ptr<WsSessionBase> s = w.lock()) s->async_shutdown();
   }
 }
 
@@ -617,6 +753,23 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(asio::io_context& ioc, con
                                                       const HttpServerOptions& options, HttpHandler handler,
                                                       WsFactory ws_factory) {
   auto impl = std::make_shared<Impl>(ioc, options, std::move(handler), std::move(ws_factory));
+  if (options.tls.enabled) {
+    // Before binding: a bad certificate is a config error, not a half-started server.
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+    Result<TlsSetupInfo> info = setup_tls_server(ctx->native_handle(), options.tls);
+    if (!info) return info.error();
+    if (info->generated) {
+      HEARTH_LOG_INFO("api", "TLS: generated a self-signed certificate %s (key %s, mode 0600)",
+                      options.tls.cert_file.c_str(), options.tls.key_file.c_str());
+    }
+    HEARTH_LOG_INFO("api", "TLS: certificate %s, subject %s, valid until %s", options.tls.cert_file.c_str(),
+                    info->subject.c_str(), info->not_after.c_str());
+    if (info->key_too_open) {
+      HEARTH_LOG_WARN("api", "TLS: key file %s is readable by other users; chmod 600 it",
+                      options.tls.key_file.c_str());
+    }
+    impl->tls_ = std::move(ctx);
+  }
   Result<void> r = impl->listen(host, port);
   if (!r) return r.error();
   impl->do_accept();
@@ -627,6 +780,7 @@ HttpServer::HttpServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { impl_->stop(); }
 
 uint16_t HttpServer::port() const { return impl_->port_; }
+bool HttpServer::tls_enabled() const { return impl_->tls_ != nullptr; }
 void HttpServer::set_options(const HttpServerOptions& options) { impl_->set_options(options); }
 void HttpServer::stop() { impl_->stop(); }
 

@@ -78,6 +78,16 @@ struct ApiConfig {
   int ws_queue_limit = 256;             // outgoing WebSocket messages queued per client, 8..100000
   int64_t ws_max_message_bytes = 16384; // largest WebSocket message from a client, 256..1 MiB
   bool web = true;                      // serve the web companion at /
+  // Issue 10: optional TLS for HTTP and the WebSocket (https/wss). Paths
+  // relative to the config file; "" = tls-cert.pem / tls-key.pem next to the
+  // history db, generated (self-signed) on first run when both are missing.
+  // Set both or neither; set files must exist. Needs a restart to change.
+  struct Tls {
+    bool enabled = false;
+    std::string cert_file;              // PEM certificate (chain)
+    std::string key_file;               // PEM private key, unencrypted
+    int handshake_timeout_ms = 10000;   // accept → end of TLS handshake, 100..600000
+  } tls;
 };
 
 struct DevicesConfig {

@@ -48,6 +48,16 @@ struct HttpResponseData {
 using HttpResponder = std::function<void(HttpResponseData)>;
 using HttpHandler = std::function<void(HttpRequestData, HttpResponder)>;
 
+// Optional TLS (config "api.tls"; issue 10). Read once at start: a reload
+// (SIGHUP) keeps the running certificate and says that a restart is needed.
+struct HttpTlsOptions {
+  bool enabled = false;
+  std::string cert_file;  // PEM certificate (chain), absolute path
+  std::string key_file;   // PEM private key, unencrypted
+  bool generate = false;  // both missing → write a self-signed pair there first
+  std::chrono::milliseconds handshake_timeout{10000};  // from accept to the end of the TLS handshake
+};
+
 struct HttpServerOptions {
   size_t body_limit_bytes = 65536;                  // larger bodies get 413
   std::chrono::milliseconds request_timeout{10000};  // per read / idle keep-alive
@@ -57,6 +67,7 @@ struct HttpServerOptions {
   size_t ws_queue_limit = 256;                      // queued outgoing messages; beyond, the client is dropped
   size_t ws_queue_limit_bytes = 4 * 1024 * 1024;    // and the same for their total size
   std::chrono::milliseconds ws_ping_interval{15000};  // idle this long → ping; no answer → close
+  HttpTlsOptions tls;  // HTTP and WebSocket both go over TLS when enabled
 };
 
 // The server side of one WebSocket connection, as handlers see it.
@@ -111,7 +122,8 @@ class HttpServer {
   };
 
   // Binds and listens on host:port (port 0 = any free port). Errors name the
-  // address ("listen 127.0.0.1:80: Permission denied").
+  // address ("listen 127.0.0.1:80: Permission denied"), or with TLS the file
+  // ("api.tls.key_file '/x/key.pem': not a valid ... PEM private key").
   static Result<std::unique_ptr<HttpServer>> start(boost::asio::io_context& ioc, const std::string& host,
                                                    uint16_t port, const HttpServerOptions& options,
                                                    HttpHandler handler, WsFactory ws_factory = nullptr);
@@ -119,6 +131,8 @@ class HttpServer {
 
   // The port actually bound (useful with port 0).
   uint16_t port() const;
+  // True when connections speak TLS (https/wss).
+  bool tls_enabled() const;
   // Applies new limits to connections accepted from now on (SIGHUP).
   void set_options(const HttpServerOptions& options);
   // Stops accepting and closes every open connection. Idempotent.
