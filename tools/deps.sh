@@ -19,7 +19,8 @@ test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev mosquitto python3 python3-
 # Peers and data generators for the benchmarks only (never needed by tests).
 bench_pkgs=(libspeexdsp-dev libwebrtc-audio-processing-dev espeak-ng flite festival
   festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts python3-numpy python3-scipy
-  python3-torch pocketsphinx wrk sox curl)
+  python3-torch pocketsphinx wrk sox curl
+  nginx-light)  # nginx-light: the static-file reference server of bench/api/run_api_bench.sh
 
 case "$purpose" in
   run) want=("${build_pkgs[@]}") ;;

@@ -60,12 +60,20 @@ async def client(host, port, token, ready, arrivals, idx):
     ready.set_result(True) if not ready.done() else None
     while True:
         m = await ws_read(reader)
-        if m.get("type") == "event":
+        if m.get("type") == "event" and m["event"]["data"].get("device") == DEVICE:
             arrivals.append((idx, m["event"]["seq"], time.perf_counter()))
 
 
+DEVICE = "light.kitchen_ceiling"
+
+
+def current_state(base, token):
+    req = urllib.request.Request(base + "/api/v1/devices/" + DEVICE, headers={"Authorization": "Bearer " + token})
+    return json.loads(urllib.request.urlopen(req, timeout=10).read())["state"]
+
+
 def post(base, token, action):
-    req = urllib.request.Request(base + "/api/v1/devices/light.kitchen_ceiling/actions",
+    req = urllib.request.Request(base + "/api/v1/devices/" + DEVICE + "/actions",
                                  data=json.dumps({"action": action}).encode(), method="POST",
                                  headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
     urllib.request.urlopen(req, timeout=10).read()
@@ -86,10 +94,14 @@ async def main():
     base = "http://127.0.0.1:%d" % a.port
     lat = []
     missed = 0
+    # Every round must change the state (an action that changes nothing sends
+    # no state_changed event): start from the light's current state.
+    on = (await loop.run_in_executor(None, current_state, base, a.token)) == "on"
     for r in range(a.rounds):
         arrivals.clear()
+        on = not on
         t0 = time.perf_counter()
-        await loop.run_in_executor(None, post, base, a.token, "turn_on" if r % 2 == 0 else "turn_off")
+        await loop.run_in_executor(None, post, base, a.token, "turn_on" if on else "turn_off")
         deadline = time.perf_counter() + 5
         while len({i for i, _, _ in arrivals}) < a.clients and time.perf_counter() < deadline:
             await asyncio.sleep(0.001)

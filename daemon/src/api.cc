@@ -7,6 +7,7 @@
 #include <ctime>
 #include <map>
 
+#include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
 #include "api_devices.h"
@@ -515,9 +516,39 @@ void Api::get_health(HttpResponder respond) {
 
 void Api::get_devices(HttpResponder respond) {
   std::shared_ptr<const Runtime> rt = app_.runtime();
-  json list = json::array();
-  for (const Device& d : rt->home->devices()) list.push_back(device_json(*rt->home, d, *rt->bus));
-  respond(json_response(200, json{{"devices", list}}));
+  std::lock_guard<std::mutex> lock(device_list_mu_);
+  if (device_list_.runtime.lock() != rt) {
+    // The static part of device_json(), without its closing brace; "state"
+    // and "attributes" are appended per request.
+    device_list_.heads.clear();
+    for (const Device& d : rt->home->devices()) {
+      json j = device_json(*rt->home, d, *rt->bus);
+      j.erase("state");
+      j.erase("attributes");
+      std::string head = j.dump();
+      head.pop_back();  // '}'
+      if (head.size() > 1) head += ',';
+      device_list_.heads.push_back(std::move(head));
+    }
+    device_list_.runtime = rt;
+  }
+  std::string body = "{\"devices\":[";
+  size_t i = 0;
+  for (const Device& d : rt->home->devices()) {
+    if (i) body += ',';
+    body += device_list_.heads[i++];
+    const DeviceState s = rt->bus->state(d.id).value_or(d.initial);
+    body += "\"attributes\":";
+    body += value_map_to_json(s.attributes).dump();
+    body += ",\"state\":";
+    body += json(s.state).dump();
+    body += '}';
+  }
+  body += "]}";
+  HttpResponseData r;
+  r.status = 200;
+  r.body = std::move(body);
+  respond(std::move(r));
 }
 
 void Api::get_device(const std::string& id, HttpResponder respond) {
@@ -614,9 +645,23 @@ void Api::post_command(const HttpRequestData& request, HttpResponder respond) {
   app_.counters().commands.fetch_add(1);
   const auto arrived = app_.clock().now();
   const auto started = app_.clock().steady_now();
-  ParseResult parsed = rt->parser->parse(sentence);
-  ParseResult copy = parsed;
   AppContext& app = app_;
+  // Parse off the event loop (the LLM or the cloud may take a while), then
+  // act and answer back on it.
+  boost::asio::post(app.nlu_executor(), [rt, &app, sentence = std::move(sentence), origin, arrived, started,
+                                         respond = std::move(respond)]() mutable {
+    ParseResult parsed = rt->parser->parse(sentence);
+    boost::asio::post(app.executor(), [rt, &app, parsed = std::move(parsed), origin = std::move(origin), arrived,
+                                       started, respond = std::move(respond)]() mutable {
+      handle_parsed_command(app, rt, std::move(parsed), std::move(origin), arrived, started, std::move(respond));
+    });
+  });
+}
+
+void Api::handle_parsed_command(AppContext& app, std::shared_ptr<const Runtime> rt, ParseResult parsed,
+                                std::string origin, std::chrono::system_clock::time_point arrived,
+                                std::chrono::steady_clock::time_point started, HttpResponder respond) {
+  ParseResult copy = parsed;
   rt->handler->async_handle(std::move(copy), origin, [rt, &app, parsed, origin, arrived, started,
                                                       respond](CommandOutcome outcome) {
     const auto latency = app.clock().steady_now() - started;

@@ -21,6 +21,9 @@
 // method 405 (with Allow), POST bodies that are not JSON 415.
 #pragma once
 
+#include <mutex>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "app_context.h"
@@ -58,9 +61,21 @@ class Api {
   void get_device(const std::string& id, HttpResponder respond);
   void post_device_action(const std::string& id, const HttpRequestData& request, HttpResponder respond);
   void post_command(const HttpRequestData& request, HttpResponder respond);
+  static void handle_parsed_command(AppContext& app, std::shared_ptr<const Runtime> rt, ParseResult parsed,
+                                    std::string origin, std::chrono::system_clock::time_point arrived,
+                                    std::chrono::steady_clock::time_point started, HttpResponder respond);
   void get_history(const std::string& query, HttpResponder respond);
 
   AppContext& app_;
+  // GET /api/v1/devices: each device's JSON up to its state, serialized once
+  // per runtime (a reload makes a new one); the state and attributes are read
+  // from the bus for every request.
+  struct DeviceListCache {
+    std::weak_ptr<const Runtime> runtime;
+    std::vector<std::string> heads;  // `{"adapter":…,"name":…,` for each device, in home order
+  };
+  std::mutex device_list_mu_;
+  DeviceListCache device_list_;
 };
 
 }  // namespace hearth

@@ -11,6 +11,7 @@
 #include <ostream>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -29,6 +30,7 @@
 #include "mqtt_bridge.h"
 #include "routines_json.h"
 #include "routines_service.h"
+#include "tls.h"
 
 #ifndef HEARTH_VERSION
 #define HEARTH_VERSION "dev"
@@ -59,6 +61,7 @@ HttpServerOptions server_options(const DaemonConfig& c) {
   o.max_connections = c.api.max_connections;
   o.ws_queue_limit = static_cast<size_t>(c.api.ws_queue_limit);
   o.ws_max_message_bytes = static_cast<size_t>(c.api.ws_max_message_bytes);
+  o.tls = tls_server_options(c);  // issue 10: https/wss
   return o;
 }
 
@@ -141,6 +144,7 @@ class App final : public AppContext {
   AppCounters& counters() override { return counters_; }
   const Clock& clock() const override { return system_clock(); }
   asio::any_io_executor executor() override { return ioc_.get_executor(); }
+  asio::any_io_executor nlu_executor() override { return nlu_pool_.get_executor(); }
   std::chrono::steady_clock::time_point started_at() const override { return started_at_; }
   HttpServer::Stats http_stats() const override { return server_ ? server_->stats() : HttpServer::Stats{}; }
   std::string config_source() const override {
@@ -151,7 +155,16 @@ class App final : public AppContext {
     if (!wyoming_) return nullptr;
     const WyomingServer::Stats s = wyoming_->stats();
     return {{"port", wyoming_->port()}, {"connections", s.connections}, {"open", s.open},
-            {"rejected", s.rejected}, {"messages", s.messages}, {"protocol_errors", s.protocol_errors}};
+            {"rejected", s.rejected}, {"messages", s.messages}, {"protocol_errors", s.protocol_errors},
+            {"asr", runtime()->config.asr.backend == "none" ? "off" : speech_models() ? "ready" : "loading"},
+            {"asr_models", voice_ ? "voice pipeline" : wyoming_asr_ ? "own" : "none"},
+            {"asr_builds", wyoming_asr_ ? wyoming_asr_->builds() : 0}};
+  }
+  // The recognizer's models for Wyoming: the voice pipeline's when it runs,
+  // else Wyoming's own (issue 10); null while compiling or when off.
+  std::shared_ptr<const VoiceModels> speech_models() const {
+    if (voice_) return voice_->models();
+    return wyoming_asr_ ? wyoming_asr_->models() : nullptr;
   }
   nlohmann::json wake_health() const override {  // issue 4
     if (wake_) return wake_->health();
@@ -186,6 +199,10 @@ class App final : public AppContext {
 
   const DaemonOptions options_;
   asio::io_context ioc_{1};  // one thread runs everything; see STYLE.md §8
+  // The exception: parsing a command by text (the cascade may run the LLM or
+  // wait for the cloud) happens here, so a slow parse never stalls the loop.
+  // Joined right after the loop stops, before anything a parse refers to goes.
+  asio::thread_pool nlu_pool_{2};
   asio::signal_set signals_{ioc_, SIGINT, SIGTERM, SIGHUP};
   asio::steady_timer shutdown_deadline_{ioc_};
   const std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
@@ -207,6 +224,7 @@ class App final : public AppContext {
   Api api_{*this};
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<WyomingServer> wyoming_;  // issue 10: null when wyoming.listen is ""
+  std::unique_ptr<WyomingRecognizer> wyoming_asr_;  // issue 10: Wyoming's recognizer when no voice_ runs
   // The audio loop lives for the whole process (a reload never reopens the
   // device). audio_loop_ is declared first: the pipeline's sink refers to it.
   std::unique_ptr<AudioLoop> audio_loop_;
@@ -519,10 +537,28 @@ int App::run() {
     return kExitStartupFailed;
   }
   server_ = std::move(*server);
-  HEARTH_LOG_INFO("api", "listening on http://%s:%u/api/v1", host.c_str(), static_cast<unsigned>(server_->port()));
+  HEARTH_LOG_INFO("api", "listening on %s://%s:%u/api/v1", server_->tls_enabled() ? "https" : "http", host.c_str(),
+                  static_cast<unsigned>(server_->port()));
   if (!runtime_->config.wyoming.listen.empty()) {  // issue 10: Wyoming satellites / Home Assistant
-    Result<std::unique_ptr<WyomingServer>> wy = WyomingServer::start(
-        ioc_, runtime_->config.wyoming, *this, make_wyoming_engines(runtime_->config.wakeword));
+    WyomingEngines engines = make_wyoming_engines(runtime_->config.wakeword);
+    if (runtime_->config.asr.backend != "none") {
+      // The voice pipeline's recognizer (or wyoming_asr_, made below when no
+      // pipeline runs), looked up at each transcribe: SIGHUP swaps it.
+      WyomingAsrSource asr;
+      asr.recognizer = [this]() -> std::shared_ptr<const Recognizer> {
+        std::shared_ptr<const VoiceModels> m = speech_models();
+        if (!m || !m->recognizer) return nullptr;
+        return std::shared_ptr<const Recognizer>(m, m->recognizer.get());
+      };
+      asr.parser = [this]() -> std::shared_ptr<const TemplateParser> {
+        std::shared_ptr<const Runtime> now = runtime();
+        return now && now->parser ? std::shared_ptr<const TemplateParser>(now, now->parser.get()) : nullptr;
+      };
+      asr.min_confidence = [this] { return runtime()->config.asr.min_confidence; };
+      engines.make_transcriber = wyoming_transcriber_factory(std::move(asr));
+    }
+    Result<std::unique_ptr<WyomingServer>> wy =
+        WyomingServer::start(ioc_, runtime_->config.wyoming, *this, std::move(engines));
     if (!wy) {
       HEARTH_LOG_ERROR("wyoming", "%s", wy.error().message.c_str());
       return kExitStartupFailed;
@@ -534,6 +570,10 @@ int App::run() {
   // A missing microphone or a bad recording never stops the daemon: the
   // capture source retries with backoff, and /health reports the state.
   start_audio(audio_config);
+  if (wyoming_ && !voice_ && runtime_->config.asr.backend != "none") {  // issue 10: no pipeline to share
+    wyoming_asr_ = std::make_unique<WyomingRecognizer>();
+    wyoming_asr_->rebuild(runtime_);
+  }
   if (mqtt_) mqtt_->start();  // after the bus bound its devices, so the first connect subscribes them all
   if (!options_.port_file.empty()) {
     Result<void> w = write_port_file(options_.port_file, server_->port());
@@ -546,6 +586,10 @@ int App::run() {
   wait_for_signal();
   HEARTH_LOG_INFO("hearthd", "ready");
   ioc_.run();
+  // A parse still running finishes (its answer is posted to the stopped loop
+  // and dropped); nothing new starts.
+  nlu_pool_.stop();
+  nlu_pool_.join();
 
   // The loop has stopped; release what it drove, then let cancelled
   // operations complete so no handler outlives its owner.
@@ -658,6 +702,7 @@ void App::reload() {
     runtime_ = *staged;
   }
   if (voice_) voice_->rebuild(*staged);  // issue 5: recompile the home's language model
+  if (wyoming_asr_) wyoming_asr_->rebuild(*staged);  // issue 10: the same for Wyoming's own
   counters_.reloads.fetch_add(1);
   HEARTH_LOG_INFO("config", "reloaded (generation %llu): %s", static_cast<unsigned long long>(runtime_->generation),
                   runtime_->config.to_string().c_str());

@@ -83,6 +83,9 @@ class AppContext {
   virtual AppCounters& counters() = 0;
   virtual const Clock& clock() const = 0;
   virtual boost::asio::any_io_executor executor() = 0;
+  // Where text commands are parsed (the cascade may run the LLM or wait for
+  // the cloud): never the event loop in hearthd. Defaults to executor().
+  virtual boost::asio::any_io_executor nlu_executor() { return executor(); }
   virtual std::chrono::steady_clock::time_point started_at() const = 0;
   // Connection-level counters of the HTTP server (requests rejected before routing).
   virtual HttpServer::Stats http_stats() const = 0;

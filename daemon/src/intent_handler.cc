@@ -490,7 +490,12 @@ CommandOutcome IntentHandler::answer_without_bus(const ParseResult& parsed, cons
   *handled = true;
   CommandOutcome out;
   if (!parsed.intent) {
-    out.response = "Sorry, I didn't understand that.";
+    // The cascade's own words ("I can't do that offline.", the cloud's answer
+    // to a question) come as an kUnavailable problem; anything else is plain
+    // not understood.
+    out.response = parsed.problem && parsed.problem->code == Code::kUnavailable && !parsed.problem->message.empty()
+                       ? parsed.problem->message
+                       : "Sorry, I didn't understand that.";
     return out;
   }
   const Intent& intent = *parsed.intent;

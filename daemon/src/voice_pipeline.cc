@@ -3,10 +3,12 @@
 
 #include "voice_pipeline.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -36,6 +38,30 @@ nlohmann::json words_json(const Transcript& t) {
 
 std::atomic<int> g_model_counter{0};
 
+// Model directories (cache_root/hearth-asr-<pid>-<n>) whose process is gone:
+// a daemon stopped while a build was still running leaves its directory
+// behind (the build is abandoned, not waited for). Directories of running
+// processes are left alone.
+void remove_stale_model_dirs(const std::string& cache_root) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(cache_root, ec);
+  if (ec) return;
+  const std::string prefix = "hearth-asr-";
+  for (const auto& entry : it) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const size_t dash = name.find('-', prefix.size());
+    if (dash == std::string::npos || dash == prefix.size()) continue;
+    const std::string pid_text = name.substr(prefix.size(), dash - prefix.size());
+    if (pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) continue;
+    const long pid = std::stol(pid_text);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+    std::error_code rm;
+    std::filesystem::remove_all(entry.path(), rm);
+  }
+}
+
 }  // namespace
 
 VoiceModels::~VoiceModels() {
@@ -48,7 +74,9 @@ VoiceModels::~VoiceModels() {
 
 Result<std::shared_ptr<const VoiceModels>> build_voice_models(const Home& home, const NluConfig& nlu,
                                                               const AsrConfig& asr, const std::string& cache_root,
-                                                              bool baseline) {
+                                                              bool baseline, const std::atomic<bool>* cancel) {
+  auto cancelled = [cancel] { return cancel && cancel->load(); };
+  const Error stopped{Code::kCancelled, "asr: language model build cancelled"};
   auto models = std::make_shared<VoiceModels>();
   if (baseline) {
     auto rec = make_pocketsphinx_recognizer(asr, nullptr);
@@ -56,14 +84,17 @@ Result<std::shared_ptr<const VoiceModels>> build_voice_models(const Home& home, 
     models->recognizer = std::move(*rec);
     return std::shared_ptr<const VoiceModels>(std::move(models));
   }
+  remove_stale_model_dirs(cache_root);
   SentenceSampleOptions opt;
   opt.n_sentences = asr.lm_sentences;
   auto lang = sample_command_language(home, nlu, opt);
   if (!lang) return lang.error().with_context("asr: sampling the command language");
+  if (cancelled()) return stopped;
   models->dir = cache_root + "/hearth-asr-" + std::to_string(::getpid()) + "-" + std::to_string(++g_model_counter);
   auto compiled = compile_language_model(lang->sentences, home, asr, models->dir);
   if (!compiled) return compiled.error();
   models->lang = *compiled;
+  if (cancelled()) return stopped;
   auto rec = make_pocketsphinx_recognizer(asr, &models->lang);
   if (!rec) return rec.error();
   models->recognizer = std::move(*rec);
@@ -161,31 +192,113 @@ Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<co
 
 // ---------------------------------------------------------------- daemon
 
+// What the builder threads share with the pipeline. A builder holds it (and
+// copies of the home and config it compiles) by shared ownership, so the
+// pipeline can be destroyed while a build runs: the destructor sets `cancel`
+// and clears `owner` under `mu`, and a builder that finishes late drops what
+// it built (removing its model directory) instead of touching the pipeline.
+struct VoicePipeline::BuildState {
+  std::mutex mu;
+  std::condition_variable cv;
+  VoicePipeline* owner = nullptr;  // null once the pipeline is gone
+  std::atomic<bool> cancel{false};
+  int running = 0;                 // builder threads not yet finished
+  uint64_t started = 0;            // builds started (generation of the newest)
+  uint64_t installed = 0;          // generation of the models last swapped in
+};
+
 VoicePipeline::VoicePipeline(const VoiceConfig& voice, const AsrConfig& asr, float vad_threshold, VoicePipelineDeps deps)
-    : voice_(voice), asr_(asr), vad_threshold_(vad_threshold), deps_(std::move(deps)) {
+    : voice_(voice),
+      asr_(asr),
+      vad_threshold_(vad_threshold),
+      deps_(std::move(deps)),
+      max_backlog_frames_(static_cast<size_t>(kBacklogMs / 10)),
+      ep_(asr.endpoint),
+      build_(std::make_shared<BuildState>()) {
+  build_->owner = this;
   thread_ = std::thread([this] { worker(); });
 }
 
 VoicePipeline::~VoicePipeline() {
-  {
-    std::lock_guard<std::mutex> lock(build_mu_);
-    for (std::thread& t : builders_)
-      if (t.joinable()) t.join();
-  }
+  const auto t0 = SteadyClock::now();
+  stopping_.store(true);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  {
+    // From now on a builder that finishes drops what it built.
+    std::lock_guard<std::mutex> lock(build_->mu);
+    build_->owner = nullptr;
+    build_->cancel.store(true);
+  }
+  build_->cv.notify_all();
+  if (thread_.joinable()) thread_.join();  // the worker checks stopping_ between frames and decode steps
+  const auto t_worker = SteadyClock::now();
+  // Freeing a decoder (dictionary, generic LM) takes 0.1-0.8 s on a loaded
+  // machine: a detached thread does it, owning the decoders and their models
+  // (decoders first); it touches nothing else.
+  {
+    std::lock_guard<std::mutex> lock(build_->mu);
+    ++build_->running;
+  }
+  struct Decoders {  // members are destroyed in reverse order: the decoders before their models
+    std::shared_ptr<const VoiceModels> m1, m2;
+    std::unique_ptr<RecognizerStream> s1, s2;
+  };
+  auto doomed = std::make_unique<Decoders>(
+      Decoders{std::move(models_in_use_), std::move(pending_models_), std::move(stream_), std::move(pending_stream_)});
+  std::shared_ptr<BuildState> state = build_;
+  try {
+    std::thread([state, doomed = std::move(doomed)]() mutable {
+      doomed.reset();
+      std::lock_guard<std::mutex> lock(state->mu);
+      --state->running;
+      state->cv.notify_all();
+    }).detach();
+  } catch (...) {
+    // No thread (the decoders were freed with the callable): count it done.
+    std::lock_guard<std::mutex> lock(state->mu);
+    --state->running;
+  }
+  int abandoned = 0;
+  {
+    // Builders stop at their next cancel check; give those in a cheap stage
+    // until 100 ms after the start of the stop to clean up (their model
+    // directory), but never wait for a decoder load (seconds): those are left
+    // to finish on their own and drop their result.
+    std::unique_lock<std::mutex> lock(build_->mu);
+    build_->cv.wait_until(lock, t0 + std::chrono::milliseconds(100), [&] { return build_->running == 0; });
+    abandoned = build_->running;
+  }
+  HEARTH_LOG_INFO("voice", "voice pipeline stopped in %.0f ms (worker %.0f ms)%s", ms_between(t0, SteadyClock::now()),
+                  ms_between(t0, t_worker),
+                  abandoned ? "; a model build or decoder release still running was left to finish" : "");
+}
+
+void VoicePipeline::install(std::shared_ptr<const VoiceModels> models, std::unique_ptr<RecognizerStream> stream) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    models_ = models;
+    // A decoder the worker has not taken yet is replaced (freed after the
+    // lock, before its models).
+    std::swap(pending_stream_, stream);
+    std::swap(pending_models_, models);
+  }
+  cv_.notify_all();  // the worker takes the decoder now if idle, not at the next utterance
+  stream.reset();
+  models.reset();
 }
 
 void VoicePipeline::set_models(std::shared_ptr<const VoiceModels> models) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    models_ = std::move(models);
+  std::unique_ptr<RecognizerStream> stream;
+  if (models && models->recognizer) stream = models->recognizer->create_stream(StreamOptions{});
+  if (!stream) {
+    HEARTH_LOG_ERROR("asr", "cannot open a decoder for the new models; keeping the previous ones");
+    return;
   }
-  cv_.notify_all();  // the worker opens its decoder now, not at the next utterance
+  install(std::move(models), std::move(stream));
 }
 
 bool VoicePipeline::models_ready() const {
@@ -194,20 +307,61 @@ bool VoicePipeline::models_ready() const {
 }
 
 void VoicePipeline::rebuild(std::shared_ptr<const Runtime> rt) {
-  std::lock_guard<std::mutex> lock(build_mu_);
-  builders_.emplace_back([this, rt] {
-    auto t0 = SteadyClock::now();
-    auto models = build_voice_models(*rt->home, rt->config.nlu, rt->config.asr,
-                                     std::filesystem::temp_directory_path().string());
-    if (!models) {
-      HEARTH_LOG_ERROR("asr", "cannot compile the home's language model: %s; keeping the previous one",
-                       models.error().message.c_str());
-      return;
+  // The builder copies what it reads (never the Runtime, whose bus and
+  // handler belong to the event loop) and shares only `build_` with us.
+  std::shared_ptr<BuildState> state = build_;
+  std::shared_ptr<const Home> home = rt->home;
+  uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lock(state->mu);
+    if (state->cancel.load()) return;
+    generation = ++state->started;
+    ++state->running;
+  }
+  auto body = [state, home, nlu = rt->config.nlu, asr = rt->config.asr, generation] {
+    try {
+      auto t0 = SteadyClock::now();
+      std::error_code ec;
+      std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
+      if (ec) tmp = "/tmp";
+      auto models = build_voice_models(*home, nlu, asr, tmp.string(), false, &state->cancel);
+      std::unique_ptr<RecognizerStream> stream;
+      if (models && !state->cancel.load()) {
+        // Open the decoder here (the slow part: seconds), not on the worker.
+        stream = (*models)->recognizer->create_stream(StreamOptions{});
+        if (!stream && !state->cancel.load())
+          HEARTH_LOG_ERROR("asr", "cannot open a decoder for the compiled language model; keeping the previous one");
+      } else if (!models && !state->cancel.load()) {
+        HEARTH_LOG_ERROR("asr", "cannot compile the home's language model: %s; keeping the previous one",
+                         models.error().message.c_str());
+      }
+      if (stream) {
+        std::lock_guard<std::mutex> lock(state->mu);
+        if (state->owner && !state->cancel.load() && generation > state->installed) {
+          state->installed = generation;
+          HEARTH_LOG_INFO("asr", "language model compiled and decoder opened: %zu words, %zu g2p (%s), in %.0f ms",
+                          (*models)->lang.n_words, (*models)->lang.g2p_words.size(), (*models)->lang.dir.c_str(),
+                          ms_between(t0, SteadyClock::now()));
+          state->owner->install(*models, std::move(stream));
+        }
+      }
+      // Whatever was not handed over (cancelled, superseded) is freed here:
+      // the decoder first, then the models (their directory is removed).
+      stream.reset();
+    } catch (const std::exception& e) {
+      if (!state->cancel.load()) HEARTH_LOG_ERROR("asr", "language model build failed: %s", e.what());
     }
-    HEARTH_LOG_INFO("asr", "language model compiled: %zu words, %zu g2p (%s), in %.0f ms", (*models)->lang.n_words,
-                    (*models)->lang.g2p_words.size(), (*models)->lang.dir.c_str(), ms_between(t0, SteadyClock::now()));
-    set_models(std::move(*models));
-  });
+    std::lock_guard<std::mutex> lock(state->mu);
+    --state->running;
+    state->cv.notify_all();
+  };
+  try {
+    std::thread(std::move(body)).detach();
+  } catch (const std::exception& e) {
+    std::lock_guard<std::mutex> lock(state->mu);
+    --state->running;
+    HEARTH_LOG_ERROR("asr", "cannot start the language model build: %s", e.what());
+  }
 }
 
 VoicePipeline::Stats VoicePipeline::stats() const {
@@ -216,267 +370,284 @@ VoicePipeline::Stats VoicePipeline::stats() const {
 }
 
 void VoicePipeline::on_wake(const WakeEvent& ev) noexcept {
-  if (voice_.wake != "wakeword" || capturing_ || busy_.load()) return;
+  if (voice_.wake != "wakeword") return;
   // The wake service feeds its detector every frame from the start, so its
-  // stream time is our frame time: keep the pre-roll frames after the word.
+  // stream time is our frame time. The event travels with the next frame
+  // through the backlog; the worker decides (in order) whether it starts an
+  // utterance.
   wake_end_frame_ = ev.end_offset.count() / 10;
 }
 
 void VoicePipeline::on_speech_start(int64_t start_ms) noexcept { (void)start_ms; }
 
 void VoicePipeline::on_frame(const AudioFrame& frame) noexcept {
-  const bool speech = frame.info.vad_score >= vad_threshold_;
   std::span<const float> pcm = voice_.use_ns ? frame.clean : frame.raw;
-  const size_t max_pre = static_cast<size_t>(std::max(1, voice_.pre_roll_ms / 10));
   try {
-    if (!capturing_) {
-      pre_roll_.emplace_back(std::vector<float>(pcm.begin(), pcm.end()), speech ? 1 : 0);
-      while (pre_roll_.size() > max_pre) pre_roll_.pop_front();
-      bool start = false;
-      size_t keep = 0;  // pre-roll frames handed over
-      if (voice_.wake == "wakeword" && wake_end_frame_ >= 0) {
-        keep = static_cast<size_t>(std::clamp<int64_t>(frame.index - wake_end_frame_ + 1, 1,
-                                                       static_cast<int64_t>(pre_roll_.size())));
-        wake_end_frame_ = -1;
-        start = !busy_.load();
-      } else if (voice_.wake == "none" && speech && !busy_.load()) {
-        if (armed_) {
-          keep = std::min<size_t>(pre_roll_.size(), 30);  // 300 ms before the onset
-          start = true;
-        }
-      }
-      if (voice_.wake == "none" && !speech) {
-        if (++quiet_frames_ >= 30) armed_ = true;
-      } else if (speech) {
-        quiet_frames_ = 0;
-      }
-      if (!start) return;
-      Chunk c;
-      c.start = true;
-      c.frame_index = frame.index - static_cast<int64_t>(keep) + 1;
-      c.enqueued = SteadyClock::now();
-      for (size_t i = pre_roll_.size() - keep; i < pre_roll_.size(); ++i) {
-        c.pcm.insert(c.pcm.end(), pre_roll_[i].first.begin(), pre_roll_[i].first.end());
-        c.speech.push_back(pre_roll_[i].second);
-      }
-      pre_roll_.clear();
-      capturing_ = true;
-      armed_ = false;
-      busy_.store(true);
-      capture_frames_ = static_cast<int64_t>(keep);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        queue_.push_back(std::move(c));
-      }
-      cv_.notify_one();
-      return;
-    }
-    // Capturing: forward every frame until the worker says the utterance ended.
-    if (!busy_.load() || capture_frames_ > asr_.endpoint.max_utterance_ms / 10 + 200) {
-      capturing_ = false;
-      quiet_frames_ = 0;
-      return;
-    }
-    ++capture_frames_;
-    Chunk c;
-    c.frame_index = frame.index;
-    c.enqueued = SteadyClock::now();
-    c.pcm.assign(pcm.begin(), pcm.end());
-    c.speech.push_back(speech ? 1 : 0);
+    Frame f;
+    f.pcm.assign(pcm.begin(), pcm.end());
+    f.speech = frame.info.vad_score >= vad_threshold_;
+    f.index = frame.index;
+    f.wake_end_frame = wake_end_frame_;
+    f.enqueued = SteadyClock::now();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.size() > 2000) {  // worker stalled (20 s behind): drop rather than grow
+      if (backlog_.size() >= max_backlog_frames_) {
+        // The worker is kBacklogMs behind: drop (counted; the worker logs it).
         ++stats_.dropped_frames;
+        gap_ = true;
         return;
       }
-      queue_.push_back(std::move(c));
+      f.after_gap = gap_;
+      gap_ = false;
+      backlog_.push_back(std::move(f));
     }
+    wake_end_frame_ = -1;
     cv_.notify_one();
   } catch (...) {
-    // Allocation failure on the DSP thread: drop the frame.
+    // Allocation failure on the DSP thread: drop the frame (counted).
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.dropped_frames;
+    gap_ = true;
   }
 }
 
-void VoicePipeline::worker() {
+void VoicePipeline::take_pending() {
   std::shared_ptr<const VoiceModels> models;
   std::unique_ptr<RecognizerStream> stream;
-  const Recognizer* stream_owner = nullptr;
-  Endpointer ep(asr_.endpoint);
-  bool active = false;
-  std::string last_partial, last_checked;
-  int64_t n_since_decode = 0;
-  int64_t frames_in_utt = 0, last_speech_frame = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pending_stream_) return;
+    stream = std::move(pending_stream_);
+    models = std::move(pending_models_);
+  }
+  stream_.reset();  // the old decoder before its models
+  models_in_use_ = std::move(models);
+  stream_ = std::move(stream);
+  stream_used_ = false;
+}
+
+void VoicePipeline::worker() {
+  std::deque<Frame> batch;
   for (;;) {
-    Chunk c;
-    bool prepare = false;
+    uint64_t dropped = 0;
+    size_t behind = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty() || (!active && models_ && models_ != models); });
+      cv_.wait(lock, [&] { return stop_ || !backlog_.empty() || (!active_ && pending_stream_); });
       if (stop_) return;
-      if (queue_.empty()) {
-        // New models while idle: open the decoder ahead of the next utterance
-        // (loading it takes seconds; not on the command's clock).
-        models = models_;
-        prepare = true;
+      batch.swap(backlog_);
+      behind = batch.size();
+      dropped = stats_.dropped_frames;
+    }
+    if (dropped != logged_dropped_) {
+      HEARTH_LOG_WARN("voice", "the recognizer fell %.1f s behind the audio: %llu frame(s) (%.1f s of audio) dropped so far",
+                      static_cast<double>(behind) / 100.0, static_cast<unsigned long long>(dropped),
+                      static_cast<double>(dropped) / 100.0);
+      logged_dropped_ = dropped;
+    }
+    if (!active_) take_pending();  // a new decoder between utterances
+    while (!batch.empty()) {
+      if (stopping_.load()) return;
+      Frame f = std::move(batch.front());
+      batch.pop_front();
+      if (active_) {
+        const std::vector<uint8_t> speech{static_cast<uint8_t>(f.speech ? 1 : 0)};
+        feed(f.pcm, speech, f.enqueued);
       } else {
-        c = std::move(queue_.front());
-        queue_.pop_front();
-        if (c.start) {
-          // Speech before the first language model is ready (daemon start):
-          // hold it (the queue keeps the audio) rather than drop it.
-          cv_.wait_for(lock, std::chrono::seconds(30), [&] { return stop_ || models_ != nullptr; });
-          if (stop_) return;
-          models = models_;
-        }
+        idle_frame(std::move(f));
       }
     }
-    if (prepare) {
-      if (models && models->recognizer && stream_owner != models->recognizer.get()) {
-        stream = models->recognizer->create_stream(StreamOptions{});
-        stream_owner = models->recognizer.get();
-      }
-      continue;
-    }
-    if (c.start) {
-      active = false;
-      if (!models || !models->recognizer) {
-        busy_.store(false);
-        continue;
-      }
-      if (stream_owner != models->recognizer.get() || !stream) {
-        stream = models->recognizer->create_stream(StreamOptions{});
-        stream_owner = models->recognizer.get();
-      } else {
-        stream->reset();
-      }
-      if (!stream) {
-        busy_.store(false);
-        continue;
-      }
-      ep.reset(false);
-      active = true;
-      last_partial.clear();
-      last_checked.clear();
-      n_since_decode = 0;
-      frames_in_utt = 0;
-      last_speech_frame = -1;
-    }
-    if (!active) continue;
-    stream->accept(c.pcm);
-    bool ended = false;
-    for (uint8_t s : c.speech) {
-      ++frames_in_utt;
-      if (s) last_speech_frame = frames_in_utt;
-      if (ep.push(s != 0) == Endpointer::Event::kEnd) {
-        ended = true;
-        break;
-      }
-    }
-    if (!ended && ep.early_candidate() && !c.speech.empty() && !c.speech.back()) {
-      // Recognizer state: end early when the words so far already make a command.
-      if (stream->is_ready()) (void)stream->decode();
-      const std::string partial = stream->result().text;
-      if (partial != last_checked) {
-        last_checked = partial;
-        std::shared_ptr<const TemplateParser> parser = deps_.parser ? deps_.parser() : nullptr;
-        if (parser && is_complete_command(*parser, partial)) {
-          ep.end_early();
-          ended = true;
-        }
-      }
-    }
-    n_since_decode += static_cast<int64_t>(c.speech.size());
-    if (!ended && n_since_decode >= 10) {
-      n_since_decode = 0;
-      if (stream->is_ready() && stream->decode()) {
-        Transcript p = stream->result();
-        if (!p.text.empty() && p.text != last_partial && deps_.events) {
-          last_partial = p.text;
-          deps_.events->publish(event_type::kTranscriptPartial, {{"text", p.text}});
-        }
-      }
-    }
-    if (!ended) continue;
-    active = false;
-    // End of utterance.
-    const double hangover_ms = last_speech_frame >= 0 ? static_cast<double>(frames_in_utt - last_speech_frame) * 10 : 0;
-    if (stream->is_ready()) (void)stream->decode();
-    stream->input_finished();
-    while (stream->is_ready())
-      if (!stream->decode()) break;
-    Transcript t = stream->result();
-    const auto t_transcript = SteadyClock::now();
-    VoiceLatency lat;
-    lat.end_of_speech_to_transcript = hangover_ms + ms_between(c.enqueued, t_transcript);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++stats_.utterances;
-    }
-    if (ep.reason() == Endpointer::Reason::kNoSpeech || t.text.empty()) {
-      busy_.store(false);
-      if (deps_.events)
-        deps_.events->publish(event_type::kTranscript, {{"text", ""}, {"confidence", 0}, {"words", nlohmann::json::array()},
-                                                        {"endpoint", std::string(endpoint_reason_name(ep.reason()))}});
-      continue;
-    }
-    if (deps_.events)
-      deps_.events->publish(event_type::kTranscript,
-                            {{"text", t.text}, {"confidence", std::round(t.confidence * 1000) / 1000},
-                             {"words", words_json(t)},
-                             {"endpoint", std::string(endpoint_reason_name(ep.reason()))}});
-    std::shared_ptr<const TemplateParser> parser = deps_.parser ? deps_.parser() : nullptr;
-    if (!parser) {
-      busy_.store(false);
-      continue;
-    }
-    Understanding u = understand(t, *parser, asr_.min_confidence);
-    const auto t_intent = SteadyClock::now();
-    lat.to_intent = ms_between(t_transcript, t_intent);
-    nlohmann::json intent_ev = {{"text", u.text},
-                                {"confidence", u.parse.confidence},
-                                {"source", u.parse.source},
-                                {"asr_confidence", std::round(t.confidence * 1000) / 1000}};
-    if (u.parse.intent) {
-      intent_ev["intent"] = u.parse.intent->name;
-      nlohmann::json slots = nlohmann::json::parse(parse_result_to_json(u.parse), nullptr, false);
-      intent_ev["slots"] = slots.is_object() && slots.contains("intent") && slots["intent"].is_object()
-                               ? slots["intent"]["slots"]
-                               : nlohmann::json::object();
-    } else {
-      intent_ev["intent"] = nullptr;
-      intent_ev["slots"] = nlohmann::json::object();
-    }
-    if (!u.parse.intent) {
-      // Not understood: the open-vocabulary text for whoever reads further
-      // (the LLM path); off the fast path, only for rejected utterances.
-      intent_ev["open_text"] = stream->decode_open();
-    }
-    if (deps_.events) deps_.events->publish(event_type::kIntent, intent_ev);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (u.parse.intent) ++stats_.understood;
-      else ++stats_.rejected;
-    }
-    if (!u.parse.intent || !deps_.run_command) {
-      busy_.store(false);
-      continue;
-    }
-    // The utterance is done; the command runs on the event loop.
-    busy_.store(false);
-    const bool tts = voice_.confirm_tts;
-    const std::string tts_voice = voice_.tts_voice;
-    deps_.run_command(std::move(u.parse), u.text, lat, [tts, tts_voice](bool ok, std::string response) {
-      (void)ok;
-      if (!tts || response.empty()) return;
-      // Spoken confirmation: a detached espeak-ng process (never blocks the loop).
-      std::thread([tts_voice, response] {
-        std::string cmd = "espeak-ng -v '" + tts_voice + "' -- '";
-        for (char ch : response) cmd += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-        cmd += "' >/dev/null 2>&1";
-        if (std::system(cmd.c_str()) != 0) HEARTH_LOG_WARN("voice", "espeak-ng confirmation failed");
-      }).detach();
-    });
   }
+}
+
+void VoicePipeline::idle_frame(Frame f) {
+  const size_t max_pre = static_cast<size_t>(std::max(1, voice_.pre_roll_ms / 10));
+  if (f.after_gap) pre_roll_.clear();  // not contiguous with what came before
+  const bool speech = f.speech;
+  const int64_t index = f.index, wake_end = f.wake_end_frame;
+  pre_roll_.push_back(std::move(f));
+  while (pre_roll_.size() > max_pre) pre_roll_.pop_front();
+  size_t keep = 0;  // pre-roll frames handed to the recognizer
+  bool start = false;
+  if (voice_.wake == "wakeword" && wake_end >= 0) {
+    // The frames from just after the wake word (those in the pre-roll).
+    keep = static_cast<size_t>(std::clamp<int64_t>(index - wake_end + 1, 1, static_cast<int64_t>(pre_roll_.size())));
+    start = true;
+  } else if (voice_.wake == "none" && speech && armed_) {
+    keep = std::min<size_t>(pre_roll_.size(), 30);  // 300 ms before the onset
+    start = true;
+  }
+  if (voice_.wake == "none" && !speech) {
+    if (++quiet_frames_ >= 30) armed_ = true;
+  } else if (speech) {
+    quiet_frames_ = 0;
+  }
+  if (!start) return;
+  armed_ = false;
+  std::deque<Frame> head(std::make_move_iterator(pre_roll_.end() - static_cast<std::ptrdiff_t>(keep)),
+                         std::make_move_iterator(pre_roll_.end()));
+  pre_roll_.clear();
+  begin_utterance(std::move(head));
+}
+
+void VoicePipeline::begin_utterance(std::deque<Frame> head) {
+  take_pending();
+  if (!stream_) {
+    // Speech before the first language model is ready (daemon start): wait
+    // for it; the audio keeps queuing in the backlog meanwhile.
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(30), [&] { return stop_ || pending_stream_ != nullptr; });
+      if (stop_) return;
+    }
+    take_pending();
+    if (!stream_) {
+      if (!warned_no_models_)
+        HEARTH_LOG_WARN("voice", "no language model after 30 s; an utterance was dropped");
+      warned_no_models_ = true;
+      return;
+    }
+  }
+  if (stream_used_) stream_->reset();
+  stream_used_ = true;
+  ep_.reset(false);
+  active_ = true;
+  last_partial_.clear();
+  last_checked_.clear();
+  n_since_decode_ = 0;
+  frames_in_utt_ = 0;
+  last_speech_frame_ = -1;
+  std::vector<float> pcm;
+  std::vector<uint8_t> speech;
+  pcm.reserve(head.size() * kFrameSamples);
+  for (const Frame& f : head) {
+    pcm.insert(pcm.end(), f.pcm.begin(), f.pcm.end());
+    speech.push_back(f.speech ? 1 : 0);
+  }
+  feed(pcm, speech, head.empty() ? SteadyClock::now() : head.back().enqueued);
+}
+
+void VoicePipeline::feed(std::span<const float> pcm, const std::vector<uint8_t>& speech, SteadyClock::time_point enqueued) {
+  stream_->accept(pcm);
+  bool ended = false;
+  for (uint8_t s : speech) {
+    ++frames_in_utt_;
+    if (s) last_speech_frame_ = frames_in_utt_;
+    if (ep_.push(s != 0) == Endpointer::Event::kEnd) {
+      ended = true;
+      break;
+    }
+  }
+  if (!ended && ep_.early_candidate() && !speech.empty() && !speech.back()) {
+    // Recognizer state: end early when the words so far already make a command.
+    if (stream_->is_ready()) (void)stream_->decode();
+    const std::string partial = stream_->result().text;
+    if (partial != last_checked_) {
+      last_checked_ = partial;
+      std::shared_ptr<const TemplateParser> parser = deps_.parser ? deps_.parser() : nullptr;
+      if (parser && is_complete_command(*parser, partial)) {
+        ep_.end_early();
+        ended = true;
+      }
+    }
+  }
+  n_since_decode_ += static_cast<int64_t>(speech.size());
+  if (!ended && n_since_decode_ >= 10) {
+    n_since_decode_ = 0;
+    if (stream_->is_ready() && stream_->decode()) {
+      Transcript p = stream_->result();
+      if (!p.text.empty() && p.text != last_partial_ && deps_.events) {
+        last_partial_ = p.text;
+        deps_.events->publish(event_type::kTranscriptPartial, {{"text", p.text}});
+      }
+    }
+  }
+  if (ended) finish_utterance(enqueued);
+}
+
+void VoicePipeline::finish_utterance(SteadyClock::time_point enqueued) {
+  active_ = false;
+  // Segmenting resumes with the frames after the endpoint. An utterance that
+  // ended in silence (silence, early, no speech) is a boundary: the next
+  // speech onset starts a new segment at once (wake "none": a command said
+  // right after this one is not lost). One cut at max_length waits for 300 ms
+  // of quiet first, so the rest of a long monologue is not taken as commands.
+  const int64_t trailing = last_speech_frame_ >= 0 ? frames_in_utt_ - last_speech_frame_ : frames_in_utt_;
+  quiet_frames_ = static_cast<int>(std::min<int64_t>(trailing, 1000));
+  armed_ = ep_.reason() != Endpointer::Reason::kMaxLength || quiet_frames_ >= 30;
+  pre_roll_.clear();
+  // `enqueued`: when the frame that ended the utterance reached the backlog,
+  // so the latency includes any time it waited there.
+  const double hangover_ms = last_speech_frame_ >= 0 ? static_cast<double>(trailing) * 10 : 0;
+  if (stream_->is_ready()) (void)stream_->decode();
+  stream_->input_finished();
+  while (stream_->is_ready())
+    if (stopping_.load() || !stream_->decode()) break;
+  if (stopping_.load()) return;
+  Transcript t = stream_->result();
+  const auto t_transcript = SteadyClock::now();
+  VoiceLatency lat;
+  lat.end_of_speech_to_transcript = hangover_ms + ms_between(enqueued, t_transcript);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.utterances;
+  }
+  if (ep_.reason() == Endpointer::Reason::kNoSpeech || t.text.empty()) {
+    if (deps_.events)
+      deps_.events->publish(event_type::kTranscript, {{"text", ""}, {"confidence", 0}, {"words", nlohmann::json::array()},
+                                                      {"endpoint", std::string(endpoint_reason_name(ep_.reason()))}});
+    return;
+  }
+  if (deps_.events)
+    deps_.events->publish(event_type::kTranscript,
+                          {{"text", t.text}, {"confidence", std::round(t.confidence * 1000) / 1000},
+                           {"words", words_json(t)},
+                           {"endpoint", std::string(endpoint_reason_name(ep_.reason()))}});
+  std::shared_ptr<const TemplateParser> parser = deps_.parser ? deps_.parser() : nullptr;
+  if (!parser) return;
+  Understanding u = understand(t, *parser, asr_.min_confidence);
+  const auto t_intent = SteadyClock::now();
+  lat.to_intent = ms_between(t_transcript, t_intent);
+  nlohmann::json intent_ev = {{"text", u.text},
+                              {"confidence", u.parse.confidence},
+                              {"source", u.parse.source},
+                              {"asr_confidence", std::round(t.confidence * 1000) / 1000}};
+  if (u.parse.intent) {
+    intent_ev["intent"] = u.parse.intent->name;
+    nlohmann::json slots = nlohmann::json::parse(parse_result_to_json(u.parse), nullptr, false);
+    intent_ev["slots"] = slots.is_object() && slots.contains("intent") && slots["intent"].is_object()
+                             ? slots["intent"]["slots"]
+                             : nlohmann::json::object();
+  } else {
+    intent_ev["intent"] = nullptr;
+    intent_ev["slots"] = nlohmann::json::object();
+  }
+  if (!u.parse.intent && !stopping_.load()) {
+    // Not understood: the open-vocabulary text for whoever reads further
+    // (the LLM path); off the fast path, only for rejected utterances.
+    intent_ev["open_text"] = stream_->decode_open();
+  }
+  if (deps_.events) deps_.events->publish(event_type::kIntent, intent_ev);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (u.parse.intent) ++stats_.understood;
+    else ++stats_.rejected;
+  }
+  if (!u.parse.intent || !deps_.run_command) return;
+  // The utterance is done; the command runs on the event loop.
+  const bool tts = voice_.confirm_tts;
+  const std::string tts_voice = voice_.tts_voice;
+  deps_.run_command(std::move(u.parse), u.text, lat, [tts, tts_voice](bool ok, std::string response) {
+    (void)ok;
+    if (!tts || response.empty()) return;
+    // Spoken confirmation: a detached espeak-ng process (never blocks the loop).
+    std::thread([tts_voice, response] {
+      std::string cmd = "espeak-ng -v '" + tts_voice + "' -- '";
+      for (char ch : response) cmd += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+      cmd += "' >/dev/null 2>&1";
+      if (std::system(cmd.c_str()) != 0) HEARTH_LOG_WARN("voice", "espeak-ng confirmation failed");
+    }).detach();
+  });
 }
 
 // ------------------------------------------------------------ daemon glue

@@ -2,12 +2,20 @@
 // hearthd (VoicePipeline, an AudioFrameConsumer) and in the `hearth
 // transcribe|pipeline` CLI (the same VoiceModels and understand()).
 //
-// Threads: on_frame()/on_wake() run on the DSP thread and only copy audio into
-// a queue (a pre-roll ring of recent frames is kept so that speech right after
-// the wake word reaches the recognizer); one worker thread owns the
-// recognizer stream and the endpointer and decodes; results are published on
-// the EventHub and the intent is posted to the event loop, which runs it
-// through the same path as POST /api/v1/command (run_command).
+// Threads: on_frame()/on_wake() run on the DSP thread and only copy every
+// frame (with its VAD decision and any wake event) into a bounded backlog
+// (kBacklogMs of audio; overflow is counted in Stats::dropped_frames and
+// logged). One worker thread reads the backlog in order: it segments (wake
+// event or speech onset, with a pre-roll of recent frames so that speech
+// right after the wake word reaches the recognizer), owns the recognizer
+// stream and the endpointer, and decodes. Audio that arrives while the worker
+// finishes an utterance (final decode, intent) waits in the backlog and is
+// segmented after it, so a command said right after another is not lost.
+// Results are published on the EventHub and the intent is posted to the
+// event loop, which runs it through the same path as POST /api/v1/command
+// (run_command). Language models and their decoders are built on detached
+// builder threads that share only their own state with the pipeline, so the
+// destructor never waits for a model compile or a decoder load.
 #pragma once
 
 #include <atomic>
@@ -17,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,9 +61,13 @@ struct VoiceModels {
 // Samples the command language from nlu's templates (+ custom sentences),
 // compiles it with the home's names into `cache_root`/<unique>/ and makes the
 // PocketSphinx recognizer. `baseline`: the stock generic LM instead (bench).
+// `cancel` (optional): checked between the stages; when set, the build stops
+// with Code::kCancelled (the daemon's shutdown). Model directories left by
+// processes that died mid-build (hearth-asr-<pid>-*, pid gone) are removed.
 Result<std::shared_ptr<const VoiceModels>> build_voice_models(const Home& home, const NluConfig& nlu,
                                                               const AsrConfig& asr, const std::string& cache_root,
-                                                              bool baseline = false);
+                                                              bool baseline = false,
+                                                              const std::atomic<bool>* cancel = nullptr);
 
 // A final transcript read through the template grammar: the first n-best
 // alternative that parses is taken (n-best rescoring with the intent
@@ -103,15 +116,28 @@ struct VoicePipelineDeps {
 class VoicePipeline final : public AudioFrameConsumer {
  public:
   VoicePipeline(const VoiceConfig& voice, const AsrConfig& asr, float vad_threshold, VoicePipelineDeps deps);
-  ~VoicePipeline() override;  // stops the worker
+  // Stops the worker (it checks between frames and decode steps) and cancels
+  // running builds without waiting for them (they own what they touch).
+  ~VoicePipeline() override;
 
-  // Any thread: swaps in new models (after SIGHUP); the next utterance uses them.
+  // Audio the backlog holds at most (the worker this far behind: frames are dropped).
+  static constexpr int kBacklogMs = 30000;
+
+  // Any thread: swaps in new models (opens their decoder on the calling
+  // thread, which takes seconds); the next utterance uses them.
   void set_models(std::shared_ptr<const VoiceModels> models);
-  // Compiles the language of `rt` (home + custom sentences) on a background
-  // thread and swaps it in when done (SIGHUP, home change). Until the first
-  // build finishes, utterances are dropped.
+  // Compiles the language of `rt` (home + custom sentences) and opens its
+  // decoder on a background thread, and swaps them in when done (SIGHUP,
+  // home change). Speech before the first build finishes waits for it in the
+  // backlog (up to 30 s).
   void rebuild(std::shared_ptr<const Runtime> rt);
   bool models_ready() const;
+  // Any thread: the current models (null until the first build), shared
+  // with others that decode with the same recognizer (the Wyoming server).
+  std::shared_ptr<const VoiceModels> models() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return models_;
+  }
   // DSP thread (the wake service's callback): a wake word ended at `ev`.
   void on_wake(const WakeEvent& ev) noexcept;
 
@@ -119,43 +145,68 @@ class VoicePipeline final : public AudioFrameConsumer {
   void on_speech_start(int64_t start_ms) noexcept override;
 
   struct Stats {
-    uint64_t utterances = 0, understood = 0, rejected = 0, dropped_frames = 0;
+    uint64_t utterances = 0, understood = 0, rejected = 0;
+    uint64_t dropped_frames = 0;  // 10 ms frames not queued: the backlog was full (kBacklogMs behind)
   };
   Stats stats() const;
 
  private:
-  struct Chunk {
-    std::vector<float> pcm;  // one or more 10 ms frames
-    std::vector<uint8_t> speech;  // raw VAD decision per frame
-    bool start = false;           // first chunk of an utterance
-    int64_t frame_index = 0;
+  struct Frame {
+    std::vector<float> pcm;       // one 10 ms frame
+    bool speech = false;          // raw VAD decision
+    bool after_gap = false;       // frames were dropped (backlog full) just before this one
+    int64_t index = 0;            // the audio loop's frame index
+    int64_t wake_end_frame = -1;  // wake "wakeword": a wake word ended at this frame index
     std::chrono::steady_clock::time_point enqueued;  // when the DSP thread queued it
   };
+  struct BuildState;  // shared with the builder threads, which may outlive the pipeline
+
+  void install(std::shared_ptr<const VoiceModels> models, std::unique_ptr<RecognizerStream> stream);
   void worker();
+  // Worker thread:
+  void take_pending();
+  void idle_frame(Frame f);
+  void begin_utterance(std::deque<Frame> head);
+  void feed(std::span<const float> pcm, const std::vector<uint8_t>& speech,
+            std::chrono::steady_clock::time_point enqueued);
+  void finish_utterance(std::chrono::steady_clock::time_point enqueued);
 
   VoiceConfig voice_;
   AsrConfig asr_;
   float vad_threshold_;
   VoicePipelineDeps deps_;
+  size_t max_backlog_frames_;
 
   // DSP thread only:
-  std::deque<std::pair<std::vector<float>, uint8_t>> pre_roll_;  // recent frames + speech flags
-  bool capturing_ = false;
-  int64_t capture_frames_ = 0;
-  int64_t wake_end_frame_ = -1;
-  bool armed_ = true;        // wake "none": a new segment may start (after 300 ms of quiet)
-  int quiet_frames_ = 0;
+  int64_t wake_end_frame_ = -1;  // set by on_wake, attached to the next frame
+  bool gap_ = false;             // a frame was dropped since the last one queued
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Chunk> queue_;
-  std::shared_ptr<const VoiceModels> models_;
+  std::deque<Frame> backlog_;                 // DSP thread → worker, in order
+  std::shared_ptr<const VoiceModels> models_;  // the newest models (for models())
+  std::shared_ptr<const VoiceModels> pending_models_;     // built, not yet taken by the worker
+  std::unique_ptr<RecognizerStream> pending_stream_;      // their decoder
   bool stop_ = false;
-  std::atomic<bool> busy_{false};  // worker is inside an utterance (DSP thread reads)
+  std::atomic<bool> stopping_{false};  // stop_, read without the lock in long loops
   Stats stats_;
+
+  // Worker thread only (the stream refers to its models: declared after them).
+  std::shared_ptr<const VoiceModels> models_in_use_;
+  std::unique_ptr<RecognizerStream> stream_;
+  bool stream_used_ = false;
+  Endpointer ep_;
+  bool active_ = false;  // inside an utterance
+  std::deque<Frame> pre_roll_;  // recent frames while idle
+  bool armed_ = true;    // wake "none": a new segment may start (after 300 ms of quiet)
+  int quiet_frames_ = 0;
+  std::string last_partial_, last_checked_;
+  int64_t n_since_decode_ = 0, frames_in_utt_ = 0, last_speech_frame_ = -1;
+  uint64_t logged_dropped_ = 0;
+  bool warned_no_models_ = false;
+
+  std::shared_ptr<BuildState> build_;
   std::thread thread_;
-  std::mutex build_mu_;
-  std::vector<std::thread> builders_;  // joined by the destructor
 };
 
 // The daemon's wiring: a pipeline whose commands run through the runtime's

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <deque>
 #include <set>
 
@@ -254,15 +255,22 @@ class WyomingServer::Impl::Session : public std::enable_shared_from_this<Session
       recognize(m.data, /*execute=*/true);
     } else if (t == "transcribe") {
       transcriber_.reset();
-      if (server_->engines.make_transcriber) transcriber_ = server_->engines.make_transcriber();
+      transcribe_armed_ = false;
+      if (!server_->engines.make_transcriber) {
+        error("speech recognition is not available in this hearthd (asr.backend \"none\")", "asr-unavailable");
+        return;
+      }
+      transcriber_ = server_->engines.make_transcriber();
       if (!transcriber_) {
-        error("speech recognition is not available in this hearthd (no recognizer loaded)", "asr-unavailable");
+        error("the speech recognizer is still loading (compiling the home's language model); try again shortly",
+              "asr-loading");
         return;
       }
       transcribe_armed_ = true;
     } else if (t == "detect") {
       detector_.reset();
       detected_ = false;
+      detect_base_ = -1;
       if (server_->engines.make_detector) detector_ = server_->engines.make_detector();
       if (!detector_) {
         error("wake word detection is not available in this hearthd (no wake model loaded)", "wake-unavailable");
@@ -449,15 +457,24 @@ class WyomingServer::Impl::Session : public std::enable_shared_from_this<Session
       return;
     }
     const std::span<const float> fresh(pcm16k_.data() + before, pcm16k_.size() - before);
-    if (transcribe_armed_ && transcriber_) transcriber_->accept(fresh);
     if (detect_armed_ && detector_ && !detected_) {
-      if (std::optional<std::string> kw = detector_->accept(fresh)) {
+      // Waiting for the wake word: with transcribe armed too, the command
+      // is the audio after the word (as in the voice pipeline), so the
+      // recognizer gets nothing before the detection.
+      if (detect_base_ < 0) detect_base_ = static_cast<int64_t>(before);
+      if (std::optional<WyomingWake> w = detector_->accept(fresh)) {
         detected_ = true;
-        const double t = static_cast<double>(pcm16k_.size()) / kSampleRateHz;
-        server_->app.events().publish(event_type::kWake, json{{"keyword", *kw}, {"time_s", t}, {"origin", "wyoming"},
+        const size_t word_end = static_cast<size_t>(
+            std::clamp<int64_t>(detect_base_ + w->end_sample, 0, static_cast<int64_t>(pcm16k_.size())));
+        const double t = static_cast<double>(word_end) / kSampleRateHz;
+        server_->app.events().publish(event_type::kWake, json{{"keyword", w->keyword}, {"time_s", t}, {"origin", "wyoming"},
                                                               {"satellite", satellite_}});
-        send("detection", json{{"name", *kw}, {"timestamp", static_cast<int64_t>(t * 1000)}});
+        send("detection", json{{"name", w->keyword}, {"timestamp", static_cast<int64_t>(t * 1000)}});
+        if (transcribe_armed_ && transcriber_)
+          transcriber_->accept(std::span<const float>(pcm16k_.data() + word_end, pcm16k_.size() - word_end));
       }
+    } else if (transcribe_armed_ && transcriber_) {
+      transcriber_->accept(fresh);
     }
   }
 
@@ -466,23 +483,42 @@ class WyomingServer::Impl::Session : public std::enable_shared_from_this<Session
       error("audio-stop without audio-start", "bad-request");
       return;
     }
+    const bool had_audio = !pcm16k_.empty();
+    reset_audio();
     if (detect_armed_) {
-      if (!detected_) send("not-detected");
+      if (!detected_) send("not-detected");  // then an empty transcript if transcribe was armed
       detect_armed_ = false;
     }
-    if (transcribe_armed_ && transcriber_) {
-      Result<std::string> text = transcriber_->finish();
-      transcribe_armed_ = false;
-      if (!text) {
-        error("recognition failed: " + text.error().message, "asr-failed");
-      } else {
-        server_->app.events().publish(event_type::kTranscript,
-                                      json{{"text", *text}, {"origin", "wyoming"}, {"satellite", satellite_}});
-        send("transcript", json{{"text", *text}});
-      }
+    if (!transcribe_armed_ || !transcriber_) return;
+    transcribe_armed_ = false;
+    if (!had_audio) {
       transcriber_.reset();
+      error("transcribe: the stream carried no audio", "no-audio");
+      return;
     }
-    reset_audio();
+    // The final decode runs on the recognizer's thread; messages after
+    // audio-stop wait (in order) until the transcript is sent.
+    busy_ = true;
+    transcriber_->finish([self = shared_from_this()](Result<WyomingTranscript> r) {
+      asio::post(self->socket_.get_executor(), [self, r = std::move(r)]() mutable { self->transcribed(std::move(r)); });
+    });
+  }
+
+  void transcribed(Result<WyomingTranscript> r) {
+    transcriber_.reset();
+    busy_ = false;
+    if (closed_) return;
+    if (!r) {
+      error("recognition failed: " + r.error().message, "asr-failed");
+    } else {
+      HEARTH_LOG_INFO("wyoming", "%s: transcript '%s' (heard '%s', confidence %.2f)", peer_.c_str(), r->text.c_str(),
+                      r->heard.c_str(), static_cast<double>(r->confidence));
+      server_->app.events().publish(event_type::kTranscript,
+                                    json{{"text", r->text}, {"confidence", r->confidence}, {"origin", "wyoming"},
+                                         {"satellite", satellite_}});
+      send("transcript", json{{"text", r->text}, {"confidence", std::round(r->confidence * 1000) / 1000}});
+    }
+    drain();
   }
 
   std::shared_ptr<Impl> server_;
@@ -505,6 +541,7 @@ class WyomingServer::Impl::Session : public std::enable_shared_from_this<Session
   std::unique_ptr<WyomingTranscriber> transcriber_;
   std::unique_ptr<WyomingWakeDetector> detector_;
   bool transcribe_armed_ = false, detect_armed_ = false, detected_ = false;
+  int64_t detect_base_ = -1;  // pcm16k_ index of the detector's first sample
 };
 
 json WyomingServer::Impl::info() const {

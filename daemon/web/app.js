@@ -283,17 +283,121 @@ async function loadHistory(more) {
 }
 
 // ---------------------------------------------------------------- routines
+//
+// The day timeline: one row per routine and per suggestion on a 00:00–24:00
+// axis. A time routine gets a marker at its (learned) time and a band of ±
+// its spread (consistency_min, the circular standard deviation the miner
+// measured); an event or state habit gets a band for the time window in
+// which its trigger counts. Bands that cross midnight are drawn as two
+// pieces. Colour tells the days (every day / weekdays / weekends / other),
+// filled markers are routines, hollow ones suggestions; the seven dots at
+// the right of a row are Monday..Sunday (filled: the routine's days; their
+// strength: how many evidence days fell on that weekday).
+
+const DAY_MIN = 1440;
+const WEEKDAYS_MASK = 0x1f, WEEKEND_MASK = 0x60, EVERY_DAY_MASK = 0x7f;
+const DAY_LETTERS = ["M", "T", "W", "T", "F", "S", "S"];
+const DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const TL = { x0: 14, x1: 346, axisY: 22, rowH: 34, top: 34 };
+const xOfMinute = (min) => TL.x0 + (TL.x1 - TL.x0) * (min / DAY_MIN);
 
 function minutesOf(hhmm) {
   const m = /^(\d{1,2}):(\d{2})/.exec(hhmm || "");
   return m ? Number(m[1]) * 60 + Number(m[2]) : null;
 }
 
-function suggestionMinutes(s) {
-  if (s.time) return minutesOf(s.time);
-  if (s.routine && s.routine.time) return minutesOf(s.routine.time);
-  if (s.minute_of_day !== undefined) return Number(s.minute_of_day);
-  return null;
+function hhmmOf(min) {
+  const m = ((Math.round(min) % DAY_MIN) + DAY_MIN) % DAY_MIN;
+  return String(Math.floor(m / 60)).padStart(2, "0") + ":" + String(m % 60).padStart(2, "0");
+}
+
+// Weekday (0 = Monday) of a "YYYY-MM-DD" date.
+function weekdayOf(date) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date || "");
+  if (!m) return null;
+  return (new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).getUTCDay() + 6) % 7;
+}
+
+// What the plot needs from a routine or suggestion (same JSON shape; see
+// routines_json.cc): kind, time or window, spread, days, evidence.
+function habitOf(item, isSuggestion) {
+  const t = item.trigger || {};
+  const kind = item.kind || "time";
+  const h = {
+    id: item.id,
+    suggestion: isSuggestion,
+    name: item.name || "habit",
+    kind,
+    enabled: item.enabled !== false,
+    minute: null,          // time routines: the trigger time
+    windows: [],           // [from, to) minute ranges, already split at midnight
+    spread: Number(item.consistency_min) || 0,
+    drift: Number(item.drift_min_per_week) || 0,
+    daysMask: 0,
+    evidence: [0, 0, 0, 0, 0, 0, 0],
+    nEvidence: 0,
+  };
+  for (const d of item.evidence_dates || []) {
+    const w = weekdayOf(d);
+    if (w !== null) { h.evidence[w]++; h.nEvidence++; }
+  }
+  if (kind === "time") {
+    h.minute = Number.isInteger(t.time_min) ? t.time_min : minutesOf(t.time);
+    h.daysMask = Number.isInteger(t.days_mask) ? t.days_mask : EVERY_DAY_MASK;
+    if (h.minute !== null && h.spread > 0) {
+      const s = Math.min(h.spread, DAY_MIN / 2);
+      h.windows = splitRange(h.minute - s, h.minute + s);
+    }
+  } else {
+    const a = minutesOf(t.after), b = minutesOf(t.before);
+    if (a !== null && b !== null) h.windows = a === b ? [[0, DAY_MIN]] : splitRange(a, b < a ? b + DAY_MIN : b);
+    // Event habits have no day filter: their days are the evidence's.
+    h.daysMask = h.evidence.reduce((m, n, i) => (n ? m | (1 << i) : m), 0) || EVERY_DAY_MASK;
+  }
+  return h;
+}
+
+// [from, to) in minutes, possibly outside 0..1440, as pieces inside the day.
+function splitRange(from, to) {
+  const out = [];
+  if (to - from >= DAY_MIN) return [[0, DAY_MIN]];
+  let a = ((from % DAY_MIN) + DAY_MIN) % DAY_MIN;
+  let b = a + (to - from);
+  if (b > DAY_MIN) {
+    out.push([a, DAY_MIN]);
+    out.push([0, b - DAY_MIN]);
+  } else {
+    out.push([a, b]);
+  }
+  return out;
+}
+
+function daysText(mask) {
+  if (mask === EVERY_DAY_MASK) return "every day";
+  if (mask === WEEKDAYS_MASK) return "weekdays";
+  if (mask === WEEKEND_MASK) return "weekends";
+  return DAY_NAMES.filter((_, i) => mask & (1 << i)).join(", ");
+}
+
+function daysColour(mask) {
+  if (mask === EVERY_DAY_MASK) return "#e8743b";   // accent
+  if (mask === WEEKDAYS_MASK) return "#2e5e8b";
+  if (mask === WEEKEND_MASK) return "#2e8b57";
+  return "#8a4fa3";
+}
+
+function habitSummary(h) {
+  const parts = [h.name, h.suggestion ? "suggested habit" : "routine" + (h.enabled ? "" : " (off)")];
+  if (h.minute !== null) {
+    parts.push((h.suggestion ? "around " : "at ") + hhmmOf(h.minute) + (h.spread >= 1 ? " ± " + Math.round(h.spread) + " min" : ""));
+  } else if (h.windows.length) {
+    const w = h.windows;
+    parts.push("after its trigger between " + hhmmOf(w[0][0]) + " and " + hhmmOf(w[w.length - 1][1]));
+  }
+  parts.push(daysText(h.daysMask));
+  if (Math.abs(h.drift) >= 1) parts.push((h.drift > 0 ? "later" : "earlier") + " by " + Math.abs(h.drift).toFixed(0) + " min a week");
+  if (h.nEvidence) parts.push(h.nEvidence + " day" + (h.nEvidence === 1 ? "" : "s") + " of evidence");
+  return parts.join(", ");
 }
 
 function drawTimeline(routines, suggestions) {
@@ -305,25 +409,100 @@ function drawTimeline(routines, suggestions) {
     if (text !== undefined) e.textContent = text;
     return e;
   };
+  const byTime = (a, b) => (a.minute ?? (a.windows[0] || [0])[0]) - (b.minute ?? (b.windows[0] || [0])[0]);
+  const habits = [
+    ...routines.map((r) => habitOf(r, false)).sort(byTime),
+    ...suggestions.map((s) => habitOf(s, true)).sort(byTime),
+  ];
+  const rowsEnd = TL.top + Math.max(habits.length, 1) * TL.rowH;
+  const height = rowsEnd + 22;
+  svg.setAttribute("viewBox", "0 0 360 " + height);
   svg.replaceChildren();
-  const x0 = 12, x1 = 348, y = 60;
-  const xOf = (min) => x0 + (x1 - x0) * (min / 1440);
-  svg.append(mk("rect", { x: x0, y: y - 2, width: x1 - x0, height: 4, rx: 2, fill: "#d9d2c7" }));
-  for (let h = 0; h <= 24; h += 6) {
-    svg.append(mk("line", { x1: xOf(h * 60), x2: xOf(h * 60), y1: y - 8, y2: y + 8, stroke: "#8a8072" }));
-    svg.append(mk("text", { x: xOf(h * 60), y: y + 24, "text-anchor": "middle", "font-size": 10, fill: "#5c544a" }, h + ":00"));
+  const nR = routines.length, nS = suggestions.length;
+  const label = "Day timeline: " + nR + " routine" + (nR === 1 ? "" : "s") + " and " + nS + " suggested habit" +
+    (nS === 1 ? "" : "s") + " on a 24-hour axis";
+  svg.setAttribute("aria-label", label);
+  svg.append(mk("title", {}, label));
+
+  // Axis: a tick every hour, a label every 6 hours, faint night shading.
+  const axis = mk("g", { class: "tl-axis", "data-x0": TL.x0, "data-x1": TL.x1 });
+  for (const [a, b] of [[0, 360], [1320, DAY_MIN]]) {
+    axis.append(mk("rect", { x: xOfMinute(a), y: TL.axisY, width: xOfMinute(b) - xOfMinute(a), height: rowsEnd - TL.axisY, fill: "#1f2a36", opacity: 0.05 }));
   }
-  let lane = 0;
-  const place = (min, label, filled) => {
-    if (min === null) return;
-    const up = lane++ % 2 === 0;
-    const cy = up ? y - 18 : y + 40;
-    svg.append(mk("line", { x1: xOf(min), x2: xOf(min), y1: y, y2: cy, stroke: filled ? "#e8743b" : "#1f2a36", "stroke-width": 1 }));
-    svg.append(mk("circle", { cx: xOf(min), cy: y, r: 5, fill: filled ? "#e8743b" : "#fff", stroke: filled ? "#e8743b" : "#1f2a36", "stroke-width": 2 }));
-    svg.append(mk("text", { x: xOf(min), y: up ? cy - 3 : cy + 10, "text-anchor": "middle", "font-size": 9, fill: "#1f2a36" }, label.slice(0, 22)));
-  };
-  for (const r of routines) place(minutesOf(r.time), r.name, true);
-  for (const s of suggestions) place(suggestionMinutes(s), s.name || (s.routine && s.routine.name) || "habit", false);
+  axis.append(mk("line", { class: "tl-base", x1: TL.x0, x2: TL.x1, y1: TL.axisY, y2: TL.axisY, stroke: "#8a8072" }));
+  for (let h = 0; h <= 24; h++) {
+    const x = xOfMinute(h * 60), major = h % 6 === 0;
+    axis.append(mk("line", { class: "tl-tick", "data-hour": h, x1: x, x2: x, y1: TL.axisY - (major ? 6 : 3), y2: TL.axisY, stroke: "#8a8072" }));
+    if (major) {
+      axis.append(mk("line", { x1: x, x2: x, y1: TL.axisY, y2: rowsEnd, stroke: "#d9d2c7", "stroke-dasharray": "2 3" }));
+      axis.append(mk("text", { x, y: TL.axisY - 9, "text-anchor": h === 0 ? "start" : h === 24 ? "end" : "middle", "font-size": 9, fill: "#5c544a" },
+        String(h).padStart(2, "0") + ":00"));
+    }
+  }
+  svg.append(axis);
+  // Key: the day colours, routine vs suggestion.
+  const key = mk("g", { class: "tl-key", "font-size": 8, fill: "#5c544a" });
+  let kx = TL.x0;
+  const ky = rowsEnd + 12;
+  for (const [mask, text] of [[EVERY_DAY_MASK, "every day"], [WEEKDAYS_MASK, "weekdays"], [WEEKEND_MASK, "weekends"], [0, "other days"]]) {
+    key.append(mk("rect", { x: kx, y: ky - 6, width: 10, height: 7, rx: 2, fill: daysColour(mask), "fill-opacity": 0.5 }));
+    key.append(mk("text", { x: kx + 13, y: ky }, text));
+    kx += 20 + text.length * 4.3;
+  }
+  key.append(mk("circle", { cx: kx + 4, cy: ky - 3, r: 3.5, fill: "#5c544a" }));
+  key.append(mk("text", { x: kx + 10, y: ky }, "routine"));
+  kx += 44;
+  key.append(mk("circle", { cx: kx + 4, cy: ky - 3, r: 3.5, fill: "#fff", stroke: "#5c544a", "stroke-width": 1.5 }));
+  key.append(mk("text", { x: kx + 10, y: ky }, "suggestion"));
+  svg.append(key);
+
+  if (!habits.length) {
+    svg.append(mk("text", { x: 180, y: TL.top + 16, "text-anchor": "middle", "font-size": 11, fill: "#6b6358" }, "No routines or suggestions yet."));
+    return;
+  }
+  habits.forEach((h, i) => {
+    const y = TL.top + i * TL.rowH;      // row top
+    const ty = y + 22;                   // track line
+    const colour = daysColour(h.daysMask);
+    const summary = habitSummary(h);
+    const g = mk("g", {
+      class: "tl-row", "data-kind": h.suggestion ? "suggestion" : "routine", "data-id": h.id ?? "",
+      "data-habit-kind": h.kind, opacity: h.enabled ? 1 : 0.45, "aria-label": summary,
+    });
+    g.append(mk("title", {}, summary));
+    g.append(mk("text", { x: TL.x0, y: y + 9, "font-size": 10, "font-weight": h.suggestion ? 400 : 600, fill: "#1f2a36" },
+      (h.name.length > 30 ? h.name.slice(0, 29) + "…" : h.name) + (h.minute !== null ? " · " + hhmmOf(h.minute) : "")));
+    // Days (Mon..Sun): filled = the habit's days, strength = evidence days.
+    const maxEv = Math.max(...h.evidence);
+    for (let d = 0; d < 7; d++) {
+      const on = (h.daysMask >> d) & 1;
+      const strength = maxEv > 0 ? 0.25 + 0.75 * (h.evidence[d] / maxEv) : 1;
+      const cx = TL.x1 - (6 - d) * 8.5 - 5;
+      const dot = mk("circle", { class: "tl-day", "data-day": d, cx, cy: y + 6, r: 2.8,
+        fill: on ? colour : "none", "fill-opacity": on ? strength : 0, stroke: on ? colour : "#b8b0a4", "stroke-width": 0.8 });
+      dot.append(mk("title", {}, DAY_NAMES[d] + (h.nEvidence ? ": " + h.evidence[d] + " evidence day" + (h.evidence[d] === 1 ? "" : "s") : "")));
+      g.append(dot);
+      if (d === 0 || d === 5) g.append(mk("text", { x: cx, y: y + 16, "text-anchor": "middle", "font-size": 6, fill: "#8a8072" }, DAY_LETTERS[d]));
+    }
+    g.append(mk("line", { x1: TL.x0, x2: TL.x1, y1: ty, y2: ty, stroke: "#ece6dc", "stroke-width": 2 }));
+    for (const [a, b] of h.windows) {
+      g.append(mk("rect", { class: "tl-band", "data-from": a, "data-to": b, x: xOfMinute(a), y: ty - 5,
+        width: Math.max(xOfMinute(b) - xOfMinute(a), 1), height: 10, rx: 3, fill: colour,
+        "fill-opacity": h.kind === "time" ? 0.28 : 0.16, stroke: h.kind === "time" ? "none" : colour,
+        "stroke-dasharray": "3 2", "stroke-width": 0.8 }));
+    }
+    if (h.minute !== null) {
+      g.append(mk("circle", { class: "tl-marker", "data-minute": h.minute, cx: xOfMinute(h.minute), cy: ty, r: 4.5,
+        fill: h.suggestion ? "#fff" : colour, stroke: colour, "stroke-width": 2 }));
+    }
+    svg.append(g);
+  });
+}
+
+function habitWhen(h) {
+  if (h.minute !== null) return hhmmOf(h.minute);
+  if (h.windows.length) return hhmmOf(h.windows[0][0]) + "–" + hhmmOf(h.windows[h.windows.length - 1][1]);
+  return "";
 }
 
 async function loadRoutines() {
@@ -338,18 +517,18 @@ async function loadRoutines() {
   const rl = $("routines");
   rl.replaceChildren();
   for (const r of routines) {
+    const h = habitOf(r, false);
     const li = el("li");
-    li.append(el("span", "t", r.time), el("span", "what", r.name + (r.enabled === false ? " (off)" : "")));
+    li.append(el("span", "t", habitWhen(h)), el("span", "what", r.name + " · " + daysText(h.daysMask) + (r.enabled === false ? " (off)" : "")));
     rl.append(li);
   }
   if (!routines.length) rl.append(el("li", "hint", "No routines yet."));
   const sl = $("suggestions");
   sl.replaceChildren();
   for (const s of suggestions) {
+    const h = habitOf(s, true);
     const li = el("li");
-    const min = suggestionMinutes(s);
-    const when = min === null ? "" : String(Math.floor(min / 60)).padStart(2, "0") + ":" + String(min % 60).padStart(2, "0");
-    li.append(el("span", "t", when), el("span", "what", s.name || (s.routine && s.routine.name) || "habit"));
+    li.append(el("span", "t", habitWhen(h)), el("span", "what", h.name + " · " + daysText(h.daysMask)));
     const accept = el("button", "secondary", "Accept");
     accept.addEventListener("click", async () => {
       try { await api("POST", "/api/v1/suggestions/" + s.id + "/accept", {}); } catch (e) { alert(e.message); }

@@ -1,6 +1,6 @@
 // Service worker: keeps the app shell available offline (network first, the
 // cached copy when the hub is unreachable). API calls are never cached.
-const CACHE = "hearth-shell-v1";
+const CACHE = "hearth-shell-v2";  // bump when the shell changes (v2: routines day timeline)
 const SHELL = ["./", "index.html", "app.js", "style.css", "manifest.webmanifest", "icon.svg"];
 
 self.addEventListener("install", (event) => {

@@ -314,6 +314,39 @@ TEST_F(DaemonTest, SighupWithNewHomeAppliesIt) {
   stop_and_expect_clean_exit();
 }
 
+// GET /api/v1/devices serializes each device's fixed part once per home and
+// its state per request: every entry must equal GET /api/v1/devices/<id>,
+// after a state change and after a reload that adds a device.
+TEST_F(DaemonTest, DeviceListMatchesEachDeviceThroughChangesAndReloads) {
+  start();
+  auto expect_list_matches = [&](size_t n) {
+    json list = get_json("/api/v1/devices")["devices"];
+    ASSERT_TRUE(list.is_array());
+    ASSERT_EQ(list.size(), n);
+    for (const json& d : list) EXPECT_EQ(d, get_json("/api/v1/devices/" + d.value("id", "?"))) << d.dump();
+  };
+  const size_t n = get_json("/api/v1/devices")["devices"].size();
+  ASSERT_GT(n, 10u);
+  expect_list_matches(n);
+  json reply = post_json("/api/v1/command", {{"text", "set the floor lamp to 40 percent"}});
+  ASSERT_EQ(reply.value("ok", false), true) << reply.dump();
+  expect_list_matches(n);
+  bool seen = false;
+  const json after = get_json("/api/v1/devices");
+  for (const json& d : after["devices"])
+    if (d["id"] == "light.floor_lamp") {
+      seen = true;
+      EXPECT_EQ(d["state"], "on") << d.dump();
+      EXPECT_EQ(d["attributes"].value("brightness", -1), 40) << d.dump();
+    }
+  EXPECT_TRUE(seen);
+  write_file(dir_.file("home.json"), demo_home_with_sauna());
+  hearthd_.process().signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return counter("reloads") == 1; }, kReloadDeadline)) << hearthd_.process().err();
+  expect_list_matches(n + 1);
+  stop_and_expect_clean_exit();
+}
+
 TEST_F(DaemonTest, CheckConfigListsEveryError) {
   write_file(dir_.file("bad.json"), R"({
     "home": "missing-home.json", "listen": "nowhere", "log_level": "loud", "colour": 1,

@@ -9,10 +9,14 @@
 // Like a real vendor cloud, the fake one checks the key: it is a control
 // token made in the cloud daemon's own token store (issue 10 auth), so a hub
 // sending a wrong key would get 401s, not answers.
+#include <atomic>
 #include <filesystem>
+#include <future>
 #include <gtest/gtest.h>
+#include <thread>
 
 #include "../fakes/daemon_harness.h"
+#include "../fakes/fake_http_server.h"
 
 namespace hearth::testing {
 namespace {
@@ -117,6 +121,47 @@ TEST(NluCloudIntegration, FallbackDegradesOfflineAndRecovers) {
   EXPECT_EQ(read_file(dir.file("hub.err")).find(key), std::string::npos);
   EXPECT_EQ(read_file(dir.file("hub.out")).find(key), std::string::npos);
   EXPECT_TRUE(cloud2.stop());
+  EXPECT_TRUE(hub.stop());
+}
+
+// A cloud that takes its time must not stall the hub: the cascade parses a
+// text command off the event loop, so while one command waits for the cloud,
+// the API lists devices and a grammar command acts and answers. The fake
+// vendor cloud (a real HTTP server on loopback) holds its answer until the
+// test has seen all that, then answers with plain text.
+TEST(NluCloudIntegration, ASlowCloudDoesNotStallTheHub) {
+  std::atomic<bool> release{false};
+  hearth::test::FakeHttpServer cloud([&](const hearth::test::FakeHttpServer::Request& r) {
+    hearth::test::FakeHttpServer::Reply reply;
+    if (r.target != "/v1/chat/completions") return reply;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!release && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    reply.body = R"({"choices":[{"index":0,"message":{"role":"assistant","content":"The moon is bright tonight."}}]})";
+    return reply;
+  });
+  TempDir dir;
+  json cfg = hub_config(cloud.port());
+  Daemon hub(dir, "hub");
+  ASSERT_TRUE(hub.start(cfg, {}, demo_home_text(), {"HEARTH_TEST_CLOUD_KEY=test-key"}));
+  ASSERT_TRUE(wait_until([&] { return network_is(hub, true); }, std::chrono::seconds(10)));
+
+  std::future<json> slow = std::async(std::launch::async, [&] { return command(hub, kQuestion); });
+  ASSERT_TRUE(wait_until([&] { return !cloud.requests().empty(); }, std::chrono::seconds(30)))
+      << "the cloud was never asked";
+  // The cloud is holding its answer; the hub answers everything else.
+  json devices = hub.get_json("/api/v1/devices");
+  EXPECT_FALSE(devices.empty()) << devices.dump();
+  json lamp = hub.post_json("/api/v1/command", {{"text", "turn on the floor lamp"}});
+  EXPECT_EQ(lamp["source"], "template") << lamp.dump();
+  EXPECT_EQ(lamp["ok"], true) << lamp.dump();
+  EXPECT_EQ(slow.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "the cloud command answered before the cloud did";
+  release = true;
+  json answer = slow.get();
+  EXPECT_EQ(answer["source"], "cloud") << answer.dump();
+  EXPECT_TRUE(answer["intent"].is_null()) << answer.dump();
+  EXPECT_NE(answer.value("response", "").find("moon"), std::string::npos) << answer.dump();
   EXPECT_TRUE(hub.stop());
 }
 

@@ -6,7 +6,13 @@ pairing code from `hearth pair --db`, and drives Debian's chromium through
 chromedriver's W3C WebDriver protocol with nothing but the standard library
 (urllib): pair, see the rooms, toggle a light and watch the state change
 arrive over the WebSocket, change a light from outside the browser and watch
-it arrive too, send a text command, take a screenshot.
+it arrive too, send a text command, take a screenshot; then, with six weeks
+of simulated household history imported before the start (so the daemon's
+startup mining offers suggestions), a routine created over the API and a
+suggestion accepted, open the routines view and check its day timeline: one
+row per routine and per suggestion, each marker at the x of its time on the
+00:00-24:00 axis, the spread/window bands (split at midnight) and the days;
+a second screenshot of that view.
 
 Exit status: 0 passed, 1 failed, 77 skipped (no chromium/chromedriver).
 """
@@ -122,6 +128,95 @@ class WebDriver:
                 pass
 
 
+DAY_MIN = 1440
+
+
+def expected_bands(item):
+    """The [from, to) minute pieces the timeline must draw for a routine or
+    suggestion (the plot's rules, written out independently)."""
+    t = item["trigger"]
+    if item["kind"] == "time":
+        s = min(float(item.get("consistency_min") or 0), DAY_MIN / 2)
+        if s <= 0:
+            return []
+        a, b = t["time_min"] - s, t["time_min"] + s
+    else:
+        hm = lambda v: int(v[:2]) * 60 + int(v[3:5])
+        a, b = hm(t["after"]), hm(t["before"])
+        if a == b:
+            return [(0, DAY_MIN)]
+        if b < a:
+            b += DAY_MIN
+    if b - a >= DAY_MIN:
+        return [(0, DAY_MIN)]
+    start = a % DAY_MIN
+    end = start + (b - a)
+    return [(start, DAY_MIN), (0, end - DAY_MIN)] if end > DAY_MIN else [(start, end)]
+
+
+def check_timeline(driver, routines, suggestions):
+    """Checks the routines view's SVG against the API's routines and
+    suggestions; returns how many bands crossed midnight."""
+    rows = driver.js("""
+        const axis = document.querySelector('#timeline .tl-axis');
+        const tick = (h) => Number(document.querySelector('#timeline .tl-tick[data-hour="' + h + '"]').getAttribute('x1'));
+        return {
+          x0: Number(axis.dataset.x0), x1: Number(axis.dataset.x1), tick0: tick(0), tick24: tick(24), tick12: tick(12),
+          label: document.getElementById('timeline').getAttribute('aria-label'),
+          rows: [...document.querySelectorAll('#timeline .tl-row')].map((g) => ({
+            kind: g.dataset.kind, id: g.dataset.id, habit: g.dataset.habitKind, aria: g.getAttribute('aria-label'),
+            title: (g.querySelector('title') || {}).textContent,
+            markers: [...g.querySelectorAll('.tl-marker')].map((m) => ({
+              cx: Number(m.getAttribute('cx')), fill: m.getAttribute('fill'), minute: Number(m.dataset.minute)})),
+            bands: [...g.querySelectorAll('.tl-band')].map((b) => ({
+              from: Number(b.dataset.from), to: Number(b.dataset.to),
+              x: Number(b.getAttribute('x')), width: Number(b.getAttribute('width'))})),
+            days: [...g.querySelectorAll('.tl-day')].map((d) => d.getAttribute('fill') !== 'none'),
+          })),
+        };""")
+    x0, x1 = rows["x0"], rows["x1"]
+    if abs(rows["tick0"] - x0) > 0.01 or abs(rows["tick24"] - x1) > 0.01 or abs(rows["tick12"] - (x0 + x1) / 2) > 0.01:
+        raise Failure("the axis ticks are not at 00:00=x0, 12:00=middle, 24:00=x1: %r" % rows)
+    x_of = lambda minute: x0 + (x1 - x0) * minute / DAY_MIN
+    want = [("routine", r) for r in routines] + [("suggestion", s) for s in suggestions]
+    if len(rows["rows"]) != len(want):
+        raise Failure("%d timeline rows for %d routines + %d suggestions" % (len(rows["rows"]), len(routines), len(suggestions)))
+    if "%d routine" % len(routines) not in rows["label"]:
+        raise Failure("the timeline's aria-label does not count the routines: %r" % rows["label"])
+    wraps = 0
+    for kind, item in want:
+        row = [r for r in rows["rows"] if r["kind"] == kind and r["id"] == str(item["id"])]
+        if len(row) != 1:
+            raise Failure("no single timeline row for %s %s (%s)" % (kind, item["id"], item["name"]))
+        row = row[0]
+        if not row["aria"] or item["name"] not in row["aria"] or row["title"] != row["aria"]:
+            raise Failure("row %s has no accessible name with %r: %r" % (item["id"], item["name"], row))
+        if item["kind"] == "time":
+            minute = item["trigger"]["time_min"]
+            if len(row["markers"]) != 1:
+                raise Failure("time %s %r: %d markers" % (kind, item["name"], len(row["markers"])))
+            m = row["markers"][0]
+            if m["minute"] != minute or abs(m["cx"] - x_of(minute)) > 0.05:
+                raise Failure("%s %r at %s: marker at x=%.2f, expected %.2f" % (kind, item["name"],
+                              item["trigger"]["time"], m["cx"], x_of(minute)))
+            if (m["fill"] == "#fff") != (kind == "suggestion"):
+                raise Failure("%s %r: marker fill %s (routines filled, suggestions hollow)" % (kind, item["name"], m["fill"]))
+            mask = item["trigger"]["days_mask"]
+            if row["days"] != [bool(mask >> d & 1) for d in range(7)]:
+                raise Failure("%s %r: day dots %r for days_mask %d" % (kind, item["name"], row["days"], mask))
+        elif row["markers"]:
+            raise Failure("event habit %r has a time marker but no time" % item["name"])
+        want_bands = expected_bands(item)
+        got = [(b["from"], b["to"]) for b in row["bands"]]
+        if len(got) != len(want_bands) or any(abs(a - c) > 0.01 or abs(b - d) > 0.01 for (a, b), (c, d) in zip(got, want_bands)):
+            raise Failure("%s %r: bands %r, expected %r" % (kind, item["name"], got, want_bands))
+        for b in row["bands"]:
+            if abs(b["x"] - x_of(b["from"])) > 0.05 or b["x"] < x0 - 0.01 or b["x"] + b["width"] > x1 + 0.05:
+                raise Failure("%s %r: band %r outside the axis or not at its start time" % (kind, item["name"], b))
+        wraps += len(want_bands) == 2
+    return wraps
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hearthd", required=True)
@@ -152,8 +247,16 @@ def main():
             raise Failure("light.kitchen_ceiling is not in " + args.home)
         with open(os.path.join(tmp, "home.json"), "w") as f:
             json.dump(home, f)
+        # Six weeks of a simulated couple's history in the history database:
+        # hearthd mines it at startup and offers suggestions (as in
+        # tests/integration/routines_integration_test.cc).
+        sim = os.path.join(tmp, "sim.jsonl")
+        subprocess.run([args.hearth, "habits", "simulate", "--out", sim, "--days", "42", "--household", "couple",
+                        "--seed", "5"], capture_output=True, text=True, check=True)
+        subprocess.run([args.hearth, "history", "import", "--db", os.path.join(tmp, "history.db"), sim],
+                       capture_output=True, text=True, check=True)
         config = {"home": "home.json", "db": "history.db", "log_level": "info", "audio": {"source": "none"},
-                  "api": {"auth": {"loopback_trusted": False}}}
+                  "time_zone": "Europe/Berlin", "api": {"auth": {"loopback_trusted": False}}}
         with open(os.path.join(tmp, "hearth.json"), "w") as f:
             json.dump(config, f)
         port_file = os.path.join(tmp, "port")
@@ -229,13 +332,53 @@ def main():
             raise Failure("the text command did not turn the light off: " + raw.decode())
         wait_for("the kitchen light to show off", lambda: driver.attr(kitchen, "data-state") == "off")
 
-        # 6. History and routines tabs render.
+        # 6. History renders.
         driver.click('.tabs button[data-tab="history"]')
         wait_for("history items", lambda: len(driver.find_all("#history li")) > 0)
-        driver.click('.tabs button[data-tab="routines"]')
-        wait_for("the day timeline", lambda: len(driver.find_all("#timeline line")) >= 5)
 
-        # 7. Screenshot of the home view with a light on.
+        # 7. Routines: the startup mining's suggestions, a routine made over
+        # the API and one made by accepting a suggestion (one that touches
+        # neither light this test watches), then the day timeline.
+        def pending():
+            status, raw = http("GET", base + "/api/v1/suggestions", None, auth)
+            return json.loads(raw)["suggestions"] if status == 200 else []
+        mined = wait_for("mined suggestions", pending)
+        status, raw = http("POST", base + "/api/v1/routines",
+                           {"name": "Coffee", "time": "06:30", "days": "weekdays",
+                            "actions": [{"device_id": "switch.coffee_maker", "action": "turn_on"}]}, auth)
+        if status != 201:
+            raise Failure("creating a routine failed: %d %s" % (status, raw))
+        watched = {"light.kitchen_ceiling", "light.porch"}
+        pick = [s for s in mined if s["kind"] == "time" and s["actions"] and s["consistency_min"] > 0
+                and not watched & {a["device_id"] for a in s["actions"]}]
+        if not pick:
+            raise Failure("no mined time suggestion to accept: %r" % [(s["name"], s["kind"]) for s in mined])
+        if not pick[0]["evidence_dates"]:
+            raise Failure("a mined suggestion without evidence dates: %r" % pick[0])
+        status, raw = http("POST", base + "/api/v1/suggestions/%d/accept" % pick[0]["id"], {}, auth)
+        if status != 200:
+            raise Failure("accepting a suggestion failed: %d %s" % (status, raw))
+        routines = json.loads(http("GET", base + "/api/v1/routines", None, auth)[1])["routines"]
+        suggestions = pending()
+        if len(routines) != 2 or not suggestions:
+            raise Failure("expected 2 routines and some suggestions, got %d and %d" % (len(routines), len(suggestions)))
+        driver.click('.tabs button[data-tab="routines"]')
+        n_rows = len(routines) + len(suggestions)
+        wait_for("the day timeline rows", lambda: len(driver.find_all("#timeline .tl-row")) == n_rows)
+        wraps = check_timeline(driver, routines, suggestions)
+        if len(driver.find_all("#routines li")) != len(routines) or len(driver.find_all("#suggestions li")) != len(suggestions):
+            raise Failure("the routine and suggestion lists do not match the API")
+        if "06:30" not in driver.text("#routines"):
+            raise Failure("the routines list does not show the Coffee routine's time: %r" % driver.text("#routines"))
+        driver.js("window.scrollTo(0, 0)")
+        png = base64.b64decode(driver.s("/screenshot"))
+        if not png.startswith(b"\x89PNG"):
+            raise Failure("the routines screenshot is not a PNG")
+        routines_png = os.path.join(os.path.dirname(os.path.abspath(args.screenshot)), "companion-routines.png")
+        with open(routines_png, "wb") as f:
+            f.write(png)
+
+        # 8. Screenshot of the home view with a light on.
         http("POST", base + "/api/v1/devices/light.kitchen_ceiling/actions", {"action": "turn_on"}, auth)
         driver.click('.tabs button[data-tab="home"]')
         wait_for("the kitchen light on again", lambda: driver.attr(kitchen, "data-state") == "on")
@@ -254,6 +397,8 @@ def main():
         if status != 200 or json.loads(raw)["name"] != "CI browser":
             raise Failure("the browser's token is not the paired one: %d %s" % (status, raw))
         print("PASS: paired, toggled, saw live state over the WebSocket, screenshot at " + args.screenshot)
+        print("PASS: day timeline with %d routines and %d suggestions (%d band(s) across midnight), screenshot at %s"
+              % (len(routines), len(suggestions), wraps, routines_png))
         return 0
     except Failure as e:
         print("FAIL: %s" % e)

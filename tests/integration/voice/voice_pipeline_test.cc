@@ -4,16 +4,23 @@
 // was written) → recognizer → template grammar → virtual devices; the
 // history row holds the transcript, the intent and the end-of-speech → action
 // latency (the stage split is logged; the history schema has no place for it).
-// Garbage audio never triggers an action and never crashes.
+// Garbage audio never triggers an action and never crashes. Commands said in
+// quick succession all act, in order (no wake and wake "jarvis"); the
+// pipeline's backlog is bounded; SIGTERM while the language model builds
+// stops hearthd cleanly.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <random>
 
 #include "fakes/daemon_harness.h"
 #include "hearth/audio/audio.h"
 #include "hearth/habits/history.h"
+#include "voice_pipeline.h"
 
 namespace hearth::testing {
 namespace {
@@ -74,6 +81,26 @@ std::vector<EventRecord> voice_events(const std::string& db, const std::string& 
   return e ? *e : std::vector<EventRecord>{};
 }
 
+// The daemon's /metrics counter hearth_events_total{type="<type>"} (0 when absent).
+// "intent" counts every utterance that reached the intent stage, understood
+// or not: the way to know the pipeline is through with the audio.
+uint64_t events_total(Daemon& d, const std::string& type) {
+  HttpReply r = d.request("GET", "/metrics");
+  const std::string key = "hearth_events_total{type=\"" + type + "\"} ";
+  const size_t at = r.body.find(key);
+  if (at == std::string::npos) return 0;
+  return std::stoull(r.body.substr(at + key.size()));
+}
+
+// A device's JSON from /api/v1/devices (null when absent).
+json device(Daemon& d, const std::string& id) {
+  json j = d.get_json("/api/v1/devices");
+  const json& list = j.is_array() ? j : j.value("devices", json::array());
+  for (const json& dev : list)
+    if (dev.value("id", "") == id) return dev;
+  return nullptr;
+}
+
 // Sets the initial state of device `id` in the demo home's text.
 void set_state(std::string& home, const std::string& id, const std::string& from, const std::string& to) {
   const size_t at = home.find("\"id\": \"" + id + "\"");
@@ -100,11 +127,12 @@ TEST(VoicePipelineIntegration, SpokenCommandsChangeDevicesAndLandInHistory) {
   std::vector<float> audio;
   silence(audio, 1.0);
   append(audio, load("kitchen_on_espeak.wav"));  // "turn on the kitchen lights"
-  // Long gaps: the first command also pays for opening the decoder and its
-  // batch re-decode, seconds on a loaded CI machine, and audio that queues
-  // behind an endpoint is dropped, not segmented again (known shortfall,
-  // docs/benchmarks-asr.md).
-  silence(audio, 10.0);
+  // A short gap: the first command also pays for its batch re-decode (and,
+  // right after start, for waiting on the language model), seconds on a
+  // loaded CI machine; the audio after its endpoint waits in the pipeline's
+  // backlog and is segmented and decoded after it, so the second command is
+  // not lost.
+  silence(audio, 1.5);
   append(audio, load("lock_front_flite.wav"));   // "lock the front door"
   silence(audio, 4.0);
   append(audio, load("oog_capital_espeak.wav")); // "what is the capital of france": no action
@@ -119,8 +147,9 @@ TEST(VoicePipelineIntegration, SpokenCommandsChangeDevicesAndLandInHistory) {
   ASSERT_EQ(device_state(d, "lock.front_door"), "unlocked");
   const std::string db = dir.file("history.db");
   ASSERT_TRUE(wait_until([&] { return voice_commands(db).size() >= 2; }, 90s)) << d.process().err();
-  // Let the out-of-grammar sentence pass through too.
-  std::this_thread::sleep_for(3s);
+  // Let the out-of-grammar sentence pass through too (the third utterance to
+  // reach the intent stage).
+  ASSERT_TRUE(wait_until([&] { return events_total(d, "intent") >= 3; }, 60s)) << d.process().err();
 
   EXPECT_EQ(device_state(d, "light.kitchen_ceiling"), "on");
   EXPECT_EQ(device_state(d, "light.kitchen_counter"), "on");
@@ -147,7 +176,224 @@ TEST(VoicePipelineIntegration, SpokenCommandsChangeDevicesAndLandInHistory) {
     EXPECT_GT(e.command_id, 0);
     EXPECT_EQ(e.origin, "voice");
   }
-  d.stop();
+  EXPECT_TRUE(d.stop());
+}
+
+// Issue 5 follow-up: audio that arrives while the pipeline finishes an
+// utterance (final decode, batch re-decode, intent, action) waits in its
+// backlog and is segmented after it. Two commands with only 0.8 s of silence
+// between them (plus the recordings' own 0.3/0.5 s padding) both act and land
+// in history, in the order they were said.
+TEST(VoicePipelineIntegration, TwoCommandsInQuickSuccessionBothAct) {
+  if (!have_model()) GTEST_SKIP() << "pocketsphinx-en-us not installed";
+  TempDir dir;
+  std::vector<float> audio;
+  silence(audio, 1.0);
+  append(audio, load("kitchen_on_espeak.wav"));  // "turn on the kitchen lights"
+  silence(audio, 0.8);
+  append(audio, load("lock_front_flite.wav"));   // "lock the front door"
+  silence(audio, 1.5);
+  const std::string wav = dir.file("two.wav");
+  ASSERT_TRUE(write_wav(wav, audio));
+
+  Daemon d(dir);
+  ASSERT_TRUE(d.start(voice_config(wav), {}, home_for_commands()));
+  const std::string db = dir.file("history.db");
+  // Generous: the first command waits for the language model (compiled at
+  // start) and both decode on a loaded 2-core machine.
+  ASSERT_TRUE(wait_until([&] { return voice_commands(db).size() >= 2; }, 90s)) << d.process().err();
+  ASSERT_TRUE(wait_until([&] { return events_total(d, "intent") >= 2; }, 30s)) << d.process().err();
+
+  EXPECT_EQ(device_state(d, "light.kitchen_ceiling"), "on");
+  EXPECT_EQ(device_state(d, "light.kitchen_counter"), "on");
+  EXPECT_EQ(device_state(d, "lock.front_door"), "locked");
+  EXPECT_EQ(device_state(d, "light.living_room_ceiling"), "off");
+  std::vector<CommandRecord> cmds = voice_commands(db);
+  ASSERT_EQ(cmds.size(), 2u);
+  // Newest first: the kitchen command was said (and recorded) first.
+  EXPECT_EQ(cmds[1].text, "turn on the kitchen lights");
+  EXPECT_EQ(cmds[0].text, "lock the front door");
+  EXPECT_LT(cmds[1].id, cmds[0].id);
+  EXPECT_LE(cmds[1].time, cmds[0].time);
+  for (const CommandRecord& c : cmds) {
+    EXPECT_TRUE(c.ok) << c.text << ": " << c.response;
+    EXPECT_GT(c.latency_us, 0);
+  }
+  EXPECT_EQ(voice_events(db, "action").size(), 3u);  // two kitchen lights + the lock
+  EXPECT_TRUE(d.stop());
+}
+
+// Three commands back to back: all three act, in order. Between the
+// recordings only 0.3 s of silence is added: their own padding (0.3 s before,
+// 0.5 s after) is not digital silence, and the VAD, whose noise floor was set
+// by the file's digital silence (-120 dBFS), counts it as speech.
+TEST(VoicePipelineIntegration, BurstOfThreeCommandsBackToBack) {
+  if (!have_model()) GTEST_SKIP() << "pocketsphinx-en-us not installed";
+  TempDir dir;
+  std::vector<float> audio;
+  silence(audio, 1.0);
+  append(audio, load("kitchen_on_espeak.wav"));   // "turn on the kitchen lights"
+  silence(audio, 0.3);
+  append(audio, load("lock_front_flite.wav"));    // "lock the front door"
+  silence(audio, 0.3);
+  append(audio, load("bedroom_30_flite.wav"));    // "set the bedroom lights to thirty percent"
+  silence(audio, 1.5);
+  const std::string wav = dir.file("burst.wav");
+  ASSERT_TRUE(write_wav(wav, audio));
+
+  Daemon d(dir);
+  ASSERT_TRUE(d.start(voice_config(wav), {}, home_for_commands()));
+  ASSERT_EQ(device_state(d, "light.bedroom_ceiling"), "off");
+  const std::string db = dir.file("history.db");
+  ASSERT_TRUE(wait_until([&] { return voice_commands(db).size() >= 3; }, 120s)) << d.process().err();
+  ASSERT_TRUE(wait_until([&] { return events_total(d, "intent") >= 3; }, 30s)) << d.process().err();
+
+  EXPECT_EQ(device_state(d, "light.kitchen_ceiling"), "on");
+  EXPECT_EQ(device_state(d, "lock.front_door"), "locked");
+  const json bedroom = device(d, "light.bedroom_ceiling");
+  ASSERT_TRUE(bedroom.is_object());
+  EXPECT_EQ(bedroom.value("state", ""), "on");
+  EXPECT_EQ(bedroom["attributes"].value("brightness", -1), 30) << bedroom.dump();
+  std::vector<CommandRecord> cmds = voice_commands(db);
+  ASSERT_EQ(cmds.size(), 3u);
+  EXPECT_EQ(cmds[2].text, "turn on the kitchen lights");
+  EXPECT_EQ(cmds[1].text, "lock the front door");
+  EXPECT_EQ(cmds[0].text, "set the bedroom lights to thirty percent");
+  EXPECT_EQ(cmds[0].intent, "HassLightSet");
+  EXPECT_LT(cmds[2].id, cmds[1].id);
+  EXPECT_LT(cmds[1].id, cmds[0].id);
+  for (const CommandRecord& c : cmds) EXPECT_TRUE(c.ok) << c.text << ": " << c.response;
+  EXPECT_TRUE(d.stop());
+}
+
+// Wake mode: wake events travel through the pipeline's backlog with the
+// audio, so a wake word said while the previous command is still being
+// finished (or, right after start, while the language model is still being
+// built and the first command waits for it) starts the next command in
+// order; the recognizer gets the audio from just after each wake word.
+TEST(VoicePipelineIntegration, WakeWordCommandsInQuickSuccessionBothAct) {
+  if (!have_model()) GTEST_SKIP() << "pocketsphinx-en-us not installed";
+  TempDir dir;
+  std::vector<float> audio;
+  silence(audio, 1.0);
+  append(audio, load("jarvis_kitchen_on.wav"));  // "jarvis, turn on the kitchen lights"
+  silence(audio, 0.8);
+  append(audio, load("jarvis_kitchen_on.wav"));  // again: a second command (a no-op that still acts)
+  silence(audio, 1.5);
+  const std::string wav = dir.file("wake.wav");
+  ASSERT_TRUE(write_wav(wav, audio));
+
+  json config = voice_config(wav);
+  config["voice"]["wake"] = "wakeword";  // the shipped "jarvis" model (wakeword.enabled by default)
+  Daemon d(dir);
+  ASSERT_TRUE(d.start(config, {}, home_for_commands()));
+  const std::string db = dir.file("history.db");
+  ASSERT_TRUE(wait_until([&] { return voice_commands(db).size() >= 2; }, 90s)) << d.process().err();
+  ASSERT_TRUE(wait_until([&] { return events_total(d, "intent") >= 2; }, 30s)) << d.process().err();
+
+  EXPECT_EQ(events_total(d, "wake"), 2u);
+  EXPECT_EQ(device_state(d, "light.kitchen_ceiling"), "on");
+  std::vector<CommandRecord> cmds = voice_commands(db);
+  ASSERT_EQ(cmds.size(), 2u);
+  for (const CommandRecord& c : cmds) {
+    EXPECT_EQ(c.text, "turn on the kitchen lights");  // not "jarvis ...": the audio after the wake word
+    EXPECT_TRUE(c.ok) << c.response;
+  }
+  EXPECT_TRUE(d.stop());
+}
+
+// Model directories hearthd process `pid` left in the temp dir.
+std::vector<std::string> model_dirs_of(pid_t pid) {
+  std::vector<std::string> out;
+  const std::string prefix = "hearth-asr-" + std::to_string(pid) + "-";
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path(), ec))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) out.push_back(e.path().string());
+  return out;
+}
+
+// SIGTERM while the language model compiles / its decoder loads (right after
+// start, and during a SIGHUP rebuild) stops hearthd cleanly (exit 0): the
+// builders are cancelled and abandoned, never waited for, and touch nothing
+// of the pipeline after it is gone. A directory an abandoned build leaves
+// behind is removed by the next daemon's build. The stop time is printed
+// (benchmarks measure speed; the deadline here is only the harness's 10 s).
+TEST(VoicePipelineIntegration, SigtermDuringModelBuildExitsCleanly) {
+  if (!have_model()) GTEST_SKIP() << "pocketsphinx-en-us not installed";
+  TempDir dir;
+  std::vector<float> audio;
+  silence(audio, 1.0);
+  append(audio, load("kitchen_on_espeak.wav"));  // "turn on the kitchen lights"
+  silence(audio, 30.0);
+  const std::string wav = dir.file("speech.wav");
+  ASSERT_TRUE(write_wav(wav, audio));
+
+  auto stop_timed = [](Daemon& d, const char* what) {
+    const auto t0 = std::chrono::steady_clock::now();
+    d.process().signal(SIGTERM);
+    const std::optional<int> code = d.process().wait_exit(kExitDeadline);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("[ timing ] SIGTERM %s: exited in %.0f ms\n", what, ms);
+    ::testing::Test::RecordProperty(std::string("sigterm_ms_") + (what[0] == 'r' ? "rebuild" : "start"),
+                                    static_cast<int>(ms));
+    EXPECT_TRUE(code.has_value()) << "hearthd did not exit within 10 s of SIGTERM " << what;
+    EXPECT_EQ(code.value_or(-1), 0) << what << "; stderr:\n" << d.process().err();
+  };
+
+  // 1. Right after start: the first build is compiling or loading its decoder.
+  pid_t first_pid = 0;
+  {
+    TempDir first_dir;
+    Daemon d(first_dir);
+    ASSERT_TRUE(d.start(voice_config(wav), {}, home_for_commands()));
+    first_pid = d.process().pid();
+    stop_timed(d, "at start");
+  }
+
+  // 2. During a rebuild: once a spoken command has acted (the first models
+  // are in use), SIGHUP starts a new build and SIGTERM follows at once.
+  Daemon d(dir);
+  ASSERT_TRUE(d.start(voice_config(wav), {}, home_for_commands()));
+  // The second daemon's build sweeps the directory the first one abandoned.
+  EXPECT_TRUE(wait_until([&] { return model_dirs_of(first_pid).empty(); }, 60s));
+  ASSERT_TRUE(wait_until([&] { return voice_commands(dir.file("history.db")).size() >= 1; }, 90s))
+      << d.process().err();
+  EXPECT_EQ(device_state(d, "light.kitchen_ceiling"), "on");
+  d.process().signal(SIGHUP);
+  std::this_thread::sleep_for(100ms);
+  stop_timed(d, "during rebuild");
+}
+
+// The backlog between the DSP thread and the worker is bounded (kBacklogMs of
+// audio): with the worker stalled (speech arrived before any language model
+// exists, so it waits for one), frames beyond the bound are dropped and
+// counted, never queued without limit; and the pipeline still stops (its
+// destructor wakes the waiting worker) instead of waiting out the 30 s.
+TEST(VoicePipelineBacklog, OverflowIsBoundedAndCounted) {
+  VoiceConfig voice;
+  voice.wake = "none";
+  AsrConfig asr;
+  const float threshold = 1.5f;
+  auto vp = std::make_unique<VoicePipeline>(voice, asr, threshold, VoicePipelineDeps{});
+  std::vector<float> pcm(kFrameSamples, 0.1f);
+  AudioFrame f;
+  f.clean = pcm;
+  f.raw = pcm;
+  f.agc = pcm;
+  f.info.vad_score = 5.f;  // speech: the first frame starts an utterance
+  // The worker takes at most one batch (<= the bound) before it stalls on the
+  // missing models; everything after the next full backlog is dropped.
+  const int64_t bound = VoicePipeline::kBacklogMs / 10;
+  const int64_t n = 2 * bound + 100;
+  for (int64_t i = 0; i < n; ++i) {
+    f.index = i;
+    vp->on_frame(f);
+  }
+  const VoicePipeline::Stats s = vp->stats();
+  EXPECT_GE(s.dropped_frames, 100u);
+  EXPECT_LE(s.dropped_frames, static_cast<uint64_t>(n - bound));
+  EXPECT_EQ(s.utterances, 0u);
+  vp.reset();  // must return (the worker is waiting for models)
 }
 
 TEST(VoicePipelineIntegration, GarbageAudioNeverActs) {
@@ -183,7 +429,7 @@ TEST(VoicePipelineIntegration, GarbageAudioNeverActs) {
   EXPECT_TRUE(voice_events(dir.file("history.db"), "action").empty());
   json health = d.get_json("/api/v1/health");
   EXPECT_TRUE(d.process().running());
-  d.stop();
+  EXPECT_TRUE(d.stop());
 }
 
 TEST(VoiceCli, TranscribeAndPipeline) {

@@ -165,6 +165,12 @@ TEST_F(IntentHandlerTest, NotUnderstood) {
   CommandOutcome out = handle(p);
   EXPECT_FALSE(out.ok);
   EXPECT_EQ(out.response, "Sorry, I didn't understand that.");
+  // The cascade's own words (offline, the cloud's answer to a question) are
+  // what the user hears; other problems stay "not understood".
+  p.problem = Error{Code::kUnavailable, "I can't do that offline."};
+  EXPECT_EQ(handle(p).response, "I can't do that offline.");
+  p.problem = Error{Code::kBadInput, "cloud: reply has no choices"};
+  EXPECT_EQ(handle(p).response, "Sorry, I didn't understand that.");
 }
 
 TEST_F(IntentHandlerTest, TemperatureQuestions) {
