@@ -83,16 +83,14 @@ class WebDriver:
             raise Failure("webdriver %s %s → %d: %s" % (method, path, status, raw[:500]))
         return reply.get("value")
 
-    def start(self, user_data_dir):
+    def start(self, debugger_address):
+        # Chromium is started by the test (see main) and chromedriver attaches
+        # to its DevTools port on 127.0.0.1: when chromedriver launches the
+        # browser itself it reaches DevTools through the name "localhost",
+        # which a minimal root without /etc/hosts cannot resolve.
         caps = {"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                         "--disable-dev-shm-usage", "--user-data-dir=" + user_data_dir,
-                         "--window-size=430,1000"],
-            }}}}
+            "goog:chromeOptions": {"debuggerAddress": debugger_address}}}}
         value = self.cmd("POST", "/session", caps)
         self.session = value["sessionId"]
 
@@ -286,8 +284,20 @@ def main():
         procs.append(chromedriver)
         wd_base = "http://127.0.0.1:%d" % cd_port
         wait_for("chromedriver", lambda: json.loads(http("GET", wd_base + "/status")[1])["value"]["ready"])
+        devtools_port = free_port()
+        browser_log = open(os.path.join(tmp, "chromium.log"), "w")
+        browser = subprocess.Popen(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-dev-shm-usage", "--user-data-dir=" + os.path.join(tmp, "chrome-profile"),
+             "--window-size=430,1000", "--remote-debugging-address=127.0.0.1",
+             "--remote-debugging-port=%d" % devtools_port, "about:blank"],
+            stdout=browser_log, stderr=subprocess.STDOUT)
+        procs.append(browser)
+        devtools = "127.0.0.1:%d" % devtools_port
+        wait_for("chromium's DevTools", lambda: http("GET", "http://%s/json/version" % devtools)[0] == 200, timeout=30)
         driver = WebDriver(wd_base)
-        driver.start(os.path.join(tmp, "chrome-profile"))
+        driver.start(devtools)
 
         # 1. The page asks to pair.
         driver.s("/url", "POST", {"url": base + "/"})
@@ -402,7 +412,7 @@ def main():
         return 0
     except Failure as e:
         print("FAIL: %s" % e)
-        for log in ("hearthd.log", "chromedriver.log"):
+        for log in ("hearthd.log", "chromedriver.log", "chromium.log"):
             p = os.path.join(tmp, log)
             if os.path.exists(p):
                 print("---- %s (tail) ----" % log)
