@@ -165,6 +165,33 @@ class Process {
 inline std::string assets_dir() { return HEARTH_ASSETS_DIR; }
 inline std::string demo_home_text() { return read_file(assets_dir() + "/homes/demo.json"); }
 
+// Sets the initial state of device `id` in a home file's text (one device per
+// line, as the demo home is written), checking it started as `from`.
+inline void set_initial_state(std::string& home, const std::string& id, const std::string& from,
+                              const std::string& to) {
+  const size_t at = home.find("\"id\": \"" + id + "\"");
+  ASSERT_NE(at, std::string::npos) << id;
+  const std::string key = "\"state\": \"" + from + "\"";
+  const size_t state = home.find(key, at);
+  ASSERT_LT(state, home.find('\n', at)) << id << " does not start " << from;
+  home.replace(state, key.size(), "\"state\": \"" + to + "\"");
+}
+
+// The wake-word recordings of one split ("train", "val" or "test") of `dir`,
+// as tools/wakeword/split.py under `source_dir` assigns them; empty on failure.
+inline std::vector<std::string> wakeword_split(const std::string& source_dir, const std::string& which,
+                                               const std::string& dir) {
+  TempDir tmp;
+  const std::string list = tmp.file("list.txt");
+  const std::string cmd = "/usr/bin/python3 " + source_dir + "/tools/wakeword/split.py " + which + " " + dir + " > " + list;
+  if (std::system(cmd.c_str()) != 0) return {};
+  std::vector<std::string> out;
+  std::ifstream in(list);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
 // A config for tests: the temp dir's home.json and history.db, no audio,
 // small API limits. Callers add or replace keys.
 inline nlohmann::json base_config() {

@@ -116,18 +116,7 @@ std::string shared_data() {
 // The held-out ("test") split of a recordings folder: the file-name-hash
 // split that wake-word training and threshold tuning never read
 // (tools/wakeword/split.py, as tests/integration/voice/wake_integration_test.cc).
-std::vector<std::string> held_out(const std::string& dir) {
-  TempDir tmp;
-  const std::string list = tmp.file("list.txt");
-  const std::string cmd = "/usr/bin/python3 " + std::string(HEARTH_SOURCE_DIR) + "/tools/wakeword/split.py test " +
-                          dir + " > " + list;
-  if (std::system(cmd.c_str()) != 0) return {};
-  std::vector<std::string> out;
-  std::ifstream in(list);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(line);
-  return out;
-}
+std::vector<std::string> held_out(const std::string& dir) { return wakeword_split(HEARTH_SOURCE_DIR, "test", dir); }
 
 std::string to_pcm16(const std::vector<float>& pcm) {
   std::string bytes;
@@ -340,8 +329,8 @@ class WyomingVoiceTest : public WyomingTest {
     // The kitchen lights and the front door start in the state the spoken
     // commands change (the demo home has the ceiling light on, the door locked).
     std::string home = demo_home_text();
-    set_state(home, "light.kitchen_ceiling", "on", "off");
-    set_state(home, "lock.front_door", "locked", "unlocked");
+    set_initial_state(home, "light.kitchen_ceiling", "on", "off");
+    set_initial_state(home, "lock.front_door", "locked", "unlocked");
     start(extra_config(), 20, home);
     if (HasFatalFailure()) return;
     // Compiling the language model takes seconds (more on a loaded machine).
@@ -359,14 +348,6 @@ class WyomingVoiceTest : public WyomingTest {
   // pass, and the decoder then opens in a fraction of the time.
   virtual json extra_config() { return {{"asr", {{"pocketsphinx", {{"open_vocabulary", false}}}}}}; }
 
-  static void set_state(std::string& home, const std::string& id, const std::string& from, const std::string& to) {
-    const size_t at = home.find("\"id\": \"" + id + "\"");
-    ASSERT_NE(at, std::string::npos) << id;
-    const std::string key = "\"state\": \"" + from + "\"";
-    const size_t state = home.find(key, at);
-    ASSERT_LT(state, home.find('\n', at)) << id << " does not start " << from;
-    home.replace(state, key.size(), "\"state\": \"" + to + "\"");
-  }
 
   static std::vector<float> load(const std::string& name) {
     auto pcm = read_audio_file(std::string(HEARTH_TEST_DATA_DIR) + "/asr/" + name);

@@ -101,23 +101,13 @@ json device(Daemon& d, const std::string& id) {
   return nullptr;
 }
 
-// Sets the initial state of device `id` in the demo home's text.
-void set_state(std::string& home, const std::string& id, const std::string& from, const std::string& to) {
-  const size_t at = home.find("\"id\": \"" + id + "\"");
-  ASSERT_NE(at, std::string::npos) << id;
-  const std::string key = "\"state\": \"" + from + "\"";
-  const size_t state = home.find(key, at);
-  ASSERT_LT(state, home.find('\n', at)) << id << " does not start " << from;
-  home.replace(state, key.size(), "\"state\": \"" + to + "\"");
-}
-
 // The demo home with the kitchen lights off and the front door unlocked (the
 // demo home starts with the kitchen ceiling light on and the door locked), so
 // both spoken commands must be seen to act.
 std::string home_for_commands() {
   std::string home = demo_home_text();
-  set_state(home, "light.kitchen_ceiling", "on", "off");
-  set_state(home, "lock.front_door", "locked", "unlocked");
+  set_initial_state(home, "light.kitchen_ceiling", "on", "off");
+  set_initial_state(home, "lock.front_door", "locked", "unlocked");
   return home;
 }
 

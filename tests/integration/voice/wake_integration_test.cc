@@ -24,27 +24,15 @@ std::string shared_data() {
   return env ? env : HEARTH_SHARED_DATA_DIR;
 }
 
-std::vector<std::string> split_files(const std::string& which, const std::string& dir) {
-  TempDir tmp;
-  const std::string list = tmp.file("list.txt");
-  const std::string cmd = "/usr/bin/python3 " + std::string(HEARTH_SOURCE_DIR) + "/tools/wakeword/split.py " + which +
-                          " " + dir + " > " + list;
-  if (std::system(cmd.c_str()) != 0) return {};
-  std::vector<std::string> out;
-  std::ifstream in(list);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(line);
-  return out;
-}
 
 TEST(WakeIntegration, HearthdWakesOnEveryJarvisAndNothingElse) {
   const std::string model = std::string(HEARTH_ASSETS_DIR) + "/wakeword/jarvis.gguf";
   const std::string data = shared_data();
   if (!std::ifstream(model)) GTEST_SKIP() << model << " not present";
   if (!std::filesystem::is_directory(data + "/wakeword/jarvis")) GTEST_SKIP() << data << " not present (HEARTH_SHARED_DATA)";
-  const auto jarvis = split_files("test", data + "/wakeword/jarvis");
-  const auto athena = split_files("test", data + "/speech_negatives/athena");
-  const auto amelia = split_files("test", data + "/speech_negatives/amelia");
+  const auto jarvis = wakeword_split(HEARTH_SOURCE_DIR, "test", data + "/wakeword/jarvis");
+  const auto athena = wakeword_split(HEARTH_SOURCE_DIR, "test", data + "/speech_negatives/athena");
+  const auto amelia = wakeword_split(HEARTH_SOURCE_DIR, "test", data + "/speech_negatives/amelia");
   ASSERT_GE(jarvis.size(), 6u);
   ASSERT_GE(athena.size(), 6u);
   ASSERT_GE(amelia.size(), 6u);
