@@ -70,9 +70,21 @@ class Progress:
     def __init__(self, enabled):
         self.enabled = enabled
         self.t0 = time.time()
+        self.tty = sys.stderr.isatty()
+        self.last_stage, self.last_line = None, 0.0
 
     def __call__(self, frac, what):
         if not self.enabled:
+            return
+        if not self.tty:
+            # A log, not a terminal: one plain line per stage, then at most one
+            # every 10 s (a redrawn bar would be thousands of lines).
+            stage = what.split(" ")[0]
+            now = time.time()
+            if stage != self.last_stage or now - self.last_line >= 10 or frac >= 1.0:
+                sys.stderr.write("%3d%% %s (%.0fs)\n" % (int(frac * 100), what, now - self.t0))
+                sys.stderr.flush()
+                self.last_stage, self.last_line = stage, now
             return
         n = int(frac * 30)
         sys.stderr.write("\r[%s%s] %3d%% %-44s %5.0fs" % ("#" * n, "." * (30 - n), int(frac * 100),
