@@ -32,12 +32,24 @@
 #include <openssl/x509v3.h>
 
 #include "companion_test_util.h"
+#include "ws_client.h"
 #include "tls.h"
 
 namespace hearth::testing {
 namespace {
 
 using nlohmann::json;
+
+// `cert` as DER bytes ("" for null); frees `cert`.
+std::string take_der(X509* cert) {
+  if (!cert) return "";
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(cert, &der);
+  std::string out = n > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<size_t>(n)) : "";
+  OPENSSL_free(der);
+  X509_free(cert);
+  return out;
+}
 
 // A blocking TLS (or plain TCP) client connection to 127.0.0.1:port. Reads
 // time out after 5 s (SO_RCVTIMEO), so no test can hang.
@@ -60,18 +72,12 @@ class TlsConn {
   TlsConn& operator=(const TlsConn&) = delete;
 
   bool connect_tcp(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    fd_ = connect_loopback(port);
     if (fd_ < 0) return false;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     timeval tv{5, 0};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    return true;
   }
 
   // TCP connect + TLS handshake; false with `error` set on failure.
@@ -216,16 +222,7 @@ class TlsConn {
   }
 
   // The server's certificate as DER bytes.
-  std::string peer_der() {
-    X509* cert = SSL_get1_peer_certificate(ssl_);
-    if (!cert) return "";
-    unsigned char* der = nullptr;
-    int n = i2d_X509(cert, &der);
-    std::string out = n > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<size_t>(n)) : "";
-    OPENSSL_free(der);
-    X509_free(cert);
-    return out;
-  }
+  std::string peer_der() { return take_der(SSL_get1_peer_certificate(ssl_)); }
   int version() const { return SSL_version(ssl_); }
   int fd() const { return fd_; }
 
@@ -243,13 +240,7 @@ std::string file_der(const std::string& path) {
   if (!f) return "";
   X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
   std::fclose(f);
-  if (!cert) return "";
-  unsigned char* der = nullptr;
-  int n = i2d_X509(cert, &der);
-  std::string out = n > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<size_t>(n)) : "";
-  OPENSSL_free(der);
-  X509_free(cert);
-  return out;
+  return take_der(cert);
 }
 
 // Waits (bounded) until the server closes `fd`, discarding what it sends:

@@ -22,6 +22,25 @@
 
 namespace hearth::testing {
 
+// A TCP connection to 127.0.0.1:`port` with TCP_NODELAY, and SO_RCVBUF when
+// `rcvbuf` > 0. The connected socket, or -1.
+inline int connect_loopback(uint16_t port, int rcvbuf = 0) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 struct WsFrame {
   int opcode = -1;        // 1 text, 2 binary, 8 close, 9 ping, 10 pong; -1 none (timeout/closed)
   std::string payload;
@@ -41,16 +60,8 @@ class RawWsClient {
   RawWsClient& operator=(const RawWsClient&) = delete;
 
   bool connect_tcp(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) return false;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (rcvbuf_ > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf_, sizeof(rcvbuf_));
-    return ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    fd_ = connect_loopback(port, rcvbuf_);
+    return fd_ >= 0;
   }
 
   // Sends the upgrade request; returns the HTTP status of the answer (101 on
