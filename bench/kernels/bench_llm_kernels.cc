@@ -74,6 +74,37 @@ void bm_matvec(benchmark::State& st, const KernelTable* k, WeightType t, int thr
   st.counters["rows"] = rows;
 }
 
+// Q4_0 / Q8_0 repacked at load (x4 layouts): the same bytes, the decode
+// path's layout.
+void bm_matvec_x4(benchmark::State& st, const KernelTable* k, WeightType t, int threads) {
+  const int cols = 4096;
+  const bool q4 = t == WeightType::kQ4_0;
+  const hearth::MatMulFn mm = q4 ? k->mat_mul_q4_0x4 : k->mat_mul_q8_0x4;
+  const size_t rb = hearth::weight_row_bytes(t, cols);
+  const int rows = std::max<int>(4, static_cast<int>(st.range(0) / int64_t(rb)) / 4 * 4);
+  Fixture f(t, rows, cols);
+  std::vector<unsigned char> packed(f.w.size());
+  (q4 ? hearth::repack_q4_0x4 : hearth::repack_q8_0x4)(cols, rows, f.w.data(), packed.data());
+  const hearth::VecDotFn ref = hearth::reference_kernels().vec_dot[static_cast<int>(t)];
+  float y0[4];
+  mm(cols, 4, packed.data(), rb, 1, f.act.data(), 0, y0, 1);
+  for (int r = 0; r < 4; ++r)
+    if (!close(ref(cols, f.w.data() + rb * size_t(r), f.act.data()), y0[r])) {
+      st.SkipWithError("variant disagrees with reference");
+      return;
+    }
+  hearth::ThreadPool pool(threads);
+  std::vector<float> y(static_cast<size_t>(rows));
+  for (auto _ : st) {
+    pool.parallel_for(rows, hearth::kMatMulRowGrain, [&](int b, int e) {
+      mm(cols, e - b, packed.data() + rb * size_t(b), rb, 1, f.act.data(), 0, y.data() + b, 0);
+    });
+    benchmark::ClobberMemory();
+  }
+  st.SetBytesProcessed(st.iterations() * int64_t(rb) * rows);
+  st.counters["rows"] = rows;
+}
+
 void bm_quantize_act(benchmark::State& st, const KernelTable* k, bool q8k) {
   const int n = static_cast<int>(st.range(0));
   const auto x = random_floats(size_t(n), 3);
@@ -114,6 +145,12 @@ int register_all() {
             ->RangeMultiplier(16)->Range(1 << 15, 1 << 27)->UseRealTime();
       }
     }
+    for (WeightType t : {WeightType::kQ4_0, WeightType::kQ8_0})
+      for (int threads : {1, 2})
+        benchmark::RegisterBenchmark(("matvec/" + std::string(hearth::weight_type_traits(t)->name) + "x4/" + k->name +
+                                      "/t" + std::to_string(threads)).c_str(),
+                                     bm_matvec_x4, k, t, threads)
+            ->RangeMultiplier(16)->Range(1 << 15, 1 << 27)->UseRealTime();
     benchmark::RegisterBenchmark((std::string("quantize_q8_0/") + k->name).c_str(), bm_quantize_act, k, false)->Arg(4096);
     benchmark::RegisterBenchmark((std::string("quantize_q8_k/") + k->name).c_str(), bm_quantize_act, k, true)->Arg(4096);
     const char* ops[] = {"rms_norm", "softmax", "swiglu", "rope", "gelu"};

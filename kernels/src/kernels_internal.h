@@ -17,6 +17,8 @@ float vec_dot_q4_k_ref(int n, const void* w, const void* act);
 float vec_dot_q5_k_ref(int n, const void* w, const void* act);
 float vec_dot_q6_k_ref(int n, const void* w, const void* act);
 void quantize_q8_k_ref(int n, const float* x, BlockQ8K* out);
+void mat_mul_q4_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q8_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void rms_norm_ref(int n, const float* x, const float* w, float eps, float* out);
 void softmax_ref(int n, float* x);
 void swiglu_ref(int n, const float* gate, const float* up, float* out);
@@ -57,6 +59,8 @@ void axpy_f16_avx2(int n, float a, const uint16_t* x, float* y);
 void mat_mul_q4_0_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q8_0_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q4_k_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q4_0x4_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q8_0x4_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 #endif
 
 #if defined(HEARTH_HAVE_AVX512)
@@ -66,6 +70,8 @@ float vec_dot_q4_k_avx512(int n, const void* w, const void* act);
 void mat_mul_q4_0_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q8_0_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q4_k_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q4_0x4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q8_0x4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 #endif
 
 #if defined(HEARTH_HAVE_NEON)

@@ -125,6 +125,8 @@ class GgufFile {
   uint32_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }
   uint64_t file_size() const { return size_; }
+  // True when the bytes are an mmap of the file (open()), not a copy.
+  bool mapped() const { return map_ != nullptr; }
   const std::vector<GgufKv>& kvs() const { return kvs_; }
   const std::vector<GgufTensor>& tensors() const { return tensors_; }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <cmath>
 #include <numeric>
@@ -25,7 +27,57 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
   m->tok_ = std::make_unique<Tokenizer>(std::move(*tok));
   auto r = load_llama(*m);
   if (!r) return r.error().with_context("llm: " + path);
+  // HEARTH_LLM_REPACK=0 keeps the file's layout (benchmarks compare both)
+  if (const char* env = std::getenv("HEARTH_LLM_REPACK"); !env || std::strcmp(env, "0") != 0) m->repack();
   return std::shared_ptr<const Model>(std::move(m));
+}
+
+// Every Q4_0 / Q8_0 matrix is copied once into its x4 layout: the 4-row
+// kernel then reads 4 rows' scales in one load and sums each row without a
+// horizontal add per block (bench/kernels matvec/Q4_0x4, Q8_0x4). The mapped
+// file pages it was copied from are only read once (the embedding table,
+// used by row lookup, is never repacked itself: a tied output matrix gets
+// its own copy).
+void Model::Unmap::operator()(void* p) const {
+  if (p) munmap(p, bytes);
+}
+
+void Model::repack() {
+  std::vector<Weight*> ws;
+  auto want = [](const Weight& w) {
+    return (w.type == WeightType::kQ4_0 || w.type == WeightType::kQ8_0) && !w.x4 && w.n_out >= kMatMulRowGrain;
+  };
+  if (want(output_)) ws.push_back(&output_);
+  for (Layer& L : layers_)
+    for (Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
+      if (want(*w)) ws.push_back(w);
+  constexpr size_t kAlign = 64, kHuge = size_t(2) << 20;
+  size_t total = 0;
+  for (const Weight* w : ws) total += (w->row_bytes * size_t(w->n_out) + kAlign - 1) / kAlign * kAlign;
+  if (total == 0) return;
+  total = (total + kHuge - 1) / kHuge * kHuge;
+  void* base = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) return;  // keep the file's layout: slower, still correct
+#ifdef MADV_HUGEPAGE
+  madvise(base, total, MADV_HUGEPAGE);  // advice only; 4 KiB pages if refused
+#endif
+  packed_ = std::unique_ptr<void, Unmap>(base, Unmap{total});
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  unsigned char* at = static_cast<unsigned char*>(base);
+  for (Weight* w : ws) {
+    const size_t bytes = w->row_bytes * size_t(w->n_out);
+    (w->type == WeightType::kQ4_0 ? repack_q4_0x4 : repack_q8_0x4)(w->n_in, w->n_out, w->data, at);
+    // the file's copy is not read again: drop its pages from this process
+    // (a private read-only file mapping refaults from the file if ever
+    // touched), so resident memory does not count the matrix twice
+    if (file_->mapped() && w->data != tok_embd_.data) {
+      const uintptr_t b = (uintptr_t(w->data) + page - 1) / page * page, e = (uintptr_t(w->data) + bytes) / page * page;
+      if (b < e) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+    }
+    w->data = at;
+    w->x4 = true;
+    at += (bytes + kAlign - 1) / kAlign * kAlign;
+  }
 }
 
 uint64_t memory_budget_bytes() {
@@ -52,6 +104,13 @@ uint64_t Model::weight_bytes_per_token() const {
   for (const Layer& L : layers_)
     total += bytes(L.wq) + bytes(L.wk) + bytes(L.wv) + bytes(L.wo) + bytes(L.w_gate) + bytes(L.w_up) + bytes(L.w_down);
   return total;
+}
+
+int Model::packed_matrices() const {
+  int n = output_.x4 ? 1 : 0;
+  for (const Layer& L : layers_)
+    for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) n += w->x4;
+  return n;
 }
 
 Token sample(std::span<const float> logits, const SamplerParams& p, std::mt19937_64& rng) {
@@ -201,8 +260,12 @@ void Session::matmul(std::initializer_list<MatJob> jobs, const float* x, int nt)
       const int b = std::max(begin, s.first) - s.first;
       const int e = std::min(end, s.first + s.w->n_out) - s.first;
       if (b >= e) continue;
-      mat_mul(kt_, s.w->type, n_in, e - b, static_cast<const unsigned char*>(s.w->data) + size_t(b) * s.w->row_bytes,
-              s.w->row_bytes, nt, s.act, s.act_stride, s.y + b, size_t(s.w->n_out));
+      const unsigned char* w = static_cast<const unsigned char*>(s.w->data) + size_t(b) * s.w->row_bytes;
+      if (s.w->x4)  // b is a multiple of the 4-row group
+        (s.w->type == WeightType::kQ4_0 ? kt_.mat_mul_q4_0x4 : kt_.mat_mul_q8_0x4)(
+            n_in, e - b, w, s.w->row_bytes, nt, s.act, s.act_stride, s.y + b, size_t(s.w->n_out));
+      else
+        mat_mul(kt_, s.w->type, n_in, e - b, w, s.w->row_bytes, nt, s.act, s.act_stride, s.y + b, size_t(s.w->n_out));
     }
   };
   // waking the pool costs microseconds: small matrices run on this thread

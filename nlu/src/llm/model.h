@@ -47,6 +47,10 @@ struct Weight {
   int n_in = 0;
   int n_out = 0;
   size_t row_bytes = 0;
+  // Q4_0 / Q8_0 repacked at load for the decode kernels (repack_q4_0x4,
+  // repack_q8_0x4 in kernels.h): data then points into Model::packed_, not
+  // into the file.
+  bool x4 = false;
 };
 
 struct Layer {
@@ -70,6 +74,9 @@ class Model {
   const GgufFile& file() const { return *file_; }
   // Bytes of weights read per decoded token (the bandwidth bound's numerator).
   uint64_t weight_bytes_per_token() const;
+  // How many Q4_0 / Q8_0 matrices were repacked at load (x4 layouts; 0
+  // with HEARTH_LLM_REPACK=0).
+  int packed_matrices() const;
 
  private:
   friend class Session;
@@ -83,6 +90,15 @@ class Model {
   const float* output_norm_ = nullptr;
   Weight output_;
   std::vector<Layer> layers_;
+  // Repacked copies of the Q4_0 / Q8_0 matrices (same size as in the file), in
+  // one anonymous mapping with transparent huge pages where the kernel
+  // allows (fewer TLB misses while decode streams the weights).
+  struct Unmap {
+    size_t bytes;
+    void operator()(void* p) const;
+  };
+  std::unique_ptr<void, Unmap> packed_{nullptr, Unmap{0}};
+  void repack();
 };
 
 struct SamplerParams {

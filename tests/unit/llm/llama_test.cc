@@ -235,6 +235,49 @@ TEST_F(LlamaStories, QuantizedModelsLoseLittle) {
   }
 }
 
+// Q4_0 and Q8_0 matrices are repacked at load (x4 layouts) unless
+// HEARTH_LLM_REPACK=0: the same model in both layouts must give the same
+// logits (integer block sums are exact; only the float summation order
+// differs), with every kernel variant, and the repacked one must really be
+// in use.
+TEST_F(LlamaStories, RepackedMatchesFileLayout) {
+  auto file = GgufFile::open(kModel);
+  ASSERT_TRUE(file);
+  for (WeightType type : {WeightType::kQ4_0, WeightType::kQ8_0}) {
+    const char* tn = weight_type_traits(type)->name;
+    auto bytes = quantize_gguf(**file, type, nullptr);
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    const std::string path = (std::filesystem::temp_directory_path() /
+                              ("hearth_llm_repack_" + std::to_string(::getpid()) + "_" + tn + ".gguf")).string();
+    {
+      std::ofstream out(path, std::ios::binary);
+      out.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
+    }
+    ::setenv("HEARTH_LLM_REPACK", "0", 1);
+    auto plain = Model::load(path);
+    ::unsetenv("HEARTH_LLM_REPACK");
+    auto packed = Model::load(path);
+    std::filesystem::remove(path);
+    ASSERT_TRUE(plain && packed);
+    EXPECT_EQ((*plain)->packed_matrices(), 0) << tn << ": HEARTH_LLM_REPACK=0 must keep the file layout";
+    EXPECT_GT((*packed)->packed_matrices(), 10) << tn << ": the matrices must be repacked by default";
+    for (const KernelTable* kt : supported_kernel_tables()) {
+      for (const RefPrompt& p : ref_) {
+        Session a(*plain, 64, 1, *kt), b(*packed, 64, 1, *kt);
+        for (Token t : p.ids) {
+          auto la = a.decode(t);
+          auto lb = b.decode(t);
+          ASSERT_TRUE(la && lb);
+          ASSERT_EQ(la->size(), lb->size());
+          for (size_t i = 0; i < la->size(); ++i)
+            ASSERT_NEAR((*la)[i], (*lb)[i], 1e-3f * (1.f + std::fabs((*la)[i])))
+                << tn << " " << kt->name << " token " << t << " logit " << i;
+        }
+      }
+    }
+  }
+}
+
 TEST(Sampler, TopPKeepsSmallestSet) {
   // probabilities ~ [0.64, 0.23, 0.09, 0.03, ...]: top_p 0.5 keeps only the first
   std::vector<float> logits = {3.f, 2.f, 1.f, 0.f, -1.f};

@@ -42,6 +42,13 @@ struct KernelTable {
   VecDotFn vec_dot[kWeightTypeSlots];
   // Indexed by WeightType; null: mat_mul() runs vec_dot row by row.
   MatMulFn mat_mul[kWeightTypeSlots];
+  // Q4_0 / Q8_0 weights in the repacked "x4" layouts (repack_q4_0x4 and
+  // repack_q8_0x4 below) with Q8_0 activations; same contract as MatMulFn,
+  // except that w must start at a 4-row group boundary of the repacked
+  // tensor and only its last rows (the tensor's end) may be a partial
+  // group. Every variant has both.
+  MatMulFn mat_mul_q4_0x4;
+  MatMulFn mat_mul_q8_0x4;
   // x (n floats, n % 32 == 0) -> n/32 Q8_0 blocks.
   void (*quantize_q8_0)(int n, const float* x, BlockQ8* out);
   // x (n floats, n % 256 == 0) -> n/256 Q8_K blocks.
@@ -94,6 +101,21 @@ void prepare_act(const KernelTable& k, WeightType t, int n, const float* x, void
 void mat_mul(const KernelTable& k, WeightType t, int n, int nrows, const void* w, size_t row_bytes, int ncols,
              const void* act, size_t act_stride, float* y, size_t y_stride);
 inline constexpr int kMatMulRowGrain = 4;
+
+// Q4_0 / Q8_0 repacked for decode ("x4"): the same bytes as nrows plain
+// rows of n elements, reordered so the multi-row kernel reads 4 rows'
+// scales in one load and needs no per-row horizontal sum per block. Every
+// full group of 4 rows (group g starts at byte g * 4 * row_bytes, as in the
+// plain tensor) holds, per block b, the 4 rows' f16 scales (8 bytes), then
+// 8-byte pieces of the rows' quant bytes, rows 0..3 for bytes 0..7, then
+// rows 0..3 for bytes 8..15, and so on (Q4_0: 16 quant bytes, 72 bytes per
+// block; Q8_0: 32, 136 bytes). The last nrows % 4 rows stay plain. src and
+// dst must not overlap.
+void repack_q4_0x4(int n, int nrows, const void* src, void* dst);
+void repack_q8_0x4(int n, int nrows, const void* src, void* dst);
+// The inverses (reference kernels, tests).
+void unpack_q4_0x4(int n, int nrows, const void* src, void* dst);
+void unpack_q8_0x4(int n, int nrows, const void* src, void* dst);
 
 // Reference dequantization of n elements (used for embedding lookups and
 // tests; not on the per-row hot path).

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <vector>
 
 #include "../../kernels_internal.h"
 
@@ -18,12 +19,34 @@ struct Isa {
     return _mm256_dpbusd_epi32(acc, _mm256_abs_epi8(a), _mm256_sign_epi8(b, a));
   }
   static __m256i madd_i16(__m256i acc, __m256i p, __m256i s) { return _mm256_dpwssd_epi32(acc, p, s); }
+  static __m256i dot4_u4_i8(__m256i acc, __m256i u0, __m256i s0, __m256i u1, __m256i s1, __m256i u2, __m256i s2,
+                            __m256i u3, __m256i s3) {
+    // two chains, so consecutive vpdpbusd do not wait on each other
+    const __m256i a = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(acc, u0, s0), u1, s1);
+    const __m256i b = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u2, s2), u3, s3);
+    return _mm256_add_epi32(a, b);
+  }
+  // a + 128 is unsigned (a ^ 0x80): vpdpbusd directly, the driver
+  // subtracts 128 * sum(s) per block
+  static constexpr int kS8Offset = 128;
+  static __m256i dot4_s8_i8(__m256i acc, __m256i a0, __m256i s0, __m256i a1, __m256i s1, __m256i a2, __m256i s2,
+                            __m256i a3, __m256i s3) {
+    const __m256i k80 = _mm256_set1_epi8(static_cast<char>(0x80));
+    return dot4_u4_i8(acc, _mm256_xor_si256(a0, k80), s0, _mm256_xor_si256(a1, k80), s1, _mm256_xor_si256(a2, k80), s2,
+                      _mm256_xor_si256(a3, k80), s3);
+  }
 };
 
 #include "../matmul_x86.inc"
 
 }  // namespace
 
+void mat_mul_q4_0x4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys) {
+  kMatMulQ4_0x4(n, nrows, w, rb, ncols, act, as, y, ys);
+}
+void mat_mul_q8_0x4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys) {
+  kMatMulQ8_0x4(n, nrows, w, rb, ncols, act, as, y, ys);
+}
 void mat_mul_q4_0_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys) {
   kMatMulQ4_0(n, nrows, w, rb, ncols, act, as, y, ys);
 }
