@@ -102,6 +102,8 @@ void install_neon(KernelTable& k) {
   k.dot_f32 = dot_f32_neon;
   k.vec_dot[slot(WeightType::kQ8_0)] = vec_dot_q8_0_neon;
   k.vec_dot[slot(WeightType::kQ4_0)] = vec_dot_q4_0_neon;
+  k.mat_mul_q4_0x4 = mat_mul_q4_0x4_neon;
+  k.mat_mul_q8_0x4 = mat_mul_q8_0x4_neon;
 }
 bool cpu_has_neon() { return true; }  // part of the AArch64 base ISA
 #endif

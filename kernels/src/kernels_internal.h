@@ -17,6 +17,10 @@ float vec_dot_q4_k_ref(int n, const void* w, const void* act);
 float vec_dot_q5_k_ref(int n, const void* w, const void* act);
 float vec_dot_q6_k_ref(int n, const void* w, const void* act);
 void quantize_q8_k_ref(int n, const float* x, BlockQ8K* out);
+// x4 layouts through any row dot: unpack each group, then dot per row
+// (variants without an x4 kernel of their own).
+void mat_mul_x4_by_rows(WeightType t, VecDotFn dot, int n, int nrows, const void* w, size_t rb, int ncols,
+                        const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q4_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q8_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void rms_norm_ref(int n, const float* x, const float* w, float eps, float* out);
@@ -78,6 +82,8 @@ void mat_mul_q8_0x4_avx512(int n, int nrows, const void* w, size_t rb, int ncols
 float dot_f32_neon(int n, const float* a, const float* b);
 float vec_dot_q8_0_neon(int n, const void* w, const void* act);
 float vec_dot_q4_0_neon(int n, const void* w, const void* act);
+void mat_mul_q4_0x4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q8_0x4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 #endif
 
 }  // namespace hearth

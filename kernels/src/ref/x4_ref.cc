@@ -82,6 +82,12 @@ void unpack_q4_0x4(int n, int nrows, const void* src, void* dst) { Q4x4::convert
 void repack_q8_0x4(int n, int nrows, const void* src, void* dst) { Q8x4::convert<true>(n, nrows, src, dst); }
 void unpack_q8_0x4(int n, int nrows, const void* src, void* dst) { Q8x4::convert<false>(n, nrows, src, dst); }
 
+void mat_mul_x4_by_rows(WeightType t, VecDotFn dot, int n, int nrows, const void* w, size_t rb, int ncols,
+                        const void* act, size_t as, float* y, size_t ys) {
+  if (t == WeightType::kQ4_0) Q4x4::mat_mul(dot, n, nrows, w, rb, ncols, act, as, y, ys);
+  else Q8x4::mat_mul(dot, n, nrows, w, rb, ncols, act, as, y, ys);
+}
+
 void mat_mul_q4_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
                         size_t ys) {
   Q4x4::mat_mul(vec_dot_q4_0_ref, n, nrows, w, rb, ncols, act, as, y, ys);
