@@ -4,7 +4,7 @@
 # carries a git bundle of the llama.cpp release it was made for
 # (package/llama/gitRelease.bundle); it comes from the npm registry, which
 # this machine may reach, and is built here from source with the system
-# compiler (CPU only, -march=native). Nothing of it enters the repository
+# compiler (CPU only). Nothing of it enters the repository
 # or Hearth's build: it lives in DIR (default ../llama-peer beside the
 # repository).
 #   bench/llm/build_llamacpp.sh [DIR]     prints the llama-bench path
@@ -23,7 +23,15 @@ if [ ! -x "$bin" ]; then
     tar xzf "node-llama-cpp-$version.tgz" package/llama/gitRelease.bundle
     git clone -q package/llama/gitRelease.bundle llama.cpp
   fi
-  cmake -S llama.cpp -B llama.cpp/build -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+  # The ISA of this CPU spelled out, not -march=native: the VM's CPU
+  # reports AMX, but AMX tile instructions fault here (SIGILL in ggml's AMX
+  # mat-mul), and Hearth does not use AMX either. Set LLAMA_ISA_FLAGS for
+  # another machine (e.g. "-DGGML_NATIVE=ON").
+  isa=${LLAMA_ISA_FLAGS:-"-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+    -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AVX_VNNI=ON
+    -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"}
+  # shellcheck disable=SC2086
+  cmake -S llama.cpp -B llama.cpp/build -DCMAKE_BUILD_TYPE=Release $isa -DLLAMA_CURL=OFF \
     -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF >&2
   cmake --build llama.cpp/build --target llama-bench -j"$(nproc)" >&2
 fi
