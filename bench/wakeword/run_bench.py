@@ -3,6 +3,7 @@
 
     bench/wakeword/run_bench.py --hearth BUILD/daemon/hearth [--cache DIR] [--tts-minutes 600]
                                 [--pocketsphinx] [--words jarvis,...] [--prepare-only]
+                                [--models DIR] [--results NAME.json]
 
 Positives: the TEST split (file-name hash, tools/wakeword/split.py) of
 ../shared/data/wakeword/<word>, never used in training or threshold tuning,
@@ -42,6 +43,9 @@ def main():
     ap.add_argument("--ps-thresholds", default="1e-40,1e-30,1e-20,1e-10")
     ap.add_argument("--ps-negative-minutes", type=float, default=20)
     ap.add_argument("--words", default=",".join(WORDS))
+    ap.add_argument("--models", default=os.path.join(REPO, "assets", "wakeword"),
+                    help="directory of <word>.gguf (default: the shipped ones; use another to test a candidate)")
+    ap.add_argument("--results", default="results.json", help="file name in --cache for the JSON results")
     a = ap.parse_args()
     data = train.shared_data()
     os.makedirs(a.cache, exist_ok=True)
@@ -121,14 +125,20 @@ def main():
         dets = []
         for line in r.stdout.splitlines():
             f = line.split()
+            # "-time yes" lines are "word start end prob"; skip hypothesis lines such as
+            # "snowboy snowboy snowboy snowboy" (several detections in one utterance)
             if len(f) == 4 and f[0] == w:
-                dets.append(float(f[2]))
+                try:
+                    start, end, _ = float(f[1]), float(f[2]), float(f[3])
+                except ValueError:
+                    continue
+                dets.append(end)
         return dets, res
 
     results = []
     ps_rows = []
     for w in a.words.split(","):
-        model = os.path.join(REPO, "assets", "wakeword", w + ".gguf")
+        model = os.path.join(a.models, w + ".gguf")
         if not os.path.exists(model):
             print("%s: not shipped (%s missing), skipped" % (w, model), file=sys.stderr, flush=True)
             continue
@@ -178,7 +188,7 @@ def main():
                 row["rtf"] = row["cpu_s"] / (neg_h * 3600 + sum(e - s for s, e in spans) + 2.0 * len(spans))
                 ps_rows.append(row)
                 print(json.dumps(row), flush=True)
-    with open(os.path.join(a.cache, "results.json"), "w") as f:
+    with open(os.path.join(a.cache, a.results), "w") as f:
         json.dump({"hearth": results, "pocketsphinx": ps_rows}, f)
     print("\n| word | positives | neg. hours | miss @0.1 FA/h | miss @0.5 | miss @1 | miss @5 | miss / FA/h at shipped threshold | RTF | latency p50/p90 ms | params | bytes |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")

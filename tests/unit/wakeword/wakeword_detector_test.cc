@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -140,26 +141,35 @@ std::string shared_data() {
   return env ? env : HEARTH_SHARED_DATA_DIR;
 }
 
-TEST(WakeDetector, ShippedJarvisOnHeldOutRecordings) {
-  const std::string model_path = std::string(HEARTH_ASSETS_DIR) + "/wakeword/jarvis.gguf";
-  const std::string dir = shared_data() + "/wakeword/jarvis";
+// The TEST split (tools/wakeword/split.py: names whose md5 % 10 < 3, the
+// benchmark's held-out set; never used in training or threshold tuning) of a
+// shared-data directory, sorted.
+std::vector<std::string> held_out_files(const std::string& dir, const std::string& tag) {
+  const std::string list = std::string(HEARTH_BINARY_DIR) + "/wakeword_heldout_" + tag + ".txt";
+  const std::string cmd = "/usr/bin/python3 " + std::string(HEARTH_SOURCE_DIR) + "/tools/wakeword/split.py test " + dir +
+                          " > " + list;
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(list);
+  std::vector<std::string> files;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) files.push_back(line);
+  return files;
+}
+
+// The shipped model of `word` on its first 20 clean held-out recordings, each
+// followed by a second of silence: at least min_hits_of_20 (scaled to the
+// readable ones) must wake it. Bounds are a little under what the model
+// scored when it was shipped (docs/benchmarks-wakeword.md).
+void expect_finds_held_out(const std::string& word, int min_hits_of_20) {
+  const std::string model_path = std::string(HEARTH_ASSETS_DIR) + "/wakeword/" + word + ".gguf";
+  const std::string dir = shared_data() + "/wakeword/" + word;
   if (!std::ifstream(model_path)) GTEST_SKIP() << model_path << " not present";
   if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << dir << " not present (set HEARTH_SHARED_DATA)";
   auto m = load_wake_model(model_path);
   ASSERT_TRUE(m) << m.error().message;
-  // the file list the benchmark uses as held out (tools/wakeword/split.py):
-  // names whose md5 % 10 < 3. Take 20 of them, sorted.
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  const std::string list = std::string(HEARTH_BINARY_DIR) + "/wakeword_heldout_jarvis.txt";
-  const std::string cmd = "/usr/bin/python3 " + std::string(HEARTH_SOURCE_DIR) + "/tools/wakeword/split.py test " + dir +
-                          " > " + list;
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  std::ifstream in(list);
-  std::vector<std::string> held;
-  for (std::string line; std::getline(in, line) && held.size() < 20;)
-    if (!line.empty()) held.push_back(line);
+  EXPECT_EQ((*m)->keyword(), word);
+  std::vector<std::string> held = held_out_files(dir, word);
+  if (held.size() > 20) held.resize(20);
   ASSERT_GE(held.size(), 10u);
   int hits = 0, tried = 0;
   for (const auto& f : held) {
@@ -174,26 +184,22 @@ TEST(WakeDetector, ShippedJarvisOnHeldOutRecordings) {
     if ((*d)->accept(x)) ++hits;
   }
   ASSERT_GT(tried, 5);
-  // clean held-out recordings: the shipped model finds nearly all of them
-  EXPECT_GE(hits, tried * 8 / 10) << hits << "/" << tried;
+  std::printf("%s: %d of %d held-out recordings found\n", word.c_str(), hits, tried);
+  EXPECT_GE(hits * 20, tried * min_hits_of_20) << word << ": " << hits << "/" << tried;
 }
 
-TEST(WakeDetector, ShippedJarvisQuietOnRealNegatives) {
-  const std::string model_path = std::string(HEARTH_ASSETS_DIR) + "/wakeword/jarvis.gguf";
+// The shipped model of `word` streamed over 40 held-out real "athena" takes
+// (speech that is not any wake word, with a confusable name): at most
+// max_wakes wake-ups.
+void expect_quiet_on_real_negatives(const std::string& word, int max_wakes) {
+  const std::string model_path = std::string(HEARTH_ASSETS_DIR) + "/wakeword/" + word + ".gguf";
   const std::string dir = shared_data() + "/speech_negatives/athena";
   if (!std::ifstream(model_path)) GTEST_SKIP() << model_path << " not present";
   if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << dir << " not present";
   auto m = load_wake_model(model_path);
   ASSERT_TRUE(m);
   // held-out (TEST split) recordings only: training saw the TRAIN split
-  const std::string list = std::string(HEARTH_BINARY_DIR) + "/wakeword_heldout_athena.txt";
-  const std::string cmd = "/usr/bin/python3 " + std::string(HEARTH_SOURCE_DIR) + "/tools/wakeword/split.py test " + dir +
-                          " > " + list;
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  std::ifstream in(list);
-  std::vector<std::string> files;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) files.push_back(line);
+  const std::vector<std::string> files = held_out_files(dir, "athena_" + word);
   ASSERT_GE(files.size(), 40u);
   auto d = make_wake_detector({WakeWordSpec{*m}});
   ASSERT_TRUE(d);
@@ -206,8 +212,20 @@ TEST(WakeDetector, ShippedJarvisQuietOnRealNegatives) {
     x.resize(x.size() / 160 * 160);
     if ((*d)->accept(x)) ++wakes;
   }
-  EXPECT_LE(wakes, 1) << "of " << used << " 'athena' recordings";
+  EXPECT_GE(used, 30);
+  std::printf("%s: %d wakes on %d 'athena' recordings\n", word.c_str(), wakes, used);
+  EXPECT_LE(wakes, max_wakes) << word << ": of " << used << " 'athena' recordings";
 }
+
+TEST(WakeDetector, ShippedJarvisOnHeldOutRecordings) { expect_finds_held_out("jarvis", 16); }
+TEST(WakeDetector, ShippedComputerOnHeldOutRecordings) { expect_finds_held_out("computer", 16); }
+TEST(WakeDetector, ShippedAlexaOnHeldOutRecordings) { expect_finds_held_out("alexa", 16); }
+TEST(WakeDetector, ShippedSnowboyOnHeldOutRecordings) { expect_finds_held_out("snowboy", 16); }
+
+TEST(WakeDetector, ShippedJarvisQuietOnRealNegatives) { expect_quiet_on_real_negatives("jarvis", 1); }
+TEST(WakeDetector, ShippedComputerQuietOnRealNegatives) { expect_quiet_on_real_negatives("computer", 1); }
+TEST(WakeDetector, ShippedAlexaQuietOnRealNegatives) { expect_quiet_on_real_negatives("alexa", 1); }
+TEST(WakeDetector, ShippedSnowboyQuietOnRealNegatives) { expect_quiet_on_real_negatives("snowboy", 1); }
 
 }  // namespace
 }  // namespace hearth
