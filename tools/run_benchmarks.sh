@@ -22,3 +22,14 @@ if [ -x "$b/daemon/hearth" ] && [ -f "$b/asr-bench-data/manifest.jsonl" ]; then
   nice -n 10 "$(dirname "$0")/../bench/asr/run.py" --hearth "$b/daemon/hearth" --data "$b/asr-bench-data" --out "$b/asr-bench-out"
   nice -n 10 "$(dirname "$0")/../bench/asr/coffee.py" --hearth "$b/daemon/hearth"
 fi
+# LLM runtime against llama.cpp in the same run (issue 6, docs/benchmarks-llm.md): kernels, then
+# whole models; llama-bench is built once by bench/llm/build_llamacpp.sh (from the npm registry).
+if [ -x "$b/bench/kernels/bench_llm_kernels" ]; then
+  "$b/bench/kernels/bench_llm_kernels" --benchmark_filter='matvec/(Q4_0|Q4_0x4|Q8_0|Q8_0x4|Q4_K)/.*/t1/(32768|134217728)'
+fi
+if [ -x "$b/nlu/hearth_llm_tool" ]; then
+  peer=""
+  if lb=$("$(dirname "$0")/../bench/llm/build_llamacpp.sh" 2>/dev/null); then peer="--llama-bench $lb"; fi
+  # shellcheck disable=SC2086
+  "$(dirname "$0")/../bench/llm/compare.py" --tool "$b/nlu/hearth_llm_tool" $peer
+fi
