@@ -46,6 +46,23 @@ struct Fixture {
   }
 };
 
+// Times `mm` (MatMulFn contract, one column) over rows x 4096 through the
+// thread pool, each thread on its share of rows: the runtime's path.
+template <class MatMul>
+void time_rows(benchmark::State& st, int threads, int rows, size_t rb, const unsigned char* w, const Fixture& f,
+               MatMul mm) {
+  hearth::ThreadPool pool(threads);
+  std::vector<float> y(static_cast<size_t>(rows));
+  for (auto _ : st) {
+    pool.parallel_for(rows, hearth::kMatMulRowGrain, [&](int b, int e) {
+      mm(4096, e - b, w + rb * size_t(b), rb, 1, f.act.data(), 0, y.data() + b, 0);
+    });
+    benchmark::ClobberMemory();
+  }
+  st.SetBytesProcessed(st.iterations() * int64_t(rb) * rows);
+  st.counters["rows"] = rows;
+}
+
 void bm_matvec(benchmark::State& st, const KernelTable* k, WeightType t, int threads) {
   // weight matrix of st.range(0) bytes-ish: 4096 columns, rows to fit
   const int cols = 4096;
@@ -61,17 +78,9 @@ void bm_matvec(benchmark::State& st, const KernelTable* k, WeightType t, int thr
     st.SkipWithError("variant disagrees with reference");
     return;
   }
-  hearth::ThreadPool pool(threads);
-  std::vector<float> y(static_cast<size_t>(rows));
-  for (auto _ : st) {
-    // the runtime's path: multi-row mat_mul over each thread's share of rows
-    pool.parallel_for(rows, hearth::kMatMulRowGrain, [&](int b, int e) {
-      hearth::mat_mul(*k, t, cols, e - b, f.w.data() + rb * size_t(b), rb, 1, f.act.data(), 0, y.data() + b, 0);
-    });
-    benchmark::ClobberMemory();
-  }
-  st.SetBytesProcessed(st.iterations() * int64_t(rb) * rows);
-  st.counters["rows"] = rows;
+  time_rows(st, threads, rows, rb, f.w.data(), f,
+            [&](int n, int nr, const unsigned char* w, size_t rbytes, int nc, const void* act, size_t as, float* y,
+                size_t ys) { hearth::mat_mul(*k, t, n, nr, w, rbytes, nc, act, as, y, ys); });
 }
 
 // Q4_0 / Q8_0 repacked at load (x4 layouts): the same bytes, the decode
@@ -93,16 +102,7 @@ void bm_matvec_x4(benchmark::State& st, const KernelTable* k, WeightType t, int 
       st.SkipWithError("variant disagrees with reference");
       return;
     }
-  hearth::ThreadPool pool(threads);
-  std::vector<float> y(static_cast<size_t>(rows));
-  for (auto _ : st) {
-    pool.parallel_for(rows, hearth::kMatMulRowGrain, [&](int b, int e) {
-      mm(cols, e - b, packed.data() + rb * size_t(b), rb, 1, f.act.data(), 0, y.data() + b, 0);
-    });
-    benchmark::ClobberMemory();
-  }
-  st.SetBytesProcessed(st.iterations() * int64_t(rb) * rows);
-  st.counters["rows"] = rows;
+  time_rows(st, threads, rows, rb, packed.data(), f, mm);
 }
 
 void bm_quantize_act(benchmark::State& st, const KernelTable* k, bool q8k) {
