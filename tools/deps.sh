@@ -17,9 +17,10 @@ build_pkgs=(g++ cmake make pkg-config ca-certificates
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev mosquitto python3 python3-numpy
   chromium chromium-driver)
 # Peers and data generators for the benchmarks only (never needed by tests).
+# libopenblas0-pthread: torch (training tools) uses it via libblas.so.3; the reference BLAS is 10-60x slower.
 bench_pkgs=(libspeexdsp-dev libwebrtc-audio-processing-dev espeak-ng flite festival
   festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts python3-numpy python3-scipy
-  python3-torch pocketsphinx wrk sox curl
+  python3-torch libopenblas0-pthread pocketsphinx wrk sox curl
   nginx-light)  # nginx-light: the static-file reference server of bench/api/run_api_bench.sh
 
 case "$purpose" in

@@ -83,26 +83,62 @@ void bm_matvec(benchmark::State& st, const KernelTable* k, WeightType t, int thr
                 size_t ys) { hearth::mat_mul(*k, t, n, nr, w, rbytes, nc, act, as, y, ys); });
 }
 
-// Q4_0 / Q8_0 repacked at load (x4 layouts): the same bytes, the decode
-// path's layout.
+// Q4_0 / Q8_0 / Q4_K repacked at load (x4 layouts): the runtime's layout.
 void bm_matvec_x4(benchmark::State& st, const KernelTable* k, WeightType t, int threads) {
   const int cols = 4096;
-  const bool q4 = t == WeightType::kQ4_0;
-  const hearth::MatMulFn mm = q4 ? k->mat_mul_q4_0x4 : k->mat_mul_q8_0x4;
-  const size_t rb = hearth::weight_row_bytes(t, cols);
+  const hearth::MatMulFn mm = k->mat_mul_x4[static_cast<int>(t)];
+  const size_t rb = hearth::weight_row_bytes(t, cols), rbx = hearth::x4_row_bytes(t, cols);
   const int rows = std::max<int>(4, static_cast<int>(st.range(0) / int64_t(rb)) / 4 * 4);
   Fixture f(t, rows, cols);
-  std::vector<unsigned char> packed(f.w.size());
-  (q4 ? hearth::repack_q4_0x4 : hearth::repack_q8_0x4)(cols, rows, f.w.data(), packed.data());
+  std::vector<unsigned char> packed(rbx * size_t(rows));
+  hearth::repack_x4(t, cols, rows, f.w.data(), packed.data());
   const hearth::VecDotFn ref = hearth::reference_kernels().vec_dot[static_cast<int>(t)];
   float y0[4];
-  mm(cols, 4, packed.data(), rb, 1, f.act.data(), 0, y0, 1);
+  mm(cols, 4, packed.data(), rbx, 1, f.act.data(), 0, y0, 1);
   for (int r = 0; r < 4; ++r)
     if (!close(ref(cols, f.w.data() + rb * size_t(r), f.act.data()), y0[r])) {
       st.SkipWithError("variant disagrees with reference");
       return;
     }
-  time_rows(st, threads, rows, rb, packed.data(), f, mm);
+  time_rows(st, threads, rows, rbx, packed.data(), f, mm);
+}
+
+// Prompt batches: 16 columns through mat_mul (the prefill path), one thread,
+// weights of ~1 MiB (L2), reported as multiply-adds per second; x4: the
+// repacked layout through mat_mul_x4.
+void bm_matmul_cols(benchmark::State& st, const KernelTable* k, WeightType t, bool x4) {
+  const int cols = 4096, ncols = 16;
+  const size_t rb = hearth::weight_row_bytes(t, cols), rbx = x4 ? hearth::x4_row_bytes(t, cols) : rb;
+  const int rows = std::max<int>(4, static_cast<int>((int64_t(1) << 20) / int64_t(rb)) / 4 * 4);
+  Fixture f(t, rows, cols);
+  std::vector<unsigned char> packed;
+  if (x4) {
+    packed.resize(rbx * size_t(rows));
+    hearth::repack_x4(t, cols, rows, f.w.data(), packed.data());
+  }
+  const size_t as = hearth::act_bytes(t, cols);
+  std::vector<unsigned char> act(as * ncols);
+  for (int c = 0; c < ncols; ++c) {
+    const auto x = random_floats(size_t(cols), 10u + unsigned(c));
+    hearth::prepare_act(hearth::reference_kernels(), t, cols, x.data(), act.data() + as * size_t(c));
+  }
+  std::vector<float> y(size_t(rows) * ncols);
+  auto run = [&] {
+    if (x4) k->mat_mul_x4[static_cast<int>(t)](cols, rows, packed.data(), rbx, ncols, act.data(), as, y.data(), size_t(rows));
+    else hearth::mat_mul(*k, t, cols, rows, f.w.data(), rb, ncols, act.data(), as, y.data(), size_t(rows));
+  };
+  run();
+  const hearth::VecDotFn ref = hearth::reference_kernels().vec_dot[static_cast<int>(t)];
+  for (int c = 0; c < ncols; c += 5)
+    if (!close(ref(cols, f.w.data() + rb * size_t(rows - 1), act.data() + as * size_t(c)), y[size_t(c) * rows + rows - 1])) {
+      st.SkipWithError("variant disagrees with reference");
+      return;
+    }
+  for (auto _ : st) {
+    run();
+    benchmark::ClobberMemory();
+  }
+  st.SetItemsProcessed(st.iterations() * int64_t(rows) * ncols * cols);
 }
 
 void bm_quantize_act(benchmark::State& st, const KernelTable* k, bool q8k) {
@@ -145,12 +181,18 @@ int register_all() {
             ->RangeMultiplier(16)->Range(1 << 15, 1 << 27)->UseRealTime();
       }
     }
-    for (WeightType t : {WeightType::kQ4_0, WeightType::kQ8_0})
+    for (WeightType t : {WeightType::kQ4_0, WeightType::kQ8_0, WeightType::kQ4_K})
       for (int threads : {1, 2})
         benchmark::RegisterBenchmark(("matvec/" + std::string(hearth::weight_type_traits(t)->name) + "x4/" + k->name +
                                       "/t" + std::to_string(threads)).c_str(),
                                      bm_matvec_x4, k, t, threads)
             ->RangeMultiplier(16)->Range(1 << 15, 1 << 27)->UseRealTime();
+    for (WeightType t : kTypes)
+      for (bool x4 : {false, true})
+        if (!x4 || hearth::has_x4_layout(t))
+          benchmark::RegisterBenchmark(("matmul16/" + std::string(hearth::weight_type_traits(t)->name) + (x4 ? "x4/" : "/") +
+                                        k->name).c_str(),
+                                       bm_matmul_cols, k, t, x4);
     benchmark::RegisterBenchmark((std::string("quantize_q8_0/") + k->name).c_str(), bm_quantize_act, k, false)->Arg(4096);
     benchmark::RegisterBenchmark((std::string("quantize_q8_k/") + k->name).c_str(), bm_quantize_act, k, true)->Arg(4096);
     const char* ops[] = {"rms_norm", "softmax", "swiglu", "rope", "gelu"};

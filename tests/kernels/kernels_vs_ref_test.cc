@@ -186,54 +186,53 @@ TEST(KernelsVsRef, MatMulEveryType) {
 
 // The f16 KV-cache kernels: conversion bit-exact with the reference (both
 // round to nearest even), axpy within float rounding, at awkward sizes.
-// Q4_0x4 / Q8_0x4: repack/unpack is the identity, and every variant's
-// repacked kernel (the reference included) matches the plain reference dot
-// per (row, column), for row counts with and without a plain tail, and when
-// the rows are split at group boundaries as the runtime's threads split them.
-struct X4Case {
-  WeightType type;
-  void (*repack)(int, int, const void*, void*);
-  void (*unpack)(int, int, const void*, void*);
-  MatMulFn KernelTable::*kernel;
-};
-
-void check_x4(const X4Case& xc) {
+// x4 layouts (Q4_0, Q8_0, Q4_K): repack/unpack is the identity, and every
+// variant's repacked kernel (the reference included) matches the plain
+// reference dot per (row, column), for row counts with and without a plain
+// tail, and when the rows are split at group boundaries as the runtime's
+// threads split them.
+void check_x4(WeightType t) {
   const KernelTable& ref = reference_kernels();
-  const VecDotFn dot = ref.vec_dot[static_cast<int>(xc.type)];
-  const char* tn = weight_type_traits(xc.type)->name;
+  const VecDotFn dot = ref.vec_dot[static_cast<int>(t)];
+  const WeightTypeTraits* tr = weight_type_traits(t);
+  const char* tn = tr->name;
+  ASSERT_TRUE(has_x4_layout(t)) << tn;
   for (int nb : {1, 3, 7, 28}) {
-    const int n = nb * kQ8Block;
-    const size_t rb = weight_row_bytes(xc.type, n);
+    const int n = nb * tr->block_elems;
+    const size_t rb = weight_row_bytes(t, n), rbx = x4_row_bytes(t, n);
+    ASSERT_GE(rbx, rb);
     for (int nrows : {1, 3, 4, 5, 8, 11, 16}) {
-      Buffer w(rb * nrows, 2), packed(rb * nrows, 3), back(rb * nrows, 0);
+      Buffer w(rb * nrows, 2), packed(rbx * nrows, 3), back(rb * nrows, 0);
       for (int r = 0; r < nrows; ++r) {
         const std::vector<float> row = random_normal(n, 500u + 7u * r + n);
-        quantize_row(xc.type, n, row.data(), w.p + rb * r);
+        quantize_row(t, n, row.data(), w.p + rb * r);
       }
-      xc.repack(n, nrows, w.p, packed.p);
-      xc.unpack(n, nrows, packed.p, back.p);
+      repack_x4(t, n, nrows, w.p, packed.p);
+      unpack_x4(t, n, nrows, packed.p, back.p);
       ASSERT_EQ(0, std::memcmp(w.p, back.p, rb * nrows)) << tn << " n=" << n << " rows=" << nrows;
       if (nrows >= 4) {
         ASSERT_NE(0, std::memcmp(w.p, packed.p, rb * 4)) << "a full group must be reordered";
       }
-      for (int ncols : {1, 2, 5}) {
-        const size_t as = act_bytes(xc.type, n) + 6;
+      for (int ncols : {1, 2, 5, 9}) {
+        const size_t as = act_bytes(t, n) + 6;
         Buffer act(as * ncols, 2);
         for (int c = 0; c < ncols; ++c) {
           std::vector<float> x = random_normal(n, 700u + 11u * c + n);
-          if (c == 1) std::fill(x.begin(), x.begin() + kQ8Block, 0.f);  // an all-zero block
-          prepare_act(ref, xc.type, n, x.data(), act.p + as * c);
+          if (c == 1) std::fill(x.begin(), x.begin() + tr->block_elems, 0.f);  // an all-zero block
+          if (c == 2) for (float& v : x) v = std::fabs(v);                   // one sign: large sub-block sums
+          prepare_act(ref, t, n, x.data(), act.p + as * c);
         }
         const size_t ys = nrows + 3;
         for (const KernelTable* v : supported_kernel_tables()) {
-          ASSERT_NE(v->*xc.kernel, nullptr) << v->name << " " << tn;
+          const MatMulFn mm = v->mat_mul_x4[static_cast<int>(t)];
+          ASSERT_NE(mm, nullptr) << v->name << " " << tn;
           for (int split : {0, 4}) {  // one call, or the first group alone then the rest
             std::vector<float> y(ys * ncols, -1234.f);
             if (split && nrows > split) {
-              (v->*xc.kernel)(n, split, packed.p, rb, ncols, act.p, as, y.data(), ys);
-              (v->*xc.kernel)(n, nrows - split, packed.p + rb * split, rb, ncols, act.p, as, y.data() + split, ys);
+              mm(n, split, packed.p, rbx, ncols, act.p, as, y.data(), ys);
+              mm(n, nrows - split, packed.p + rbx * split, rbx, ncols, act.p, as, y.data() + split, ys);
             } else {
-              (v->*xc.kernel)(n, nrows, packed.p, rb, ncols, act.p, as, y.data(), ys);
+              mm(n, nrows, packed.p, rbx, ncols, act.p, as, y.data(), ys);
             }
             for (int c = 0; c < ncols; ++c) {
               for (int r = 0; r < nrows; ++r) {
@@ -252,8 +251,11 @@ void check_x4(const X4Case& xc) {
 }
 
 TEST(KernelsVsRef, MatMulX4Layouts) {
-  check_x4({WeightType::kQ4_0, repack_q4_0x4, unpack_q4_0x4, &KernelTable::mat_mul_q4_0x4});
-  check_x4({WeightType::kQ8_0, repack_q8_0x4, unpack_q8_0x4, &KernelTable::mat_mul_q8_0x4});
+  for (WeightType t : {WeightType::kQ4_0, WeightType::kQ8_0, WeightType::kQ4_K}) check_x4(t);
+  for (WeightType t : {WeightType::kF32, WeightType::kF16, WeightType::kQ4_1, WeightType::kQ5_K, WeightType::kQ6_K}) {
+    EXPECT_FALSE(has_x4_layout(t));
+    for (const KernelTable* v : supported_kernel_tables()) EXPECT_EQ(v->mat_mul_x4[static_cast<int>(t)], nullptr);
+  }
 }
 
 TEST(KernelsVsRef, F16RowAndAxpy) {

@@ -1,5 +1,5 @@
-// The "x4" layouts of kernels.h (Q4_0x4, Q8_0x4): the repacking, its
-// inverse, and the reference kernels (unpack a group, then the plain
+// The "x4" layouts of kernels.h (Q4_0x4, Q8_0x4, Q4_Kx4): the repacking,
+// its inverse, and the reference kernels (unpack a group, then the plain
 // reference dot per row) that every SIMD variant is tested against.
 #include <cstring>
 #include <vector>
@@ -12,89 +12,172 @@ namespace {
 constexpr int kGroup = kMatMulRowGrain;  // rows per group
 constexpr size_t kPiece = 8;             // quant bytes per row per piece
 
-// Block layout of one plain type: the f16 scale first, then kQuant bytes.
-template <size_t kBlock, size_t kQuant>
-struct X4 {
-  static_assert(kBlock == 2 + kQuant, "scale then quants");
-  static constexpr size_t kGroupBlock = kGroup * kBlock;
-
-  // One group: plain rows (row r at plain + r * rb) <-> interleaved blocks.
-  static void pack_group(int nb, const unsigned char* plain, size_t rb, unsigned char* packed) {
-    for (int b = 0; b < nb; ++b) {
-      unsigned char* o = packed + size_t(b) * kGroupBlock;
-      for (int r = 0; r < kGroup; ++r) {
-        const unsigned char* in = plain + size_t(r) * rb + size_t(b) * kBlock;
-        std::memcpy(o + 2 * r, in, 2);
-        for (size_t k = 0; k < kQuant / kPiece; ++k)
-          std::memcpy(o + 2 * kGroup + (k * kGroup + r) * kPiece, in + 2 + k * kPiece, kPiece);
-      }
-    }
-  }
-  static void unpack_group(int nb, const unsigned char* packed, unsigned char* plain, size_t rb) {
-    for (int b = 0; b < nb; ++b) {
-      const unsigned char* i = packed + size_t(b) * kGroupBlock;
-      for (int r = 0; r < kGroup; ++r) {
-        unsigned char* out = plain + size_t(r) * rb + size_t(b) * kBlock;
-        std::memcpy(out, i + 2 * r, 2);
-        for (size_t k = 0; k < kQuant / kPiece; ++k)
-          std::memcpy(out + 2 + k * kPiece, i + 2 * kGroup + (k * kGroup + r) * kPiece, kPiece);
-      }
-    }
-  }
-  template <bool kPack>
-  static void convert(int n, int nrows, const void* src, void* dst) {
-    const int nb = n / kQ8Block;
-    const size_t rb = size_t(nb) * kBlock;
-    const unsigned char* s = static_cast<const unsigned char*>(src);
-    unsigned char* d = static_cast<unsigned char*>(dst);
-    const int full = nrows / kGroup * kGroup;
-    for (int r = 0; r < full; r += kGroup) {
-      if (kPack) pack_group(nb, s + size_t(r) * rb, rb, d + size_t(r) * rb);
-      else unpack_group(nb, s + size_t(r) * rb, d + size_t(r) * rb, rb);
-    }
-    std::memcpy(d + size_t(full) * rb, s + size_t(full) * rb, size_t(nrows - full) * rb);
-  }
-  static void mat_mul(VecDotFn dot, int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as,
-                      float* y, size_t ys) {
-    const int nb = n / kQ8Block;
-    const unsigned char* wb = static_cast<const unsigned char*>(w);
-    const unsigned char* ab = static_cast<const unsigned char*>(act);
-    std::vector<unsigned char> rows(kGroup * rb);
-    for (int r = 0; r < nrows; r += kGroup) {
-      const int g = nrows - r < kGroup ? nrows - r : kGroup;
-      const unsigned char* plain = wb + size_t(r) * rb;
-      if (g == kGroup) {
-        unpack_group(nb, plain, rows.data(), rb);
-        plain = rows.data();
-      }
-      for (int i = 0; i < g; ++i)
-        for (int c = 0; c < ncols; ++c) y[size_t(c) * ys + size_t(r + i)] = dot(n, plain + size_t(i) * rb, ab + size_t(c) * as);
-    }
-  }
+// One block of the 4 rows of a group: in[r] / out[r] point at the row's
+// plain block, x at the group's interleaved block.
+struct Layout {
+  int block_elems;
+  size_t plain_block, x4_block;
+  void (*pack)(const unsigned char* const in[kGroup], unsigned char* x);
+  void (*unpack)(const unsigned char* x, unsigned char* const out[kGroup]);
 };
-using Q4x4 = X4<sizeof(BlockQ4_0), 16>;
-using Q8x4 = X4<sizeof(BlockQ8), 32>;
+
+// Q4_0 / Q8_0: the f16 scales, then the quant bytes in 8-byte pieces.
+template <size_t kQuant>
+void pack_scale_quants(const unsigned char* const in[kGroup], unsigned char* x) {
+  for (int r = 0; r < kGroup; ++r) {
+    std::memcpy(x + 2 * r, in[r], 2);
+    for (size_t k = 0; k < kQuant / kPiece; ++k) std::memcpy(x + 2 * kGroup + (k * kGroup + r) * kPiece, in[r] + 2 + k * kPiece, kPiece);
+  }
+}
+template <size_t kQuant>
+void unpack_scale_quants(const unsigned char* x, unsigned char* const out[kGroup]) {
+  for (int r = 0; r < kGroup; ++r) {
+    std::memcpy(out[r], x + 2 * r, 2);
+    for (size_t k = 0; k < kQuant / kPiece; ++k) std::memcpy(out[r] + 2 + k * kPiece, x + 2 * kGroup + (k * kGroup + r) * kPiece, kPiece);
+  }
+}
+
+// Q4_K: byte offsets inside the 592-byte group block (kernels.h).
+constexpr size_t kKD = 0, kKDmin = 8, kKScales = 16, kKMins = 48, kKQuants = 80, kKBlock = 592;
+
+void pack_q4_k(const unsigned char* const in[kGroup], unsigned char* x) {
+  uint8_t mins[kGroup][8];
+  for (int r = 0; r < kGroup; ++r) {
+    const BlockQ4K* b = reinterpret_cast<const BlockQ4K*>(in[r]);
+    std::memcpy(x + kKD + 2 * r, &b->d, 2);
+    std::memcpy(x + kKDmin + 2 * r, &b->dmin, 2);
+    for (int j = 0; j < 8; ++j) get_scale_min_k4(j, b->scales, &x[kKScales + 4 * j + r], &mins[r][j]);
+    for (int k = 0; k < 4; ++k)
+      for (int p = 0; p < 4; ++p) std::memcpy(x + kKQuants + size_t(4 * k + p) * 32 + kPiece * r, b->qs + 32 * k + kPiece * p, kPiece);
+  }
+  for (int L = 0; L < 2 * kGroup; ++L)
+    for (int t = 0; t < 2; ++t) {
+      x[kKMins + 2 * L + t] = mins[L >> 1][4 * (L & 1) + t];
+      x[kKMins + 16 + 2 * L + t] = mins[L >> 1][4 * (L & 1) + 2 + t];
+    }
+}
+
+void unpack_q4_k(const unsigned char* x, unsigned char* const out[kGroup]) {
+  for (int r = 0; r < kGroup; ++r) {
+    BlockQ4K* b = reinterpret_cast<BlockQ4K*>(out[r]);
+    std::memcpy(&b->d, x + kKD + 2 * r, 2);
+    std::memcpy(&b->dmin, x + kKDmin + 2 * r, 2);
+    uint8_t sc[8], mn[8];
+    for (int j = 0; j < 8; ++j) sc[j] = x[kKScales + 4 * j + r];
+    for (int e = 0; e < 2; ++e)
+      for (int t = 0; t < 2; ++t) {
+        mn[4 * e + t] = x[kKMins + 2 * (2 * r + e) + t];
+        mn[4 * e + 2 + t] = x[kKMins + 16 + 2 * (2 * r + e) + t];
+      }
+    // the inverse of get_scale_min_k4 (every bit of the 16 six-bit values is stored)
+    for (int j = 0; j < 4; ++j) {
+      b->scales[j] = static_cast<uint8_t>(sc[j] | ((sc[j + 4] >> 4) << 6));
+      b->scales[j + 4] = static_cast<uint8_t>(mn[j] | ((mn[j + 4] >> 4) << 6));
+      b->scales[j + 8] = static_cast<uint8_t>((sc[j + 4] & 0xF) | ((mn[j + 4] & 0xF) << 4));
+    }
+    for (int k = 0; k < 4; ++k)
+      for (int p = 0; p < 4; ++p) std::memcpy(b->qs + 32 * k + kPiece * p, x + kKQuants + size_t(4 * k + p) * 32 + kPiece * r, kPiece);
+  }
+}
+
+constexpr Layout kQ4_0x4{kQ8Block, sizeof(BlockQ4_0), kGroup * sizeof(BlockQ4_0), pack_scale_quants<16>, unpack_scale_quants<16>};
+constexpr Layout kQ8_0x4{kQ8Block, sizeof(BlockQ8), kGroup * sizeof(BlockQ8), pack_scale_quants<32>, unpack_scale_quants<32>};
+constexpr Layout kQ4_Kx4{kQKBlock, sizeof(BlockQ4K), kKBlock, pack_q4_k, unpack_q4_k};
+static_assert(kKQuants + 4 * 128 == kKBlock && kKBlock % kGroup == 0, "Q4_Kx4 block");
+
+const Layout* layout(WeightType t) {
+  switch (t) {
+    case WeightType::kQ4_0: return &kQ4_0x4;
+    case WeightType::kQ8_0: return &kQ8_0x4;
+    case WeightType::kQ4_K: return &kQ4_Kx4;
+    default: return nullptr;
+  }
+}
+
+// One full group: plain rows (row r at plain + r * rbp) <-> x4 blocks.
+void pack_group(const Layout& l, int nb, const unsigned char* plain, size_t rbp, unsigned char* x) {
+  for (int b = 0; b < nb; ++b) {
+    const unsigned char* in[kGroup];
+    for (int r = 0; r < kGroup; ++r) in[r] = plain + size_t(r) * rbp + size_t(b) * l.plain_block;
+    l.pack(in, x + size_t(b) * l.x4_block);
+  }
+}
+void unpack_group(const Layout& l, int nb, const unsigned char* x, unsigned char* plain, size_t rbp) {
+  for (int b = 0; b < nb; ++b) {
+    unsigned char* out[kGroup];
+    for (int r = 0; r < kGroup; ++r) out[r] = plain + size_t(r) * rbp + size_t(b) * l.plain_block;
+    l.unpack(x + size_t(b) * l.x4_block, out);
+  }
+}
+
+template <bool kPack>
+void convert(WeightType t, int n, int nrows, const void* src, void* dst) {
+  const Layout& l = *layout(t);
+  const int nb = n / l.block_elems;
+  const size_t rbp = size_t(nb) * l.plain_block, rbx = size_t(nb) * l.x4_block / kGroup;
+  const unsigned char* s = static_cast<const unsigned char*>(src);
+  unsigned char* d = static_cast<unsigned char*>(dst);
+  const int full = nrows / kGroup * kGroup;
+  for (int r = 0; r < full; r += kGroup) {
+    if (kPack) pack_group(l, nb, s + size_t(r) * rbp, rbp, d + size_t(r) * rbx);
+    else unpack_group(l, nb, s + size_t(r) * rbx, d + size_t(r) * rbp, rbp);
+  }
+  // the tail rows stay plain, at the x4 row stride (zero padding after each)
+  for (int r = full; r < nrows; ++r) {
+    if (kPack) {
+      std::memcpy(d + size_t(r) * rbx, s + size_t(r) * rbp, rbp);
+      std::memset(d + size_t(r) * rbx + rbp, 0, rbx - rbp);
+    } else {
+      std::memcpy(d + size_t(r) * rbp, s + size_t(r) * rbx, rbp);
+    }
+  }
+}
 
 }  // namespace
 
-void repack_q4_0x4(int n, int nrows, const void* src, void* dst) { Q4x4::convert<true>(n, nrows, src, dst); }
-void unpack_q4_0x4(int n, int nrows, const void* src, void* dst) { Q4x4::convert<false>(n, nrows, src, dst); }
-void repack_q8_0x4(int n, int nrows, const void* src, void* dst) { Q8x4::convert<true>(n, nrows, src, dst); }
-void unpack_q8_0x4(int n, int nrows, const void* src, void* dst) { Q8x4::convert<false>(n, nrows, src, dst); }
+bool has_x4_layout(WeightType t) { return layout(t) != nullptr; }
 
-void mat_mul_x4_by_rows(WeightType t, VecDotFn dot, int n, int nrows, const void* w, size_t rb, int ncols,
+size_t x4_row_bytes(WeightType t, int n) {
+  const Layout* l = layout(t);
+  return l ? size_t(n / l->block_elems) * l->x4_block / kGroup : 0;
+}
+
+void repack_x4(WeightType t, int n, int nrows, const void* src, void* dst) { convert<true>(t, n, nrows, src, dst); }
+void unpack_x4(WeightType t, int n, int nrows, const void* src, void* dst) { convert<false>(t, n, nrows, src, dst); }
+
+void mat_mul_x4_by_rows(WeightType t, VecDotFn dot, int n, int nrows, const void* w, size_t rbx, int ncols,
                         const void* act, size_t as, float* y, size_t ys) {
-  if (t == WeightType::kQ4_0) Q4x4::mat_mul(dot, n, nrows, w, rb, ncols, act, as, y, ys);
-  else Q8x4::mat_mul(dot, n, nrows, w, rb, ncols, act, as, y, ys);
+  const Layout& l = *layout(t);
+  const int nb = n / l.block_elems;
+  const size_t rbp = size_t(nb) * l.plain_block;
+  const unsigned char* wb = static_cast<const unsigned char*>(w);
+  const unsigned char* ab = static_cast<const unsigned char*>(act);
+  std::vector<unsigned char> rows(kGroup * rbp);
+  for (int r = 0; r < nrows; r += kGroup) {
+    const int g = nrows - r < kGroup ? nrows - r : kGroup;
+    const unsigned char* plain = wb + size_t(r) * rbx;
+    size_t stride = rbx;  // tail rows: plain blocks at the x4 stride
+    if (g == kGroup) {
+      unpack_group(l, nb, plain, rows.data(), rbp);
+      plain = rows.data();
+      stride = rbp;
+    }
+    for (int i = 0; i < g; ++i)
+      for (int c = 0; c < ncols; ++c) y[size_t(c) * ys + size_t(r + i)] = dot(n, plain + size_t(i) * stride, ab + size_t(c) * as);
+  }
 }
 
 void mat_mul_q4_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
                         size_t ys) {
-  Q4x4::mat_mul(vec_dot_q4_0_ref, n, nrows, w, rb, ncols, act, as, y, ys);
+  mat_mul_x4_by_rows(WeightType::kQ4_0, vec_dot_q4_0_ref, n, nrows, w, rb, ncols, act, as, y, ys);
 }
 void mat_mul_q8_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
                         size_t ys) {
-  Q8x4::mat_mul(vec_dot_q8_0_ref, n, nrows, w, rb, ncols, act, as, y, ys);
+  mat_mul_x4_by_rows(WeightType::kQ8_0, vec_dot_q8_0_ref, n, nrows, w, rb, ncols, act, as, y, ys);
+}
+void mat_mul_q4_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
+                        size_t ys) {
+  mat_mul_x4_by_rows(WeightType::kQ4_K, vec_dot_q4_k_ref, n, nrows, w, rb, ncols, act, as, y, ys);
 }
 
 }  // namespace hearth

@@ -194,11 +194,12 @@ int cmd_bench(const Args& a, std::FILE* out, std::FILE* err) {
   Session s(*m, so);
   std::vector<Token> prompt(static_cast<size_t>(n_prompt));
   for (int i = 0; i < n_prompt; ++i) prompt[static_cast<size_t>(i)] = static_cast<Token>(3 + (i * 7919) % (hp.n_vocab - 3));
+  s.set_profiling(true);
   auto t0 = Clock::now();
   auto lg = s.prefill(prompt);
   if (!lg) return std::fprintf(err, "llm bench: %s\n", lg.error().message.c_str()), 1;
   const double prefill_s = seconds_since(t0);
-  s.set_profiling(true);
+  const llm::SessionProfile pre = s.profile();
   t0 = Clock::now();
   Token t = prompt.back();
   for (int i = 0; i < n_gen; ++i) {
@@ -207,7 +208,10 @@ int cmd_bench(const Args& a, std::FILE* out, std::FILE* err) {
     if (!lg) return std::fprintf(err, "llm bench: %s\n", lg.error().message.c_str()), 1;
   }
   const double decode_s = seconds_since(t0);
-  const llm::SessionProfile prof = s.profile();
+  llm::SessionProfile prof = s.profile();  // decode only: minus the prefill's share
+  prof.matmul_s -= pre.matmul_s;
+  prof.attention_s -= pre.attention_s;
+  prof.other_s -= pre.other_s;
   const double gbps = measure_read_gbps(n_threads, get_int(a, "--bw-mib", 256));
   const double bytes = double((*m)->weight_bytes_per_token());
   const double bound = gbps * 1e9 / bytes;
@@ -217,10 +221,12 @@ int cmd_bench(const Args& a, std::FILE* out, std::FILE* err) {
                "prefill: %d tokens in %.3f s = %.2f tok/s\n"
                "decode:  %d tokens in %.3f s = %.2f tok/s\n"
                "weights read per token: %.1f MiB; measured read bandwidth %.2f GB/s -> bound %.2f tok/s; decode at %.0f%% of bound\n"
+               "prefill time: mat-mul %.0f%%, attention %.0f%%, other %.0f%%\n"
                "decode time per token: mat-mul %.2f ms (%.1f GB/s of weights), attention %.2f ms, other %.2f ms\n"
                "peak RSS: %.1f MiB\n",
                kernels().name, n_threads, n_prompt, prefill_s, n_prompt / prefill_s, n_gen, decode_s, decode_tps,
-               bytes / (1 << 20), gbps, bound, 100.0 * decode_tps / bound, 1e3 * prof.matmul_s / n_gen,
+               bytes / (1 << 20), gbps, bound, 100.0 * decode_tps / bound, 100.0 * pre.matmul_s / prefill_s,
+               100.0 * pre.attention_s / prefill_s, 100.0 * pre.other_s / prefill_s, 1e3 * prof.matmul_s / n_gen,
                bytes * n_gen / prof.matmul_s / 1e9, 1e3 * prof.attention_s / n_gen, 1e3 * prof.other_s / n_gen,
                peak_rss_kb() / 1024.0);
   return 0;

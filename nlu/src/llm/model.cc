@@ -32,28 +32,26 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
   return std::shared_ptr<const Model>(std::move(m));
 }
 
-// Every Q4_0 / Q8_0 matrix is copied once into its x4 layout: the 4-row
-// kernel then reads 4 rows' scales in one load and sums each row without a
-// horizontal add per block (bench/kernels matvec/Q4_0x4, Q8_0x4). The mapped
-// file pages it was copied from are only read once (the embedding table,
-// used by row lookup, is never repacked itself: a tied output matrix gets
-// its own copy).
+// Every Q4_0 / Q8_0 / Q4_K matrix is copied once into its x4 layout: the
+// 4-row kernels then read 4 rows' scales in one load, sum each row without
+// a horizontal add per block and, for prompt batches, unpack each block once
+// for 4 columns (bench/kernels matvec/*x4, matmul16/*x4). The mapped file
+// pages it was copied from are only read once (the embedding table, used by
+// row lookup, is never repacked itself: a tied output matrix gets its own
+// copy).
 void Model::Unmap::operator()(void* p) const {
   if (p) munmap(p, bytes);
 }
 
 void Model::repack() {
   std::vector<Weight*> ws;
-  auto want = [](const Weight& w) {
-    return (w.type == WeightType::kQ4_0 || w.type == WeightType::kQ8_0) && !w.x4 && w.n_out >= kMatMulRowGrain;
-  };
-  if (want(output_)) ws.push_back(&output_);
-  for (Layer& L : layers_)
-    for (Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
-      if (want(*w)) ws.push_back(w);
+  for_each_matrix(*this, [&](Weight& w) {
+    if (has_x4_layout(w.type) && !w.x4 && w.n_out >= kMatMulRowGrain) ws.push_back(&w);
+  });
   constexpr size_t kAlign = 64, kHuge = size_t(2) << 20;
+  auto packed_bytes = [](const Weight& w) { return (x4_row_bytes(w.type, w.n_in) * size_t(w.n_out) + kAlign - 1) / kAlign * kAlign; };
   size_t total = 0;
-  for (const Weight* w : ws) total += (w->row_bytes * size_t(w->n_out) + kAlign - 1) / kAlign * kAlign;
+  for (const Weight* w : ws) total += packed_bytes(*w);
   if (total == 0) return;
   total = (total + kHuge - 1) / kHuge * kHuge;
   void* base = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -66,7 +64,7 @@ void Model::repack() {
   unsigned char* at = static_cast<unsigned char*>(base);
   for (Weight* w : ws) {
     const size_t bytes = w->row_bytes * size_t(w->n_out);
-    (w->type == WeightType::kQ4_0 ? repack_q4_0x4 : repack_q8_0x4)(w->n_in, w->n_out, w->data, at);
+    repack_x4(w->type, w->n_in, w->n_out, w->data, at);
     // the file's copy is not read again: drop its pages from this process
     // (a private read-only file mapping refaults from the file if ever
     // touched), so resident memory does not count the matrix twice
@@ -75,8 +73,9 @@ void Model::repack() {
       if (b < e) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
     }
     w->data = at;
+    w->row_bytes = x4_row_bytes(w->type, w->n_in);
     w->x4 = true;
-    at += (bytes + kAlign - 1) / kAlign * kAlign;
+    at += packed_bytes(*w);
   }
 }
 
@@ -98,18 +97,17 @@ Result<uint64_t> kv_cache_bytes(const Model& m, const SessionOptions& so) {
   return bytes;
 }
 
+// Counted in the file's layout (Q4_K's x4 layout reads 4 bytes per block
+// more: the bound does not credit them).
 uint64_t Model::weight_bytes_per_token() const {
-  auto bytes = [](const Weight& w) { return uint64_t(w.row_bytes) * uint64_t(w.n_out); };
-  uint64_t total = bytes(output_);
-  for (const Layer& L : layers_)
-    total += bytes(L.wq) + bytes(L.wk) + bytes(L.wv) + bytes(L.wo) + bytes(L.w_gate) + bytes(L.w_up) + bytes(L.w_down);
+  uint64_t total = 0;
+  for_each_matrix(*this, [&](const Weight& w) { total += uint64_t(weight_row_bytes(w.type, w.n_in)) * uint64_t(w.n_out); });
   return total;
 }
 
 int Model::packed_matrices() const {
-  int n = output_.x4 ? 1 : 0;
-  for (const Layer& L : layers_)
-    for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) n += w->x4;
+  int n = 0;
+  for_each_matrix(*this, [&](const Weight& w) { n += w.x4; });
   return n;
 }
 
@@ -262,8 +260,8 @@ void Session::matmul(std::initializer_list<MatJob> jobs, const float* x, int nt)
       if (b >= e) continue;
       const unsigned char* w = static_cast<const unsigned char*>(s.w->data) + size_t(b) * s.w->row_bytes;
       if (s.w->x4)  // b is a multiple of the 4-row group
-        (s.w->type == WeightType::kQ4_0 ? kt_.mat_mul_q4_0x4 : kt_.mat_mul_q8_0x4)(
-            n_in, e - b, w, s.w->row_bytes, nt, s.act, s.act_stride, s.y + b, size_t(s.w->n_out));
+        kt_.mat_mul_x4[static_cast<int>(s.w->type)](n_in, e - b, w, s.w->row_bytes, nt, s.act, s.act_stride, s.y + b,
+                                                    size_t(s.w->n_out));
       else
         mat_mul(kt_, s.w->type, n_in, e - b, w, s.w->row_bytes, nt, s.act, s.act_stride, s.y + b, size_t(s.w->n_out));
     }

@@ -47,9 +47,9 @@ struct Weight {
   int n_in = 0;
   int n_out = 0;
   size_t row_bytes = 0;
-  // Q4_0 / Q8_0 repacked at load for the decode kernels (repack_q4_0x4,
-  // repack_q8_0x4 in kernels.h): data then points into Model::packed_, not
-  // into the file.
+  // Repacked at load into the type's x4 layout (repack_x4 in kernels.h;
+  // Q4_0, Q8_0, Q4_K) for KernelTable::mat_mul_x4: data then points into
+  // Model::packed_, not into the file, and row_bytes is x4_row_bytes().
   bool x4 = false;
 };
 
@@ -74,8 +74,8 @@ class Model {
   const GgufFile& file() const { return *file_; }
   // Bytes of weights read per decoded token (the bandwidth bound's numerator).
   uint64_t weight_bytes_per_token() const;
-  // How many Q4_0 / Q8_0 matrices were repacked at load (x4 layouts; 0
-  // with HEARTH_LLM_REPACK=0).
+  // How many matrices were repacked at load (x4 layouts; 0 with
+  // HEARTH_LLM_REPACK=0).
   int packed_matrices() const;
 
  private:
@@ -90,8 +90,7 @@ class Model {
   const float* output_norm_ = nullptr;
   Weight output_;
   std::vector<Layer> layers_;
-  // Repacked copies of the Q4_0 / Q8_0 matrices (same size as in the file), in
-  // one anonymous mapping with transparent huge pages where the kernel
+  // Repacked copies of the Q4_0 / Q8_0 / Q4_K matrices, in one anonymous mapping with transparent huge pages where the kernel
   // allows (fewer TLB misses while decode streams the weights).
   struct Unmap {
     size_t bytes;
@@ -99,6 +98,13 @@ class Model {
   };
   std::unique_ptr<void, Unmap> packed_{nullptr, Unmap{0}};
   void repack();
+  // f(Weight&) for the output matrix and every layer's seven matrices.
+  template <class M, class F>
+  static void for_each_matrix(M& m, F f) {
+    f(m.output_);
+    for (auto& L : m.layers_)
+      for (auto* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) f(*w);
+  }
 };
 
 struct SamplerParams {

@@ -1,11 +1,13 @@
 // The forward pass on generated models (nlu/src/llm/random_model.h): a
 // qwen2-style model (q/k/v biases, NeoX RoPE, GQA) against the numpy
 // reference's committed output; every weight type through the whole model
-// (reference kernels vs fast kernels, quantized vs its dequantized twin);
+// (reference kernels vs fast kernels, quantized vs its dequantized twin); the
+// repacked x4 layouts against the file layout;
 // and loader errors for broken models, one clear line each.
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -100,6 +102,49 @@ TEST(LlamaSynthetic, Qwen2MatchesNumpyReference) {
     auto out = g.generate(ids, static_cast<int>(greedy.size()), SamplerParams{});
     ASSERT_TRUE(out);
     EXPECT_EQ(*out, greedy) << kt->name;
+  }
+}
+
+// Every type with an x4 layout (kernels.h repack_x4): the model repacked at
+// load gives the logits of the file's layout, with every kernel variant,
+// for a prompt batch (prefill: the multi-column kernels) and then decode.
+TEST(LlamaSynthetic, RepackedMatchesFileLayout) {
+  for (WeightType type : {WeightType::kQ4_0, WeightType::kQ8_0, WeightType::kQ4_K}) {
+    const char* name = weight_type_traits(type)->name;
+    RandomModelSpec spec;
+    spec.n_embd = 256;
+    spec.n_ff = 512;
+    spec.n_vocab = 301;  // not a multiple of 4: the output matrix has a plain tail row
+    spec.type = type;
+    spec.seed = 13;
+    const std::vector<uint8_t> bytes = make_random_model(spec);
+    ::setenv("HEARTH_LLM_REPACK", "0", 1);
+    auto plain = load_bytes(bytes, std::string(name) + "_plain");
+    ::unsetenv("HEARTH_LLM_REPACK");
+    auto packed = load_bytes(bytes, std::string(name) + "_x4");
+    ASSERT_TRUE(plain && packed) << name;
+    EXPECT_EQ((*plain)->packed_matrices(), 0) << name;
+    EXPECT_EQ((*packed)->packed_matrices(), 1 + 7 * spec.n_layer) << name << ": every matrix must be repacked";
+    EXPECT_EQ((*plain)->weight_bytes_per_token(), (*packed)->weight_bytes_per_token()) << name;
+    const std::vector<Token> prompt = {1, 40, 41, 250, 7, 300, 12, 99, 3};
+    for (const KernelTable* kt : supported_kernel_tables()) {
+      Session a(*plain, 32, 1, *kt), b(*packed, 32, 2, *kt);
+      b.set_min_parallel_bytes_for_test(0);
+      auto pa = a.prefill(prompt);
+      ASSERT_TRUE(pa);
+      const std::vector<float> la(pa->begin(), pa->end());
+      auto pb = b.prefill(prompt);
+      ASSERT_TRUE(pb);
+      EXPECT_LT(nmse(la, *pb), 1e-8) << name << " " << kt->name << " prefill";
+      for (Token t : {Token(5), Token(77)}) {
+        auto da = a.decode(t);
+        ASSERT_TRUE(da);
+        const std::vector<float> ld(da->begin(), da->end());
+        auto db = b.decode(t);
+        ASSERT_TRUE(db);
+        EXPECT_LT(nmse(ld, *db), 1e-8) << name << " " << kt->name << " decode " << t;
+      }
+    }
   }
 }
 

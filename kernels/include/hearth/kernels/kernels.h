@@ -42,13 +42,13 @@ struct KernelTable {
   VecDotFn vec_dot[kWeightTypeSlots];
   // Indexed by WeightType; null: mat_mul() runs vec_dot row by row.
   MatMulFn mat_mul[kWeightTypeSlots];
-  // Q4_0 / Q8_0 weights in the repacked "x4" layouts (repack_q4_0x4 and
-  // repack_q8_0x4 below) with Q8_0 activations; same contract as MatMulFn,
-  // except that w must start at a 4-row group boundary of the repacked
-  // tensor and only its last rows (the tensor's end) may be a partial
-  // group. Every variant has both.
-  MatMulFn mat_mul_q4_0x4;
-  MatMulFn mat_mul_q8_0x4;
+  // Indexed by WeightType: weights in their repacked "x4" layout
+  // (repack_x4 below) with the type's activations; same contract as
+  // MatMulFn with row_bytes = x4_row_bytes(t, n), except that w must start
+  // at a 4-row group boundary and only the tensor's last rows may be a
+  // partial group. Non-null exactly for the types with an x4 layout, in
+  // every variant.
+  MatMulFn mat_mul_x4[kWeightTypeSlots];
   // x (n floats, n % 32 == 0) -> n/32 Q8_0 blocks.
   void (*quantize_q8_0)(int n, const float* x, BlockQ8* out);
   // x (n floats, n % 256 == 0) -> n/256 Q8_K blocks.
@@ -102,20 +102,28 @@ void mat_mul(const KernelTable& k, WeightType t, int n, int nrows, const void* w
              const void* act, size_t act_stride, float* y, size_t y_stride);
 inline constexpr int kMatMulRowGrain = 4;
 
-// Q4_0 / Q8_0 repacked for decode ("x4"): the same bytes as nrows plain
-// rows of n elements, reordered so the multi-row kernel reads 4 rows'
-// scales in one load and needs no per-row horizontal sum per block. Every
-// full group of 4 rows (group g starts at byte g * 4 * row_bytes, as in the
-// plain tensor) holds, per block b, the 4 rows' f16 scales (8 bytes), then
-// 8-byte pieces of the rows' quant bytes, rows 0..3 for bytes 0..7, then
-// rows 0..3 for bytes 8..15, and so on (Q4_0: 16 quant bytes, 72 bytes per
-// block; Q8_0: 32, 136 bytes). The last nrows % 4 rows stay plain. src and
-// dst must not overlap.
-void repack_q4_0x4(int n, int nrows, const void* src, void* dst);
-void repack_q8_0x4(int n, int nrows, const void* src, void* dst);
-// The inverses (reference kernels, tests).
-void unpack_q4_0x4(int n, int nrows, const void* src, void* dst);
-void unpack_q8_0x4(int n, int nrows, const void* src, void* dst);
+// Repacked "x4" layouts, made at model load for the multi-row kernels
+// (KernelTable::mat_mul_x4): rows in groups of 4, row r of the tensor at
+// r * x4_row_bytes(t, n) as in a plain tensor, so threads split rows in
+// multiples of 4 exactly as before. The last nrows % 4 rows stay plain
+// blocks (followed by padding when x4_row_bytes exceeds the plain size).
+// Per block of a full group:
+//  Q4_0 (72 bytes), Q8_0 (136): the 4 rows' f16 scales (8 bytes), then
+//    8-byte pieces of the rows' quant bytes, rows 0..3 for bytes 0..7, then
+//    rows 0..3 for bytes 8..15, and so on: the 4 scales load at once and
+//    each row's integer sums land in their own lanes. Same size as plain.
+//  Q4_K (592 = 4 x 148, 4 bytes per row more than plain): d[4], dmin[4]
+//    (f16); the 6-bit scales unpacked, sc[j][r] (32 bytes); the 6-bit mins
+//    unpacked in two 16-byte halves, byte 2L + t of the first holding
+//    m[r][4e + t] and of the second m[r][4e + 2 + t] (L = 2r + e, t = 0,1);
+//    then the quants, 8-byte pieces as above: for k = 0..3 and p = 0..3,
+//    rows 0..3 of qs[32k + 8p .. 32k + 8p + 8).
+// src and dst must not overlap; dst holds nrows * x4_row_bytes(t, n) bytes.
+bool has_x4_layout(WeightType t);
+size_t x4_row_bytes(WeightType t, int n);
+void repack_x4(WeightType t, int n, int nrows, const void* src, void* dst);
+// The inverse (the reference kernels and tests); dst gets plain rows.
+void unpack_x4(WeightType t, int n, int nrows, const void* src, void* dst);
 
 // Reference dequantization of n elements (used for embedding lookups and
 // tests; not on the per-row hot path).
