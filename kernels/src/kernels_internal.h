@@ -24,6 +24,7 @@ void mat_mul_x4_by_rows(WeightType t, VecDotFn dot, int n, int nrows, const void
 void mat_mul_q4_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q8_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q4_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q6_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void rms_norm_ref(int n, const float* x, const float* w, float eps, float* out);
 void softmax_ref(int n, float* x);
 void swiglu_ref(int n, const float* gate, const float* up, float* out);
@@ -31,6 +32,10 @@ void gelu_ref(int n, float* x);
 void rope_ref(float* x, int n_heads, int head_dim, int n_rot, int pos, float freq_base, RopeMode mode);
 void f32_to_f16_row_ref(int n, const float* x, uint16_t* out);
 void axpy_f16_ref(int n, float a, const uint16_t* x, float* y);
+
+// The 6-bit quant (0..63) of element e (0..255) of a Q6_K block; its value
+// is d * scales[e / 16] * (quant - 32).
+int q6_k_quant(const BlockQ6K& b, int e);
 
 // 6-bit scale and min j (0..7) of a Q4_K / Q5_K block (ggml's get_scale_min_k4).
 inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
@@ -67,6 +72,7 @@ void mat_mul_q4_k_avx2(int n, int nrows, const void* w, size_t rb, int ncols, co
 void mat_mul_q4_0x4_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q8_0x4_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q4_kx4_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q6_kx4_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 #endif
 
 #if defined(HEARTH_HAVE_AVX512)
@@ -79,6 +85,7 @@ void mat_mul_q4_k_avx512(int n, int nrows, const void* w, size_t rb, int ncols, 
 void mat_mul_q4_0x4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q8_0x4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q4_kx4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q6_kx4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 #endif
 
 #if defined(HEARTH_HAVE_NEON)
@@ -88,6 +95,7 @@ float vec_dot_q4_0_neon(int n, const void* w, const void* act);
 void mat_mul_q4_0x4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q8_0x4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q4_kx4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q6_kx4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 #endif
 
 }  // namespace hearth

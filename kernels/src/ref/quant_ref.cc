@@ -16,6 +16,16 @@ int nearest_int(float x) { return static_cast<int>(std::lround(x)); }
 
 // ---------------------------------------------------------------- dequantize
 
+// The 6-bit quant (0..63) of element e of a Q6_K block (kernels_internal.h).
+int q6_k_quant(const BlockQ6K& b, int e) {
+  const int half = e / 128, r = e % 128, quarter = r / 32, l = r % 32;
+  const uint8_t* ql = b.ql + 64 * half;
+  const uint8_t* qh = b.qh + 32 * half;
+  const int low = quarter == 0 ? (ql[l] & 0xF) : quarter == 1 ? (ql[l + 32] & 0xF) : quarter == 2 ? (ql[l] >> 4) : (ql[l + 32] >> 4);
+  const int high = (qh[l] >> (2 * quarter)) & 3;
+  return low | (high << 4);
+}
+
 namespace {
 
 void dequant_q8_0(int n, const BlockQ8* b, float* y) {
@@ -76,16 +86,6 @@ void dequant_q5_k(int n, const BlockQ5K* b, float* y) {
       for (int l = 0; l < 32; ++l) *y++ = d2 * ((ql[l] >> 4) + (b[i].qh[l] & u2 ? 16 : 0)) - m2;
     }
   }
-}
-
-// Q6_K element value index helper: the 6-bit quant (0..63) of element e.
-int q6_k_quant(const BlockQ6K& b, int e) {
-  const int half = e / 128, r = e % 128, quarter = r / 32, l = r % 32;
-  const uint8_t* ql = b.ql + 64 * half;
-  const uint8_t* qh = b.qh + 32 * half;
-  const int low = quarter == 0 ? (ql[l] & 0xF) : quarter == 1 ? (ql[l + 32] & 0xF) : quarter == 2 ? (ql[l] >> 4) : (ql[l + 32] >> 4);
-  const int high = (qh[l] >> (2 * quarter)) & 3;
-  return low | (high << 4);
 }
 
 void dequant_q6_k(int n, const BlockQ6K* b, float* y) {

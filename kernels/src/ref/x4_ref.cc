@@ -1,4 +1,4 @@
-// The "x4" layouts of kernels.h (Q4_0x4, Q8_0x4, Q4_Kx4): the repacking,
+// The "x4" layouts of kernels.h (Q4_0x4, Q8_0x4, Q4_Kx4, Q6_Kx4): the repacking,
 // its inverse, and the reference kernels (unpack a group, then the plain
 // reference dot per row) that every SIMD variant is tested against.
 #include <cstring>
@@ -80,16 +80,69 @@ void unpack_q4_k(const unsigned char* x, unsigned char* const out[kGroup]) {
   }
 }
 
+// Q6_K: byte offsets inside the 840-byte group block (kernels.h).
+constexpr size_t kSD = 0, kSScales = 8, kSLow = 72, kSHigh = 584, kSBlock = 840;
+
+// Element e's 6-bit quant <- q (the inverse of q6_k_quant).
+void q6_k_set_quant(BlockQ6K& b, int e, int q) {
+  const int half = e / 128, r = e % 128, quarter = r / 32, l = r % 32;
+  uint8_t& low = b.ql[64 * half + l + (quarter & 1) * 32];
+  const int shift = quarter >= 2 ? 4 : 0;
+  low = static_cast<uint8_t>((low & ~(0xF << shift)) | ((q & 0xF) << shift));
+  uint8_t& high = b.qh[32 * half + l];
+  high = static_cast<uint8_t>((high & ~(3 << (2 * quarter))) | (((q >> 4) & 3) << (2 * quarter)));
+}
+
+// Piece p (0..3) of 64-element chunk k: element 64k + 8p + i ("lo") and
+// 64k + 32 + 8p + i ("hi") of a row share byte i of the row's 8 bytes.
+void pack_q6_k(const unsigned char* const in[kGroup], unsigned char* x) {
+  for (int r = 0; r < kGroup; ++r) {
+    const BlockQ6K& b = *reinterpret_cast<const BlockQ6K*>(in[r]);
+    std::memcpy(x + kSD + 2 * r, &b.d, 2);
+    for (int j = 0; j < 16; ++j)  // scale j of row r: S_m byte 2L + t, L = 2r + e, j = 8e + 2m + t
+      x[kSScales + 16 * ((j >> 1) & 3) + 2 * (2 * r + (j >> 3)) + (j & 1)] = static_cast<unsigned char>(b.scales[j]);
+    for (int k = 0; k < 4; ++k)
+      for (int p = 0; p < 4; ++p)
+        for (int i = 0; i < 8; ++i) {
+          const int lo = q6_k_quant(b, 64 * k + 8 * p + i), hi = q6_k_quant(b, 64 * k + 32 + 8 * p + i);
+          x[kSLow + size_t(4 * k + p) * 32 + 8 * r + i] = static_cast<unsigned char>((lo & 0xF) | (hi & 0xF) << 4);
+          unsigned char& h = x[kSHigh + size_t(2 * k + p / 2) * 32 + 8 * r + i];
+          const int sh = 4 * (p & 1);
+          h = static_cast<unsigned char>((h & ~(0xF << sh)) | ((lo >> 4) | (hi >> 4) << 2) << sh);
+        }
+  }
+}
+
+void unpack_q6_k(const unsigned char* x, unsigned char* const out[kGroup]) {
+  for (int r = 0; r < kGroup; ++r) {
+    BlockQ6K& b = *reinterpret_cast<BlockQ6K*>(out[r]);
+    std::memcpy(&b.d, x + kSD + 2 * r, 2);
+    for (int j = 0; j < 16; ++j)
+      b.scales[j] = static_cast<int8_t>(x[kSScales + 16 * ((j >> 1) & 3) + 2 * (2 * r + (j >> 3)) + (j & 1)]);
+    for (int k = 0; k < 4; ++k)
+      for (int p = 0; p < 4; ++p)
+        for (int i = 0; i < 8; ++i) {
+          const int v = x[kSLow + size_t(4 * k + p) * 32 + 8 * r + i];
+          const int h = x[kSHigh + size_t(2 * k + p / 2) * 32 + 8 * r + i] >> (4 * (p & 1));
+          q6_k_set_quant(b, 64 * k + 8 * p + i, (v & 0xF) | (h & 3) << 4);
+          q6_k_set_quant(b, 64 * k + 32 + 8 * p + i, (v >> 4) | ((h >> 2) & 3) << 4);
+        }
+  }
+}
+
 constexpr Layout kQ4_0x4{kQ8Block, sizeof(BlockQ4_0), kGroup * sizeof(BlockQ4_0), pack_scale_quants<16>, unpack_scale_quants<16>};
 constexpr Layout kQ8_0x4{kQ8Block, sizeof(BlockQ8), kGroup * sizeof(BlockQ8), pack_scale_quants<32>, unpack_scale_quants<32>};
 constexpr Layout kQ4_Kx4{kQKBlock, sizeof(BlockQ4K), kKBlock, pack_q4_k, unpack_q4_k};
+constexpr Layout kQ6_Kx4{kQKBlock, sizeof(BlockQ6K), kSBlock, pack_q6_k, unpack_q6_k};
 static_assert(kKQuants + 4 * 128 == kKBlock && kKBlock % kGroup == 0, "Q4_Kx4 block");
+static_assert(kSHigh + 256 == kSBlock && kSBlock == kGroup * sizeof(BlockQ6K), "Q6_Kx4 block");
 
 const Layout* layout(WeightType t) {
   switch (t) {
     case WeightType::kQ4_0: return &kQ4_0x4;
     case WeightType::kQ8_0: return &kQ8_0x4;
     case WeightType::kQ4_K: return &kQ4_Kx4;
+    case WeightType::kQ6_K: return &kQ6_Kx4;
     default: return nullptr;
   }
 }
@@ -178,6 +231,10 @@ void mat_mul_q8_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, c
 void mat_mul_q4_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
                         size_t ys) {
   mat_mul_x4_by_rows(WeightType::kQ4_K, vec_dot_q4_k_ref, n, nrows, w, rb, ncols, act, as, y, ys);
+}
+void mat_mul_q6_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
+                        size_t ys) {
+  mat_mul_x4_by_rows(WeightType::kQ6_K, vec_dot_q6_k_ref, n, nrows, w, rb, ncols, act, as, y, ys);
 }
 
 }  // namespace hearth

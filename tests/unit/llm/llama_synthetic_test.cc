@@ -109,7 +109,7 @@ TEST(LlamaSynthetic, Qwen2MatchesNumpyReference) {
 // load gives the logits of the file's layout, with every kernel variant,
 // for a prompt batch (prefill: the multi-column kernels) and then decode.
 TEST(LlamaSynthetic, RepackedMatchesFileLayout) {
-  for (WeightType type : {WeightType::kQ4_0, WeightType::kQ8_0, WeightType::kQ4_K}) {
+  for (WeightType type : {WeightType::kQ4_0, WeightType::kQ8_0, WeightType::kQ4_K, WeightType::kQ6_K}) {
     const char* name = weight_type_traits(type)->name;
     RandomModelSpec spec;
     spec.n_embd = 256;

@@ -118,6 +118,15 @@ inline constexpr int kMatMulRowGrain = 4;
 //    m[r][4e + t] and of the second m[r][4e + 2 + t] (L = 2r + e, t = 0,1);
 //    then the quants, 8-byte pieces as above: for k = 0..3 and p = 0..3,
 //    rows 0..3 of qs[32k + 8p .. 32k + 8p + 8).
+//  Q6_K (840 = 4 x 210, same size as plain): d[4] (f16); the int8 scales
+//    as four 16-byte vectors S_m, byte 2L + t of S_m holding scale
+//    8e + 2m + t of row r (L = 2r + e); then the 6-bit quants q, for each
+//    64-element chunk k and piece p (0..3), rows 0..3 x 8 bytes, byte i of
+//    a row = low 4 bits of element 64k + 8p + i | those of element
+//    64k + 32 + 8p + i << 4 (512 bytes); then the top 2 bits, per chunk k
+//    and piece pair h (0..1), rows 0..3 x 8 bytes, byte i = the two top
+//    bit pairs of piece 2h (bits 0-1: element 64k + 16h + i, bits 2-3: its
+//    +32 partner), those of piece 2h + 1 in bits 4-7 (256 bytes).
 // src and dst must not overlap; dst holds nrows * x4_row_bytes(t, n) bytes.
 bool has_x4_layout(WeightType t);
 size_t x4_row_bytes(WeightType t, int n);
