@@ -83,7 +83,7 @@ void bm_matvec(benchmark::State& st, const KernelTable* k, WeightType t, int thr
                 size_t ys) { hearth::mat_mul(*k, t, n, nr, w, rbytes, nc, act, as, y, ys); });
 }
 
-// Q4_0 / Q8_0 / Q4_K / Q6_K repacked at load (x4 layouts): the runtime's layout.
+// Q4_0 / Q8_0 / K-quants repacked at load (x4 layouts): the runtime's layout.
 void bm_matvec_x4(benchmark::State& st, const KernelTable* k, WeightType t, int threads) {
   const int cols = 4096;
   const hearth::MatMulFn mm = k->mat_mul_x4[static_cast<int>(t)];
@@ -181,12 +181,13 @@ int register_all() {
             ->RangeMultiplier(16)->Range(1 << 15, 1 << 27)->UseRealTime();
       }
     }
-    for (WeightType t : {WeightType::kQ4_0, WeightType::kQ8_0, WeightType::kQ4_K, WeightType::kQ6_K})
-      for (int threads : {1, 2})
-        benchmark::RegisterBenchmark(("matvec/" + std::string(hearth::weight_type_traits(t)->name) + "x4/" + k->name +
-                                      "/t" + std::to_string(threads)).c_str(),
-                                     bm_matvec_x4, k, t, threads)
-            ->RangeMultiplier(16)->Range(1 << 15, 1 << 27)->UseRealTime();
+    for (WeightType t : kTypes)
+      if (hearth::has_x4_layout(t))
+        for (int threads : {1, 2})
+          benchmark::RegisterBenchmark(("matvec/" + std::string(hearth::weight_type_traits(t)->name) + "x4/" + k->name +
+                                        "/t" + std::to_string(threads)).c_str(),
+                                       bm_matvec_x4, k, t, threads)
+              ->RangeMultiplier(16)->Range(1 << 15, 1 << 27)->UseRealTime();
     for (WeightType t : kTypes)
       for (bool x4 : {false, true})
         if (!x4 || hearth::has_x4_layout(t))

@@ -32,6 +32,7 @@ void install_ref(KernelTable& k) {
   k.mat_mul_x4[slot(WeightType::kQ4_0)] = mat_mul_q4_0x4_ref;
   k.mat_mul_x4[slot(WeightType::kQ8_0)] = mat_mul_q8_0x4_ref;
   k.mat_mul_x4[slot(WeightType::kQ4_K)] = mat_mul_q4_kx4_ref;
+  k.mat_mul_x4[slot(WeightType::kQ5_K)] = mat_mul_q5_kx4_ref;
   k.mat_mul_x4[slot(WeightType::kQ6_K)] = mat_mul_q6_kx4_ref;
   k.quantize_q8_0 = quantize_q8_0_ref;
   k.quantize_q8_k = quantize_q8_k_ref;
@@ -62,6 +63,7 @@ void install_avx2(KernelTable& k) {
   k.mat_mul_x4[slot(WeightType::kQ4_0)] = mat_mul_q4_0x4_avx2;
   k.mat_mul_x4[slot(WeightType::kQ8_0)] = mat_mul_q8_0x4_avx2;
   k.mat_mul_x4[slot(WeightType::kQ4_K)] = mat_mul_q4_kx4_avx2;
+  k.mat_mul_x4[slot(WeightType::kQ5_K)] = mat_mul_q5_kx4_avx2;
   k.mat_mul_x4[slot(WeightType::kQ6_K)] = mat_mul_q6_kx4_avx2;
   k.quantize_q8_0 = quantize_q8_0_avx2;
   k.quantize_q8_k = quantize_q8_k_avx2;
@@ -94,6 +96,7 @@ void install_avx512(KernelTable& k) {
   k.mat_mul_x4[slot(WeightType::kQ4_0)] = mat_mul_q4_0x4_avx512;
   k.mat_mul_x4[slot(WeightType::kQ8_0)] = mat_mul_q8_0x4_avx512;
   k.mat_mul_x4[slot(WeightType::kQ4_K)] = mat_mul_q4_kx4_avx512;
+  k.mat_mul_x4[slot(WeightType::kQ5_K)] = mat_mul_q5_kx4_avx512;
   k.mat_mul_x4[slot(WeightType::kQ6_K)] = mat_mul_q6_kx4_avx512;
 }
 bool cpu_has_avx512() {
@@ -111,6 +114,7 @@ void install_neon(KernelTable& k) {
   k.mat_mul_x4[slot(WeightType::kQ4_0)] = mat_mul_q4_0x4_neon;
   k.mat_mul_x4[slot(WeightType::kQ8_0)] = mat_mul_q8_0x4_neon;
   k.mat_mul_x4[slot(WeightType::kQ4_K)] = mat_mul_q4_kx4_neon;
+  k.mat_mul_x4[slot(WeightType::kQ5_K)] = mat_mul_q5_kx4_neon;
   k.mat_mul_x4[slot(WeightType::kQ6_K)] = mat_mul_q6_kx4_neon;
 }
 bool cpu_has_neon() { return true; }  // part of the AArch64 base ISA

@@ -24,6 +24,7 @@ void mat_mul_x4_by_rows(WeightType t, VecDotFn dot, int n, int nrows, const void
 void mat_mul_q4_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q8_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q4_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q5_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q6_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void rms_norm_ref(int n, const float* x, const float* w, float eps, float* out);
 void softmax_ref(int n, float* x);
@@ -72,6 +73,7 @@ void mat_mul_q4_k_avx2(int n, int nrows, const void* w, size_t rb, int ncols, co
 void mat_mul_q4_0x4_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q8_0x4_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q4_kx4_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q5_kx4_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q6_kx4_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 #endif
 
@@ -85,6 +87,7 @@ void mat_mul_q4_k_avx512(int n, int nrows, const void* w, size_t rb, int ncols, 
 void mat_mul_q4_0x4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q8_0x4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q4_kx4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q5_kx4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q6_kx4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 #endif
 
@@ -95,6 +98,7 @@ float vec_dot_q4_0_neon(int n, const void* w, const void* act);
 void mat_mul_q4_0x4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q8_0x4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q4_kx4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+void mat_mul_q5_kx4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q6_kx4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 #endif
 

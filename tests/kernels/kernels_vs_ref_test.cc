@@ -186,7 +186,7 @@ TEST(KernelsVsRef, MatMulEveryType) {
 
 // The f16 KV-cache kernels: conversion bit-exact with the reference (both
 // round to nearest even), axpy within float rounding, at awkward sizes.
-// x4 layouts (Q4_0, Q8_0, Q4_K, Q6_K): repack/unpack is the identity, and every
+// x4 layouts (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K): repack/unpack is the identity, and every
 // variant's repacked kernel (the reference included) matches the plain
 // reference dot per (row, column), for row counts with and without a plain
 // tail, and when the rows are split at group boundaries as the runtime's
@@ -251,8 +251,9 @@ void check_x4(WeightType t) {
 }
 
 TEST(KernelsVsRef, MatMulX4Layouts) {
-  for (WeightType t : {WeightType::kQ4_0, WeightType::kQ8_0, WeightType::kQ4_K, WeightType::kQ6_K}) check_x4(t);
-  for (WeightType t : {WeightType::kF32, WeightType::kF16, WeightType::kQ4_1, WeightType::kQ5_K}) {
+  for (WeightType t : {WeightType::kQ4_0, WeightType::kQ8_0, WeightType::kQ4_K, WeightType::kQ5_K, WeightType::kQ6_K})
+    check_x4(t);
+  for (WeightType t : {WeightType::kF32, WeightType::kF16, WeightType::kQ4_1}) {
     EXPECT_FALSE(has_x4_layout(t));
     for (const KernelTable* v : supported_kernel_tables()) EXPECT_EQ(v->mat_mul_x4[static_cast<int>(t)], nullptr);
   }

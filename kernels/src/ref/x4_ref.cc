@@ -1,4 +1,4 @@
-// The "x4" layouts of kernels.h (Q4_0x4, Q8_0x4, Q4_Kx4, Q6_Kx4): the repacking,
+// The "x4" layouts of kernels.h (Q4_0x4, Q8_0x4, Q4_Kx4, Q5_Kx4, Q6_Kx4): the repacking,
 // its inverse, and the reference kernels (unpack a group, then the plain
 // reference dot per row) that every SIMD variant is tested against.
 #include <cstring>
@@ -80,6 +80,52 @@ void unpack_q4_k(const unsigned char* x, unsigned char* const out[kGroup]) {
   }
 }
 
+// Q5_K: the Q4_K group block (its low 4 bits) followed by the 5th bits,
+// 32 bytes per 64-element chunk k: byte 8r + i, bit p = element 64k + 8p + i,
+// bit 4 + p = element 64k + 32 + 8p + i (p = 0..3).
+constexpr size_t kFHigh = kKBlock, kFBlock = kKBlock + 128;
+
+void pack_q5_k(const unsigned char* const in[kGroup], unsigned char* x) {
+  BlockQ4K low[kGroup];
+  const unsigned char* lp[kGroup];
+  for (int r = 0; r < kGroup; ++r) {
+    const BlockQ5K& b = *reinterpret_cast<const BlockQ5K*>(in[r]);
+    low[r].d = b.d;
+    low[r].dmin = b.dmin;
+    std::memcpy(low[r].scales, b.scales, 12);
+    std::memcpy(low[r].qs, b.qs, 128);
+    lp[r] = reinterpret_cast<const unsigned char*>(&low[r]);
+    for (int k = 0; k < 4; ++k)
+      for (int i = 0; i < 8; ++i) {
+        int bits = 0;
+        for (int p = 0; p < 4; ++p) bits |= ((b.qh[8 * p + i] >> (2 * k)) & 1) << p | ((b.qh[8 * p + i] >> (2 * k + 1)) & 1) << (4 + p);
+        x[kFHigh + 32 * size_t(k) + 8 * r + i] = static_cast<unsigned char>(bits);
+      }
+  }
+  pack_q4_k(lp, x);
+}
+
+void unpack_q5_k(const unsigned char* x, unsigned char* const out[kGroup]) {
+  BlockQ4K low[kGroup];
+  unsigned char* lp[kGroup];
+  for (int r = 0; r < kGroup; ++r) lp[r] = reinterpret_cast<unsigned char*>(&low[r]);
+  unpack_q4_k(x, lp);
+  for (int r = 0; r < kGroup; ++r) {
+    BlockQ5K& b = *reinterpret_cast<BlockQ5K*>(out[r]);
+    b.d = low[r].d;
+    b.dmin = low[r].dmin;
+    std::memcpy(b.scales, low[r].scales, 12);
+    std::memcpy(b.qs, low[r].qs, 128);
+    std::memset(b.qh, 0, 32);
+    for (int k = 0; k < 4; ++k)
+      for (int i = 0; i < 8; ++i) {
+        const int bits = x[kFHigh + 32 * size_t(k) + 8 * r + i];
+        for (int p = 0; p < 4; ++p)
+          b.qh[8 * p + i] = static_cast<uint8_t>(b.qh[8 * p + i] | ((bits >> p) & 1) << (2 * k) | ((bits >> (4 + p)) & 1) << (2 * k + 1));
+      }
+  }
+}
+
 // Q6_K: byte offsets inside the 840-byte group block (kernels.h).
 constexpr size_t kSD = 0, kSScales = 8, kSLow = 72, kSHigh = 584, kSBlock = 840;
 
@@ -133,6 +179,7 @@ void unpack_q6_k(const unsigned char* x, unsigned char* const out[kGroup]) {
 constexpr Layout kQ4_0x4{kQ8Block, sizeof(BlockQ4_0), kGroup * sizeof(BlockQ4_0), pack_scale_quants<16>, unpack_scale_quants<16>};
 constexpr Layout kQ8_0x4{kQ8Block, sizeof(BlockQ8), kGroup * sizeof(BlockQ8), pack_scale_quants<32>, unpack_scale_quants<32>};
 constexpr Layout kQ4_Kx4{kQKBlock, sizeof(BlockQ4K), kKBlock, pack_q4_k, unpack_q4_k};
+constexpr Layout kQ5_Kx4{kQKBlock, sizeof(BlockQ5K), kFBlock, pack_q5_k, unpack_q5_k};
 constexpr Layout kQ6_Kx4{kQKBlock, sizeof(BlockQ6K), kSBlock, pack_q6_k, unpack_q6_k};
 static_assert(kKQuants + 4 * 128 == kKBlock && kKBlock % kGroup == 0, "Q4_Kx4 block");
 static_assert(kSHigh + 256 == kSBlock && kSBlock == kGroup * sizeof(BlockQ6K), "Q6_Kx4 block");
@@ -142,6 +189,7 @@ const Layout* layout(WeightType t) {
     case WeightType::kQ4_0: return &kQ4_0x4;
     case WeightType::kQ8_0: return &kQ8_0x4;
     case WeightType::kQ4_K: return &kQ4_Kx4;
+    case WeightType::kQ5_K: return &kQ5_Kx4;
     case WeightType::kQ6_K: return &kQ6_Kx4;
     default: return nullptr;
   }
@@ -231,6 +279,10 @@ void mat_mul_q8_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, c
 void mat_mul_q4_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
                         size_t ys) {
   mat_mul_x4_by_rows(WeightType::kQ4_K, vec_dot_q4_k_ref, n, nrows, w, rb, ncols, act, as, y, ys);
+}
+void mat_mul_q5_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
+                        size_t ys) {
+  mat_mul_x4_by_rows(WeightType::kQ5_K, vec_dot_q5_k_ref, n, nrows, w, rb, ncols, act, as, y, ys);
 }
 void mat_mul_q6_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
                         size_t ys) {

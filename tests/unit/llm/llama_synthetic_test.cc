@@ -108,8 +108,15 @@ TEST(LlamaSynthetic, Qwen2MatchesNumpyReference) {
 // Every type with an x4 layout (kernels.h repack_x4): the model repacked at
 // load gives the logits of the file's layout, with every kernel variant,
 // for a prompt batch (prefill: the multi-column kernels) and then decode.
+// Both layouts' kernels are within 1e-12 NMSE of an exact dot on their own;
+// this random model amplifies such float-order differences up to ~2e-6
+// (Q5_K, whose plain kernel combines the K-quant terms per block and the
+// x4 one per lane). A wrong block, lane or correction costs far more (a
+// correction left unsplit across lanes was 1.4e-4 on Q8_0).
+constexpr double kMaxNmseLayouts = 1e-5;
+
 TEST(LlamaSynthetic, RepackedMatchesFileLayout) {
-  for (WeightType type : {WeightType::kQ4_0, WeightType::kQ8_0, WeightType::kQ4_K, WeightType::kQ6_K}) {
+  for (WeightType type : {WeightType::kQ4_0, WeightType::kQ8_0, WeightType::kQ4_K, WeightType::kQ5_K, WeightType::kQ6_K}) {
     const char* name = weight_type_traits(type)->name;
     RandomModelSpec spec;
     spec.n_embd = 256;
@@ -135,14 +142,14 @@ TEST(LlamaSynthetic, RepackedMatchesFileLayout) {
       const std::vector<float> la(pa->begin(), pa->end());
       auto pb = b.prefill(prompt);
       ASSERT_TRUE(pb);
-      EXPECT_LT(nmse(la, *pb), 1e-8) << name << " " << kt->name << " prefill";
+      EXPECT_LT(nmse(la, *pb), kMaxNmseLayouts) << name << " " << kt->name << " prefill";
       for (Token t : {Token(5), Token(77)}) {
         auto da = a.decode(t);
         ASSERT_TRUE(da);
         const std::vector<float> ld(da->begin(), da->end());
         auto db = b.decode(t);
         ASSERT_TRUE(db);
-        EXPECT_LT(nmse(ld, *db), 1e-8) << name << " " << kt->name << " decode " << t;
+        EXPECT_LT(nmse(ld, *db), kMaxNmseLayouts) << name << " " << kt->name << " decode " << t;
       }
     }
   }

@@ -118,6 +118,9 @@ inline constexpr int kMatMulRowGrain = 4;
 //    m[r][4e + t] and of the second m[r][4e + 2 + t] (L = 2r + e, t = 0,1);
 //    then the quants, 8-byte pieces as above: for k = 0..3 and p = 0..3,
 //    rows 0..3 of qs[32k + 8p .. 32k + 8p + 8).
+//  Q5_K (720 = 4 x 180): the Q4_K group block of the low 4 bits, then the
+//    5th bits, 32 bytes per 64-element chunk k: byte 8r + i holds in bit p
+//    that of element 64k + 8p + i and in bit 4 + p that of 64k + 32 + 8p + i.
 //  Q6_K (840 = 4 x 210, same size as plain): d[4] (f16); the int8 scales
 //    as four 16-byte vectors S_m, byte 2L + t of S_m holding scale
 //    8e + 2m + t of row r (L = 2r + e); then the 6-bit quants q, for each

@@ -50,6 +50,9 @@ void mat_mul_q8_0x4_avx512(int n, int nrows, const void* w, size_t rb, int ncols
 void mat_mul_q4_kx4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys) {
   kMatMulQ4_Kx4(n, nrows, w, rb, ncols, act, as, y, ys);
 }
+void mat_mul_q5_kx4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys) {
+  kMatMulQ5_Kx4(n, nrows, w, rb, ncols, act, as, y, ys);
+}
 void mat_mul_q6_kx4_avx512(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys) {
   kMatMulQ6_Kx4(n, nrows, w, rb, ncols, act, as, y, ys);
 }
