@@ -2,6 +2,12 @@
 // add, and vpdpwssd fuses madd + add, for the multi-row mat-mul kernels of
 // ../matmul_x86.inc and the single-row vec_dot of the same types. Built only
 // when the compiler accepts the flags; dispatch.cc checks the CPU.
+// GCC 12 flags the undefined pass-through operand of its own 512-bit
+// cast/convert/extract intrinsics as maybe-uninitialized when they are
+// inlined here (a known false positive, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <cstring>
