@@ -251,8 +251,11 @@ int cmd_random(const Args& a, std::FILE* out, std::FILE* err) {
   auto preset = llm::random_model_preset(a.opt.count("--preset") ? a.opt.at("--preset") : "tiny");
   if (!preset) return std::fprintf(err, "llm random: %s\n", preset.error().message.c_str()), 2;
   WeightType type = WeightType::kQ4_0;
-  if (a.opt.count("--type") && !parse_type(a.opt.at("--type"), &type))
+  const bool k_mix = a.opt.count("--type") && (a.opt.at("--type") == "q4_k_m" || a.opt.at("--type") == "Q4_K_M");
+  if (k_mix) type = WeightType::kQ4_K;
+  else if (a.opt.count("--type") && !parse_type(a.opt.at("--type"), &type))
     return std::fprintf(err, "llm random: unknown --type %s\n", a.opt.at("--type").c_str()), 2;
+  preset->k_mix = k_mix;
   if (!a.opt.count("--out")) return std::fprintf(err, "llm random: --out FILE is required\n"), 2;
   preset->type = type;
   preset->seed = static_cast<uint64_t>(get_int(a, "--seed", 1));

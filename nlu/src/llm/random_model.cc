@@ -112,10 +112,10 @@ std::vector<uint8_t> make_random_model(const RandomModelSpec& s) {
 
   Rng rng(s.seed);
   const int head_dim = s.n_embd / s.n_head;
-  auto matrix = [&](const std::string& name, int n_in, int n_out) {
+  auto matrix = [&](const std::string& name, int n_in, int n_out, bool q6 = false) {
     // rows that do not fit the type's block fall back to Q8_0, then F16
     // (llama.cpp does the same: Qwen2's 896-wide rows cannot be K-quants)
-    WeightType type = s.type;
+    WeightType type = q6 && s.k_mix ? WeightType::kQ6_K : s.type;
     if (n_in % weight_type_traits(type)->block_elems != 0) type = n_in % 32 == 0 ? WeightType::kQ8_0 : WeightType::kF16;
     const float scale = 1.0f / std::sqrt(static_cast<float>(n_in));
     std::vector<float> row(static_cast<size_t>(n_in));
@@ -134,13 +134,13 @@ std::vector<uint8_t> make_random_model(const RandomModelSpec& s) {
   };
   matrix("token_embd.weight", s.n_embd, s.n_vocab);
   vec("output_norm.weight", s.n_embd, 1.f, 0.1f);
-  if (!s.tied_output) matrix("output.weight", s.n_embd, s.n_vocab);
+  if (!s.tied_output) matrix("output.weight", s.n_embd, s.n_vocab, true);
   for (int l = 0; l < s.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     vec(p + "attn_norm.weight", s.n_embd, 1.f, 0.1f);
     matrix(p + "attn_q.weight", s.n_embd, s.n_head * head_dim);
     matrix(p + "attn_k.weight", s.n_embd, s.n_head_kv * head_dim);
-    matrix(p + "attn_v.weight", s.n_embd, s.n_head_kv * head_dim);
+    matrix(p + "attn_v.weight", s.n_embd, s.n_head_kv * head_dim, l % 2 == 0);
     matrix(p + "attn_output.weight", s.n_head * head_dim, s.n_embd);
     if (s.arch == "qwen2") {
       vec(p + "attn_q.bias", s.n_head * head_dim, 0.f, 0.5f);
@@ -150,7 +150,7 @@ std::vector<uint8_t> make_random_model(const RandomModelSpec& s) {
     vec(p + "ffn_norm.weight", s.n_embd, 1.f, 0.1f);
     matrix(p + "ffn_gate.weight", s.n_embd, s.n_ff);
     matrix(p + "ffn_up.weight", s.n_embd, s.n_ff);
-    matrix(p + "ffn_down.weight", s.n_ff, s.n_embd);
+    matrix(p + "ffn_down.weight", s.n_ff, s.n_embd, l % 2 == 0);
   }
   return w.serialize();
 }

@@ -27,6 +27,10 @@ struct RandomModelSpec {
   WeightType type = WeightType::kF32;  // 2-D weights; norms and biases are F32
   uint64_t seed = 1;
   bool tied_output = false;            // no output.weight: logits use token_embd
+  // A Q4_K_M-like mix (with type Q4_K): output.weight, and attn_v and
+  // ffn_down of every other layer, in Q6_K (llama.cpp's Q4_K_M picks Q6_K
+  // for the output and for about half of those two tensors).
+  bool k_mix = false;
 };
 
 // Presets with real shapes: "qwen2-0.5b", "smollm-360m", "llama-1b"; test

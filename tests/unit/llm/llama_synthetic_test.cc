@@ -116,13 +116,20 @@ TEST(LlamaSynthetic, Qwen2MatchesNumpyReference) {
 constexpr double kMaxNmseLayouts = 1e-5;
 
 TEST(LlamaSynthetic, RepackedMatchesFileLayout) {
-  for (WeightType type : {WeightType::kQ4_0, WeightType::kQ8_0, WeightType::kQ4_K, WeightType::kQ5_K, WeightType::kQ6_K}) {
-    const char* name = weight_type_traits(type)->name;
+  struct Case {
+    WeightType type;
+    bool k_mix;  // Q4_K with Q6_K output / attn_v / ffn_down (the "q4_k_m" bench models)
+  };
+  for (const Case& cs : {Case{WeightType::kQ4_0, false}, Case{WeightType::kQ8_0, false}, Case{WeightType::kQ4_K, false},
+                         Case{WeightType::kQ5_K, false}, Case{WeightType::kQ6_K, false}, Case{WeightType::kQ4_K, true}}) {
+    const std::string tag = std::string(weight_type_traits(cs.type)->name) + (cs.k_mix ? "_M" : "");
+    const char* name = tag.c_str();
     RandomModelSpec spec;
     spec.n_embd = 256;
     spec.n_ff = 512;
     spec.n_vocab = 301;  // not a multiple of 4: the output matrix has a plain tail row
-    spec.type = type;
+    spec.type = cs.type;
+    spec.k_mix = cs.k_mix;
     spec.seed = 13;
     const std::vector<uint8_t> bytes = make_random_model(spec);
     ::setenv("HEARTH_LLM_REPACK", "0", 1);
@@ -130,6 +137,17 @@ TEST(LlamaSynthetic, RepackedMatchesFileLayout) {
     ::unsetenv("HEARTH_LLM_REPACK");
     auto packed = load_bytes(bytes, std::string(name) + "_x4");
     ASSERT_TRUE(plain && packed) << name;
+    if (cs.k_mix) {  // the mix is really there: Q6_K output and layer-0 ffn_down, Q4_K elsewhere
+      auto f = GgufFile::from_bytes(bytes);
+      ASSERT_TRUE(f);
+      const GgufTensor* out = (*f)->find_tensor("output.weight");
+      const GgufTensor* down0 = (*f)->find_tensor("blk.0.ffn_down.weight");
+      const GgufTensor* down1 = (*f)->find_tensor("blk.1.ffn_down.weight");
+      ASSERT_TRUE(out && down0 && down1);
+      EXPECT_EQ(out->type, TensorType::kQ6_K);
+      EXPECT_EQ(down0->type, TensorType::kQ6_K);
+      EXPECT_EQ(down1->type, TensorType::kQ4_K);
+    }
     EXPECT_EQ((*plain)->packed_matrices(), 0) << name;
     EXPECT_EQ((*packed)->packed_matrices(), 1 + 7 * spec.n_layer) << name << ": every matrix must be repacked";
     EXPECT_EQ((*plain)->weight_bytes_per_token(), (*packed)->weight_bytes_per_token()) << name;
