@@ -29,11 +29,11 @@ void install_ref(KernelTable& k) {
   k.vec_dot[slot(WeightType::kQ4_K)] = vec_dot_q4_k_ref;
   k.vec_dot[slot(WeightType::kQ5_K)] = vec_dot_q5_k_ref;
   k.vec_dot[slot(WeightType::kQ6_K)] = vec_dot_q6_k_ref;
-  k.mat_mul_x4[slot(WeightType::kQ4_0)] = mat_mul_q4_0x4_ref;
-  k.mat_mul_x4[slot(WeightType::kQ8_0)] = mat_mul_q8_0x4_ref;
-  k.mat_mul_x4[slot(WeightType::kQ4_K)] = mat_mul_q4_kx4_ref;
-  k.mat_mul_x4[slot(WeightType::kQ5_K)] = mat_mul_q5_kx4_ref;
-  k.mat_mul_x4[slot(WeightType::kQ6_K)] = mat_mul_q6_kx4_ref;
+  k.mat_mul_x4[slot(WeightType::kQ4_0)] = x4_by_rows<WeightType::kQ4_0, vec_dot_q4_0_ref>;
+  k.mat_mul_x4[slot(WeightType::kQ8_0)] = x4_by_rows<WeightType::kQ8_0, vec_dot_q8_0_ref>;
+  k.mat_mul_x4[slot(WeightType::kQ4_K)] = x4_by_rows<WeightType::kQ4_K, vec_dot_q4_k_ref>;
+  k.mat_mul_x4[slot(WeightType::kQ5_K)] = x4_by_rows<WeightType::kQ5_K, vec_dot_q5_k_ref>;
+  k.mat_mul_x4[slot(WeightType::kQ6_K)] = x4_by_rows<WeightType::kQ6_K, vec_dot_q6_k_ref>;
   k.quantize_q8_0 = quantize_q8_0_ref;
   k.quantize_q8_k = quantize_q8_k_ref;
   k.rms_norm = rms_norm_ref;
@@ -111,11 +111,11 @@ void install_neon(KernelTable& k) {
   k.dot_f32 = dot_f32_neon;
   k.vec_dot[slot(WeightType::kQ8_0)] = vec_dot_q8_0_neon;
   k.vec_dot[slot(WeightType::kQ4_0)] = vec_dot_q4_0_neon;
-  k.mat_mul_x4[slot(WeightType::kQ4_0)] = mat_mul_q4_0x4_neon;
-  k.mat_mul_x4[slot(WeightType::kQ8_0)] = mat_mul_q8_0x4_neon;
-  k.mat_mul_x4[slot(WeightType::kQ4_K)] = mat_mul_q4_kx4_neon;
-  k.mat_mul_x4[slot(WeightType::kQ5_K)] = mat_mul_q5_kx4_neon;
-  k.mat_mul_x4[slot(WeightType::kQ6_K)] = mat_mul_q6_kx4_neon;
+  k.mat_mul_x4[slot(WeightType::kQ4_0)] = x4_by_rows<WeightType::kQ4_0, vec_dot_q4_0_neon>;
+  k.mat_mul_x4[slot(WeightType::kQ8_0)] = x4_by_rows<WeightType::kQ8_0, vec_dot_q8_0_neon>;
+  k.mat_mul_x4[slot(WeightType::kQ4_K)] = x4_by_rows<WeightType::kQ4_K, vec_dot_q4_k_ref>;
+  k.mat_mul_x4[slot(WeightType::kQ5_K)] = x4_by_rows<WeightType::kQ5_K, vec_dot_q5_k_ref>;
+  k.mat_mul_x4[slot(WeightType::kQ6_K)] = x4_by_rows<WeightType::kQ6_K, vec_dot_q6_k_ref>;
 }
 bool cpu_has_neon() { return true; }  // part of the AArch64 base ISA
 #endif

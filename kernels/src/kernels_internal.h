@@ -18,14 +18,14 @@ float vec_dot_q5_k_ref(int n, const void* w, const void* act);
 float vec_dot_q6_k_ref(int n, const void* w, const void* act);
 void quantize_q8_k_ref(int n, const float* x, BlockQ8K* out);
 // x4 layouts through any row dot of type t: unpack each full group, then
-// dot per row (the reference, and variants without an x4 kernel of their own).
+// dot per row (the reference, and variants without an x4 kernel of their
+// own); x4_by_rows<T, Dot> is it as a MatMulFn for the dispatch tables.
 void mat_mul_x4_by_rows(WeightType t, VecDotFn dot, int n, int nrows, const void* w, size_t rb, int ncols,
                         const void* act, size_t as, float* y, size_t ys);
-void mat_mul_q4_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
-void mat_mul_q8_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
-void mat_mul_q4_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
-void mat_mul_q5_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
-void mat_mul_q6_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
+template <WeightType T, VecDotFn Dot>
+void x4_by_rows(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys) {
+  mat_mul_x4_by_rows(T, Dot, n, nrows, w, rb, ncols, act, as, y, ys);
+}
 void rms_norm_ref(int n, const float* x, const float* w, float eps, float* out);
 void softmax_ref(int n, float* x);
 void swiglu_ref(int n, const float* gate, const float* up, float* out);
@@ -95,11 +95,6 @@ void mat_mul_q6_kx4_avx512(int n, int nrows, const void* w, size_t rb, int ncols
 float dot_f32_neon(int n, const float* a, const float* b);
 float vec_dot_q8_0_neon(int n, const void* w, const void* act);
 float vec_dot_q4_0_neon(int n, const void* w, const void* act);
-void mat_mul_q4_0x4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
-void mat_mul_q8_0x4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
-void mat_mul_q4_kx4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
-void mat_mul_q5_kx4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
-void mat_mul_q6_kx4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 #endif
 
 }  // namespace hearth

@@ -268,25 +268,4 @@ void mat_mul_x4_by_rows(WeightType t, VecDotFn dot, int n, int nrows, const void
   }
 }
 
-void mat_mul_q4_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
-                        size_t ys) {
-  mat_mul_x4_by_rows(WeightType::kQ4_0, vec_dot_q4_0_ref, n, nrows, w, rb, ncols, act, as, y, ys);
-}
-void mat_mul_q8_0x4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
-                        size_t ys) {
-  mat_mul_x4_by_rows(WeightType::kQ8_0, vec_dot_q8_0_ref, n, nrows, w, rb, ncols, act, as, y, ys);
-}
-void mat_mul_q4_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
-                        size_t ys) {
-  mat_mul_x4_by_rows(WeightType::kQ4_K, vec_dot_q4_k_ref, n, nrows, w, rb, ncols, act, as, y, ys);
-}
-void mat_mul_q5_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
-                        size_t ys) {
-  mat_mul_x4_by_rows(WeightType::kQ5_K, vec_dot_q5_k_ref, n, nrows, w, rb, ncols, act, as, y, ys);
-}
-void mat_mul_q6_kx4_ref(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
-                        size_t ys) {
-  mat_mul_x4_by_rows(WeightType::kQ6_K, vec_dot_q6_k_ref, n, nrows, w, rb, ncols, act, as, y, ys);
-}
-
 }  // namespace hearth

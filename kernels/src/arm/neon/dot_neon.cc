@@ -57,28 +57,4 @@ float vec_dot_q4_0_neon(int n, const void* w, const void* act) {
   return sum;
 }
 
-// The x4 layouts (kernels.h) by unpacking each 4-row group and the NEON
-// row dots above (K-quants: the reference dots; NEON has no K-quant kernels yet);
-// a NEON kernel on the interleaved layout is not written yet.
-void mat_mul_q4_0x4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
-                         size_t ys) {
-  mat_mul_x4_by_rows(WeightType::kQ4_0, vec_dot_q4_0_neon, n, nrows, w, rb, ncols, act, as, y, ys);
-}
-void mat_mul_q8_0x4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
-                         size_t ys) {
-  mat_mul_x4_by_rows(WeightType::kQ8_0, vec_dot_q8_0_neon, n, nrows, w, rb, ncols, act, as, y, ys);
-}
-void mat_mul_q4_kx4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
-                         size_t ys) {
-  mat_mul_x4_by_rows(WeightType::kQ4_K, vec_dot_q4_k_ref, n, nrows, w, rb, ncols, act, as, y, ys);
-}
-void mat_mul_q5_kx4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
-                         size_t ys) {
-  mat_mul_x4_by_rows(WeightType::kQ5_K, vec_dot_q5_k_ref, n, nrows, w, rb, ncols, act, as, y, ys);
-}
-void mat_mul_q6_kx4_neon(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y,
-                         size_t ys) {
-  mat_mul_x4_by_rows(WeightType::kQ6_K, vec_dot_q6_k_ref, n, nrows, w, rb, ncols, act, as, y, ys);
-}
-
 }  // namespace hearth
