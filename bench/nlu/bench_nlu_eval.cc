@@ -1,6 +1,7 @@
 // bench_nlu_eval: accuracy and latency of the NLU cascade layers (issue 7).
 //
-//   bench_nlu_eval [--model FILE.gguf] [--extra-devices N] [--show-failures] SET.jsonl...
+//   bench_nlu_eval [--model FILE.gguf] [--extra-devices N] [--show-failures]
+//                  [--min-confidence X] [--min-suggest X] SET.jsonl...
 //
 // For each sentence set (tests/data/sentences/*.jsonl) and each mode —
 // grammar only, LLM only, cascade (grammar → LLM; no cloud) — prints exact
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -82,12 +84,15 @@ int main(int argc, char** argv) {
   std::string model = std::string(HEARTH_ASSETS_DIR) + "/nlu/hearth-intent-q8_0.gguf";
   int extra = 0;
   bool show = false;
+  double min_conf = -1, min_suggest = -1;  // < 0: LlmIntentConfig's defaults
   std::vector<std::string> sets;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--model" && i + 1 < argc) model = argv[++i];
     else if (a == "--extra-devices" && i + 1 < argc) extra = std::atoi(argv[++i]);
     else if (a == "--show-failures") show = true;
+    else if (a == "--min-confidence" && i + 1 < argc) min_conf = std::atof(argv[++i]);
+    else if (a == "--min-suggest" && i + 1 < argc) min_suggest = std::atof(argv[++i]);
     else sets.push_back(a);
   }
   std::ifstream hf(std::string(HEARTH_ASSETS_DIR) + "/homes/demo.json");
@@ -111,6 +116,8 @@ int main(int argc, char** argv) {
   if (!grammar) return 1;
   LlmIntentConfig lc;
   lc.model_path = model;
+  if (min_conf >= 0) lc.min_confidence = min_conf;
+  if (min_suggest >= 0) lc.min_suggest_confidence = min_suggest;
   const auto tl = std::chrono::steady_clock::now();
   auto llm = make_llm_intent_parser(*home, lc);
   const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tl).count();
@@ -164,7 +171,8 @@ int main(int argc, char** argv) {
         }
         if (!ok && show)
           s.failures.push_back("  [" + category(line) + "] " + line["text"].get<std::string>() + "\n      want " +
-                               line["intent"].dump() + "\n      got  " + cascade_result_to_json(r));
+                               line["intent"].dump() + "\n      got  " + cascade_result_to_json(r) +
+                          (m.opt.llm && !m.opt.grammar ? "\n      llm  " + llm_raw->last_output() : std::string()));
       }
       std::printf("%s %-8s exact %d/%d = %.2f%%  executed %d, wrong actions %d (%.2f%% of executed)  OOD rejected "
                   "%d/%d  latency p50 %.3f ms p95 %.3f ms",

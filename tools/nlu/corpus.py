@@ -469,10 +469,16 @@ OOD = ["what's the weather %s", "tell me a %s joke", "who won the game %s", "pla
        "how do i cook %s", "what's the capital of %s", "call %s", "send a message to %s", "book a table at %s",
        "how tall is %s", "what's on tv %s", "set an alarm for %s", "remind me to buy %s", "who is %s",
        "how far is %s", "translate %s into french", "spell %s", "what does %s mean", "is it going to rain %s",
-       "find me a recipe for %s", "read me %s", "what's my schedule %s", "buy %s", "how old is %s"]
+       "find me a recipe for %s", "read me %s", "what's my schedule %s", "buy %s", "how old is %s",
+       "tell me about %s", "who invented %s", "how do you spell %s", "search the web for %s", "email %s",
+       "what's the score %s", "any news about %s", "how many calories in %s", "show me pictures of %s",
+       "add %s to the shopping list", "what movies are on %s", "text %s that i'm late", "navigate to %s",
+       "how long does it take to get to %s", "what time does %s open"]
 OOD_FILL = ["tomorrow", "today", "funny", "jazz", "paper towels", "rice", "peru", "mom", "dave", "the pizza place",
             "the moon", "tonight", "seven am", "milk", "the president", "london", "hello", "necessary", "serendipity",
-            "this weekend", "lasagna", "the news", "a story", "batteries", "the queen", "my dentist"]
+            "this weekend", "lasagna", "the news", "a story", "batteries", "the queen", "my dentist",
+            "the supermarket", "electricity", "the airport", "bananas", "sarah", "the library", "next week",
+            "football", "dinosaurs", "the bakery", "tuesday", "my sister", "coffee beans", "the train station"]
 
 
 def ood(home):
@@ -484,12 +490,17 @@ def ood(home):
         v = random.choice(["i already turned off %s", "i turned on %s yesterday", "%s was on all night",
                            "my friend says %s is broken", "i love %s", "how much did %s cost", "where did we buy %s",
                            "%s looks nice", "who turned off %s last night", "did you know %s is new",
-                           "i wonder how old %s is", "my neighbour has %s too", "%s was a gift"])
+                           "i wonder how old %s is", "my neighbour has %s too", "%s was a gift",
+                           "how do i fix %s", "order a new bulb for %s", "when was %s installed", "what brand is %s",
+                           "does %s use much power", "%s makes a weird noise", "remind me to clean %s",
+                           "who broke %s", "should i replace %s", "%s is my favourite"])
         return v % the(d[0]), {"intent": "unknown"}
     return random.choice(["thank you", "thanks a lot", "good job", "hello", "how are you", "what's your name",
                           "i'm bored", "you're great", "can you hear me", "what can you do", "lol", "that's funny",
                           "what is the meaning of life", "sing me a song", "are you a robot", "i'm hungry",
-                          "tell me something interesting", "what's up", "how was your day"]), {"intent": "unknown"}
+                          "tell me something interesting", "what's up", "how was your day", "good night",
+                          "what's two plus two", "flip a coin", "roll a dice", "do you like music", "tell me a story",
+                          "i love you", "where am i", "who made you", "bless you", "okay", "yes", "hmm"]), {"intent": "unknown"}
 
 
 def indirect(home):
@@ -504,6 +515,31 @@ def indirect(home):
     return v % a, {"intent": "HassTurnOff", "area": a, "domain": "light"}
 
 
+def indirect_more(home):
+    """indirect requests beyond darkness/brightness: a state that implies the action."""
+    r = random.random()
+    if r < 0.3:
+        f = random.choice(home.floors)
+        if random.random() < 0.5:
+            v = random.choice(["it's too dark %s", "it's pitch black %s", "i can't see a thing %s", "we need light %s",
+                               "it's so gloomy %s"])
+            return v % f, {"intent": "HassTurnOn", "floor": f, "domain": "light"}
+        v = random.choice(["nobody's %s, lights off", "no one is %s anymore, lights can go off", "it's too bright %s",
+                           "the lights %s are wasting power", "we're all done %s, kill the lights"])
+        return v % f, {"intent": "HassTurnOff", "floor": f, "domain": "light"}
+    d = home.dev(["light", "switch", "fan", "media_player"])
+    ph = the(d[0])
+    if r < 0.65:
+        v = random.choice(["%s is still on", "someone left %s on", "why is %s on", "%s has been on all day, shut it",
+                           "%s doesn't need to be on", "i don't need %s anymore", "%s is on for no reason",
+                           "we're done with %s", "%s is annoying me, off", "no need for %s now"])
+        return v % ph, {"intent": "HassTurnOff", "name": d[0]}
+    v = random.choice(["i could use %s right now", "%s should be on", "i'd like %s on", "%s isn't on yet",
+                       "can we have %s", "why is %s off, put it on", "i need %s", "%s would be nice now",
+                       "let's have %s on", "%s is off and it shouldn't be"])
+    return v % ph, {"intent": "HassTurnOn", "name": d[0]}
+
+
 def correction(home):
     """negations/corrections: the command that counts is the last positive one."""
     txt, lab = on_off(home, random.random() < 0.5)
@@ -511,13 +547,16 @@ def correction(home):
     other = the(d[0])
     v = random.choice(["don't %s, %s" % ("touch " + other, txt), "not %s, %s" % (other, txt),
                        "leave %s alone and %s" % (other, txt), "no wait, %s" % txt, "actually %s" % txt,
-                       "i didn't mean %s, %s" % (other, txt), "forget %s, %s" % (other, txt)])
+                       "i didn't mean %s, %s" % (other, txt), "forget %s, %s" % (other, txt),
+                       "%s, not %s" % (txt, other), "%s but leave %s as it is" % (txt, other),
+                       "wait no, %s" % txt, "sorry, i meant %s" % txt, "not that one, %s" % txt,
+                       "%s and don't touch %s" % (txt, other)])
     return v, lab
 
 
 GEN = [(on_off, 14, True), (on_off, 12, False), (cover, 3, True), (cover, 3, False), (lock, 2, True), (lock, 2, False),
        (scene, 3), (light_set, 12), (climate_set, 6), (climate_get, 3), (get_state, 7), (set_position, 3), (media, 5),
-       (volume, 3), (vacuum, 3), (timer, 6), (timer_other, 3), (misc, 5), (ood, 9), (indirect, 3), (correction, 3)]
+       (volume, 3), (vacuum, 3), (timer, 6), (timer_other, 3), (misc, 5), (ood, 10), (indirect, 3), (indirect_more, 3), (correction, 4)]
 
 HOMOPHONES = {"to": ["two", "too"], "for": ["four"], "off": ["of"], "right": ["write", "rite"], "light": ["lite"],
               "lights": ["lites"], "two": ["to", "too"], "four": ["for"], "the": ["a", "da"], "lamp": ["lamb"],
@@ -543,6 +582,10 @@ def asr_noise(txt):
             continue
         out.append(w)
     s = " ".join(out).replace(" ,", ",")
+    if random.random() < 0.3:
+        s = s.replace("'", "")
+    if random.random() < 0.1:
+        s = s.replace("want to ", "wanna ").replace("going to ", "gonna ").replace("percent", "%")
     if random.random() < 0.5:
         s = "".join(c for c in s if c not in ",.!?")
     return s
