@@ -36,8 +36,11 @@ constexpr const char* kUsage =
     "         DET table: miss rate at 0.1, 0.5, 1 and 5 false alarms per hour; positives are\n"
     "         mixed into the noise at --snr (default 10 dB); negatives and noise are scanned as\n"
     "         continuous audio for false alarms (refractory 1.5 s)\n"
-    "       hearth wakeword train --keyword \"WORD\" [--positives DIR] --out FILE [--minutes M] [--seed N]\n"
-    "         trains a model from synthesized speech (+ your recordings) with tools/wakeword/train.py\n";
+    "       hearth wakeword train --keyword \"WORD\" [--positives DIR] --out FILE [--minutes M] [--threads N]\n"
+    "                             [--seed N] [--exclude-voices LIST]\n"
+    "         trains a model from synthesized speech (+ your recordings) with tools/wakeword/train.py;\n"
+    "         --minutes is the wall-clock budget of the whole run, data preparation included\n"
+    "         (default 45); FILE always holds the best model so far (checkpoint every 5 min)\n";
 
 constexpr int kHop = 160;
 constexpr int kRefractoryFrames = 150;
@@ -63,10 +66,10 @@ std::vector<std::string> expand(const std::vector<std::string>& items) {
 
 struct Args {
   std::vector<std::string> models, positives, negatives, noise, files;
-  float threshold = 0.f, sensitivity = 0.5f, snr_db = 10.f, minutes = 20.f;
-  int seed = 1;
+  float threshold = 0.f, sensitivity = 0.5f, snr_db = 10.f, minutes = 45.f;
+  int seed = 1, threads = 1;
   bool json_out = false;
-  std::string keyword, out_path, user_positives;
+  std::string keyword, out_path, user_positives, exclude_voices;
 };
 
 bool parse_args(const std::vector<std::string>& a, Args& r, std::ostream& err) {
@@ -86,6 +89,8 @@ bool parse_args(const std::vector<std::string>& a, Args& r, std::ostream& err) {
       else if (s == "--snr") { if (!next(v)) return false; r.snr_db = std::stof(v); }
       else if (s == "--seed") { if (!next(v)) return false; r.seed = std::stoi(v); }
       else if (s == "--minutes") { if (!next(v)) return false; r.minutes = std::stof(v); }
+      else if (s == "--threads") { if (!next(v)) return false; r.threads = std::stoi(v); }
+      else if (s == "--exclude-voices") { if (!next(r.exclude_voices)) return false; }
       else if (s == "--keyword") { if (!next(r.keyword)) return false; }
       else if (s == "--out") { if (!next(r.out_path)) return false; }
       else if (s == "--json") r.json_out = true;
@@ -323,14 +328,25 @@ int cmd_train(const Args& a, std::ostream& out, std::ostream& err) {
     err << "hearth wakeword: --keyword must be one line of at most 64 characters\n";
     return 2;
   }
+  if (!(a.minutes >= 3.f && a.minutes <= 24 * 60.f) || a.threads < 1 || a.threads > 64) {
+    err << "hearth wakeword: --minutes must be 3..1440 and --threads 1..64\n";
+    return 2;
+  }
   const std::string script = tools_dir() + "/train.py";
   if (!fs::exists(script)) {
     err << "hearth wakeword: " << script << " not found (set HEARTH_TOOLS_DIR to tools/wakeword)\n";
     return 1;
   }
+  // --minutes is the whole run's wall clock (synthesis and features included);
+  // no CPU-time budget; a checkpoint every 5 min keeps FILE the best model so far
   std::vector<std::string> argv = {"/usr/bin/python3", script, "--keyword", a.keyword, "--out", a.out_path,
-                                    "--minutes", std::to_string(a.minutes), "--seed", std::to_string(a.seed),
-                                    "--progress"};
+                                    "--total-minutes", std::to_string(a.minutes), "--minutes", "0",
+                                    "--checkpoint-minutes", "5", "--threads", std::to_string(a.threads),
+                                    "--seed", std::to_string(a.seed), "--progress"};
+  if (!a.exclude_voices.empty()) {
+    argv.push_back("--exclude-voices");
+    argv.push_back(a.exclude_voices);
+  }
   for (const std::string& p : a.positives) {
     argv.push_back("--positives");
     argv.push_back(p);

@@ -60,7 +60,9 @@ def festival(text, voice, stretch):
 
 def random_voice_call(rng, text, engines=("espeak", "flite", "festival"), weights=None,
                       exclude=()):
-    """One synthesis with a random engine/voice/speed/pitch. Returns (audio, voice_id)."""
+    """One synthesis with a random engine/voice/speed/pitch. Returns (audio, voice_id).
+    exclude: ids never used, like "espeak:en-029", "espeak-variant:m4", "flite:slt",
+    "festival:cmu_us_slt_arctic_hts" (voices held out for evaluation)."""
     engines = list(engines)
     if weights is None:
         weights = [0.75, 0.18, 0.07][: len(engines)]
@@ -69,7 +71,7 @@ def random_voice_call(rng, text, engines=("espeak", "flite", "festival"), weight
     if eng == "espeak":
         voices = [v for v in ESPEAK_VOICES if "espeak:" + v not in exclude]
         v = voices[rng.integers(len(voices))]
-        var = espeak_variants()
+        var = [x for x in espeak_variants() if "espeak-variant:" + x not in exclude]
         variant = None if rng.random() < 0.15 else var[rng.integers(len(var))]
         return espeak(text, v, variant, rng.integers(110, 210), rng.integers(20, 80)), "espeak:" + v
     if eng == "flite":

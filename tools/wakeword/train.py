@@ -32,7 +32,23 @@ import os
 import sys
 import time
 
-import numpy as np
+
+def _threads_from_argv(argv, default="2"):
+    for i, v in enumerate(argv):
+        if v == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if v.startswith("--threads="):
+            return v.split("=", 1)[1]
+    return default
+
+
+if __name__ == "__main__":
+    # numpy and torch load OpenBLAS (pthreads) at import: cap its threads at --threads
+    # before that, so a one-thread run stays on one core
+    for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(_v, _threads_from_argv(sys.argv[1:]))
+
+import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -459,7 +475,7 @@ def main():
     ap.add_argument("--work", default=os.path.join(REPO, "build-wakeword-cache"))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--minutes", type=float, default=8.0,
-                    help="training budget in CPU minutes of this process (not wall time: the machine may be shared)")
+                    help="training budget in CPU minutes of this process (not wall time: the machine may be shared; 0: none)")
     ap.add_argument("--max-files", type=int, default=120, help="real negative files per source")
     ap.add_argument("--val-speech-minutes", type=float, default=6.0)
     ap.add_argument("--tts-positives", type=int, default=500)
@@ -475,11 +491,20 @@ def main():
     ap.add_argument("--wall-minutes", type=float, default=0.0,
                     help="also stop training after this many wall-clock minutes (0: no limit); the learning-rate "
                          "schedule follows whichever budget runs out first")
+    ap.add_argument("--end-min-frame", type=int, default=CLIP_FRAMES - 45,
+                    help="earliest frame of the 150-frame clip a positive word may end at (default 105); "
+                         "lower values also teach the model words that end soon after a stream starts "
+                         "(the word itself always starts inside the clip)")
+    ap.add_argument("--total-minutes", type=float, default=0.0,
+                    help="wall-clock budget of the WHOLE run (synthesis, features, training, export; 0: none): "
+                         "training stops early enough for the final export to end inside it")
     ap.add_argument("--checkpoint-minutes", type=float, default=0.0,
                     help="every this many wall-clock minutes of training, quantize, tune the threshold on the "
                          "validation streams and export; --out always holds the best checkpoint so far "
                          "(most validation hits at its threshold, later wins ties)")
     a = ap.parse_args()
+    if a.steps <= 0 and a.minutes <= 0 and a.wall_minutes <= 0 and a.total_minutes <= 0:
+        sys.exit("train.py: give a budget: --steps, --minutes, --wall-minutes or --total-minutes")
 
     import torch
     torch.set_num_threads(a.threads)
@@ -499,8 +524,9 @@ def main():
     rec_val = load_many([p for p in rec if split_of(p) == "val"])
     user = load_many(list_audio(a.positives))
     tts = tts_positives(kw, a.tts_positives, np.random.default_rng(a.seed + 11),
-                        os.path.join(a.work, "tts_pos_%s_%d_%d_%s.npz" % (tag, a.seed, a.tts_positives, "-".join(exclude).replace(":", "_"))),
+                        os.path.join(a.work, "tts_pos_%s_%d_%d_%s.npz" % (tag, a.seed, a.tts_positives, ("x%08x" % synth.stable_hash(",".join(exclude))) if len(",".join(exclude)) > 40 else "-".join(exclude).replace(":", "_"))),
                         exclude, prog, 0.0, 0.15)
+    stages = {"positives": round(time.time() - t_start, 1)}
     words = []
     for x in rec_train + user:
         s, e = trim_speech(x)
@@ -517,7 +543,7 @@ def main():
         val_words = [x[slice(*trim_speech(x))] for x in rec_val]
     else:
         val_words = tts_positives(kw, 60, np.random.default_rng(a.seed + 101),
-                                  os.path.join(a.work, "tts_posval_%s_%d.npz" % (tag, a.seed)), exclude)
+                                  os.path.join(a.work, "tts_posval_%s_%d_x%08x.npz" % (tag, a.seed, synth.stable_hash(",".join(exclude)))), exclude)
 
     # ---- negatives
     prog(0.16, "negatives")
@@ -528,9 +554,13 @@ def main():
     stag = "std" if kw in KEYWORDS else tag  # the shipped words share one speech cache
     speech = tts_speech(tr_sent, 1800, np.random.default_rng(7), os.path.join(a.work, "speech_train_%s.npy" % stag), prog, 0.16, 0.35)
     speech_val = tts_speech(va_sent, 900, np.random.default_rng(8), os.path.join(a.work, "speech_val_%s.npy" % stag), prog, 0.35, 0.45)
+    stages["speech_synthesis"] = round(time.time() - t_start - sum(stages.values()), 1)
     conf_words = CONFUSABLES.get(kw, [])
     if not conf_words:  # custom word: parts of it and near words
         conf_words = [kw[: max(2, len(kw) // 2)], kw[len(kw) // 2:], kw + "s", "the " + kw[:-1]]
+        parts = kw.split()
+        if len(parts) > 1:  # each word alone, and the last word after another greeting
+            conf_words += parts + ["hello " + parts[-1], parts[0] + " there"]
     conf = []
     crng = np.random.default_rng(a.seed + 5)
     for i in range(12 * len(conf_words)):
@@ -553,6 +583,7 @@ def main():
         others_val += load_many([p for p in paths if split_of(p) == "val"][:a.max_files // 6])
     noises = noise_pool("train")
     noises_val = noise_pool("val")
+    stages["confusables_and_loading"] = round(time.time() - t_start - sum(stages.values()), 1)
     sources = [speech, neg_real or [speech], others or [speech], conf or [speech], [colored_noise(rng, SR * 20)] + noises]
     weights = np.array([0.42, 0.14, 0.14, 0.12, 0.18])
     weights /= weights.sum()
@@ -560,7 +591,10 @@ def main():
     # ---- clips -> features
     def pos_clip(r):
         wd = words[r.choice(len(words), p=wprob)]
-        end_frame = int(r.integers(CLIP_FRAMES - 45, CLIP_FRAMES - 4))
+        lo = a.end_min_frame
+        if lo < CLIP_FRAMES - 45:  # whole word inside the clip (1.12: the fastest speed-up)
+            lo = max(lo, int(len(wd) * 1.12 / HOP) + 3)
+        end_frame = int(r.integers(min(lo, CLIP_FRAMES - 5), CLIP_FRAMES - 4))
         x, start_frame = augment_and_place(r, wd, noises, end_frame)
         return x, start_frame, end_frame
 
@@ -589,6 +623,7 @@ def main():
         if i % 200 == 0:
             prog(0.45 + 0.2 * i / (n_pos + n_neg), "features %d/%d" % (i, n_pos + n_neg))
 
+    stages["clips_and_features"] = round(time.time() - t_start - sum(stages.values()), 1)
     mean = X[n_pos:].astype(np.float32).reshape(-1, feat.N_MELS).mean(axis=0)
     std = X[n_pos:].astype(np.float32).reshape(-1, feat.N_MELS).std(axis=0) + 1e-3
     inv_std = (1.0 / std).astype(np.float32)
@@ -619,12 +654,18 @@ def main():
     vneg = val_negative_stream(vr)
     vneg_hours = len(vneg) / 360000.0
 
+    stages["validation_streams"] = round(time.time() - t_start - sum(stages.values()), 1)
+    prep_seconds = time.time() - t_start
+    prog(0.65, "data ready after %.0f s" % prep_seconds)
+
     # ---- train
     dil = [2 ** i for i in range(a.blocks)]
+    export_seconds = []
     # ---- quantize + check + threshold + export (also used for checkpoints)
     best = {"hits": -1}
 
     def export(model, step, final):
+        e0 = time.time()
         layers = folded_layers(model)
         norm = lambda f: (f - mean) * inv_std  # noqa: E731
         calib = norm(np.concatenate([X[np.random.default_rng(a.seed + 17).integers(0, n_pos + n_neg, 300)].astype(np.float32).reshape(-1, feat.N_MELS)]))
@@ -721,6 +762,9 @@ def main():
             "val_hits_float_at_own": hits_f, "val_hits_int8_at_own": hits_q, "val_hits_int8_final": hits_final,
             "val_fa_int8_final": fa_q, "max_abs_score_diff_float_int8": round(max_dev, 4),
         }
+        export_seconds.append(time.time() - e0)
+        summary["export_seconds"] = round(export_seconds[-1], 1)
+        summary["wall_seconds"] = round(time.time() - t_start, 1)
         if not final:
             sys.stderr.write("\ncheckpoint %s\n" % json.dumps(summary))
             sys.stderr.flush()
@@ -736,6 +780,12 @@ def main():
     bs = 96
     budget = a.minutes * 60.0
     wall_budget = a.wall_minutes * 60.0
+
+    def total_wall_budget():
+        """Training wall seconds left for --total-minutes: what remains minus the
+        final export (as long as the slowest checkpoint export so far, at least 60 s)."""
+        reserve = max([60.0] + [1.3 * e for e in export_seconds])
+        return a.total_minutes * 60.0 - (w0 - t_start) - reserve
     t0 = time.process_time()
     w0 = time.time()
     step = 0
@@ -747,9 +797,11 @@ def main():
         if a.steps > 0:
             frac = step / a.steps
         else:
-            frac = (time.process_time() - t0) / budget
+            frac = (time.process_time() - t0) / budget if budget > 0 else 0.0
             if wall_budget > 0:
                 frac = max(frac, (time.time() - w0) / wall_budget)
+            if a.total_minutes > 0:
+                frac = max(frac, (time.time() - w0) / max(1.0, total_wall_budget()))
         if frac >= 1.0:
             break
         if next_ckpt is not None and time.time() - w0 >= next_ckpt:
@@ -780,7 +832,9 @@ def main():
         losses.append(float(loss))
         step += 1
         if step % 25 == 0:
-            prog(0.65 + 0.25 * frac, "training step %d loss %.4f" % (step, np.mean(losses[-25:])))
+            prog(0.65 + 0.25 * frac, "training step %d loss %.4f%s" % (
+                step, np.mean(losses[-25:]), "" if a.steps > 0 or frac <= 0 else
+                " ~%.0f min left" % ((time.time() - w0) * (1 - frac) / frac / 60.0)))
     train_s = time.process_time() - t0
     model.eval()
     prog(0.91, "quantizing")
@@ -788,6 +842,9 @@ def main():
     summary["train_seconds"] = round(train_s, 1)
     summary["train_wall_seconds"] = round(time.time() - w0, 1)
     summary["total_seconds"] = round(time.time() - t_start, 1)
+    summary["prep_seconds"] = round(prep_seconds, 1)
+    summary["prep_stages_seconds"] = stages
+    summary["steps_per_wall_second"] = round(step / max(1e-9, time.time() - w0), 2)
     summary["final_loss"] = round(float(np.mean(losses[-50:])), 4) if losses else None
     summary["checkpoints"] = checkpoints
     prog(1.0, "done")

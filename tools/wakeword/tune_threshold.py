@@ -65,6 +65,10 @@ def main():
     ap.add_argument("--margin", type=float, default=0.25, help="logit units above the zero-FA threshold")
     ap.add_argument("--cache", default=os.path.join(train.REPO, "build-wakeword-cache", "val"))
     ap.add_argument("--dry-run", action="store_true", help="print, do not patch the model")
+    ap.add_argument("--tts-positives", type=int, default=0,
+                    help="custom words without recordings: validate on this many synthesized takes "
+                         "(seed 2000+, never the seeds train.py or the benchmarks use)")
+    ap.add_argument("--exclude-voices", default="", help="voices held out for evaluation (as for train.py)")
     a = ap.parse_args()
     kw = a.keyword or os.path.splitext(os.path.basename(a.model))[0]
     data = train.shared_data()
@@ -92,6 +96,22 @@ def main():
             negs += [f for f in train.list_audio(os.path.join(data, "wakeword", other)) if train.split_of(f) == "val"]
     noise = train.cached_noise_files(a.cache, "val")
     pos = [f for f in train.list_audio(rec) if train.split_of(f) == "val"]
+    if not pos and a.tts_positives > 0:
+        exclude = tuple(v for v in a.exclude_voices.split(",") if v)
+        tag = "".join(c if c.isalnum() else "_" for c in kw)
+        d = os.path.join(a.cache, "tts_val_%s_x%08x" % (tag, synth.stable_hash(",".join(exclude))))
+        os.makedirs(d, exist_ok=True)
+        rng = np.random.default_rng(2000)
+        variants = [kw, kw, kw + ".", kw + "!", kw + ",", kw + "?"]
+        for i in range(a.tts_positives):
+            p = os.path.join(d, "val_%03d.wav" % i)
+            x, _ = synth.random_voice_call(rng, variants[rng.integers(len(variants))], exclude=exclude)
+            if not os.path.exists(p) and len(x) > 1600:
+                # 1 s of silence around the take, as a real recording has
+                x = np.concatenate([np.zeros(16000, np.float32), x, np.zeros(16000, np.float32)])
+                train.write_wav(p, 0.5 * x / max(1e-4, float(np.max(np.abs(x)))))
+            if os.path.exists(p):
+                pos.append(p)
     if not pos:
         sys.exit("no VAL-split recordings in " + rec)
     r = subprocess.run([a.hearth, "wakeword", "eval", "--model", a.model, "--json", "--snr", "10", "--seed", "7",

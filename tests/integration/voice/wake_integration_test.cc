@@ -102,5 +102,50 @@ TEST(WakeIntegration, HearthdWakesOnEveryJarvisAndNothingElse) {
   }
 }
 
+// `hearth wakeword train` on bad arguments and a failing trainer: a clear
+// error, exit code 2 (usage) or 1 (failure), and an existing --out file is
+// left as it was (train.py only ever replaces it, atomically, with a model).
+TEST(WakeCli, TrainRejectsBadArgumentsAndKeepsExistingModel) {
+  TempDir dir;
+  const std::string out = dir.file("model.gguf");
+  write_file(out, "previous model");
+  auto r = run_cli(dir, {"wakeword", "train", "--out", out});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("usage"), std::string::npos) << r.err;
+  r = run_cli(dir, {"wakeword", "train", "--keyword", "hey hearth", "--out", out, "--minutes", "1"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--minutes must be"), std::string::npos) << r.err;
+  r = run_cli(dir, {"wakeword", "train", "--keyword", "hey hearth", "--out", out, "--threads", "0"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--threads 1..64"), std::string::npos) << r.err;
+  r = run_cli(dir, {"wakeword", "train", "--keyword", "hey hearth", "--out", out, "--minutes", "soon"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bad value 'soon' for --minutes"), std::string::npos) << r.err;
+  r = run_cli(dir, {"wakeword", "train", "--keyword", "two\nlines", "--out", out});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("one line"), std::string::npos) << r.err;
+  // no trainer where HEARTH_TOOLS_DIR points
+  r = run_cli(dir, {"wakeword", "train", "--keyword", "hey hearth", "--out", out}, kExitDeadline,
+              {"HEARTH_TOOLS_DIR=" + dir.file("nowhere")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("train.py not found"), std::string::npos) << r.err;
+  // a trainer that fails, and one that writes something that is not a model
+  std::filesystem::create_directories(dir.file("fail"));
+  write_file(dir.file("fail") + "/train.py", "import sys\nsys.stderr.write('no voices\\n')\nsys.exit(3)\n");
+  r = run_cli(dir, {"wakeword", "train", "--keyword", "hey hearth", "--out", out}, kExitDeadline,
+              {"HEARTH_TOOLS_DIR=" + dir.file("fail")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("training failed"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(out), "previous model");
+  std::filesystem::create_directories(dir.file("junk"));
+  write_file(dir.file("junk") + "/train.py",
+             "import sys\nopen(sys.argv[sys.argv.index('--out') + 1], 'w').write('GGUF junk')\n");
+  r = run_cli(dir, {"wakeword", "train", "--keyword", "hey hearth", "--out", dir.file("new.gguf")}, kExitDeadline,
+              {"HEARTH_TOOLS_DIR=" + dir.file("junk")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("does not load"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(out), "previous model");
+}
+
 }  // namespace
 }  // namespace hearth
