@@ -332,7 +332,8 @@ void parse_nlu_cascade(const json& nlu, const std::string& base_dir, DaemonConfi
         read_unit(*ic, it.key().c_str(), "$.nlu.llm.intent_confidence", &v, errors);
         c.intent_confidence[it.key()] = v;
       }
-    if (!c.model_path.empty()) c.model_path = resolve_path(base_dir, c.model_path);
+    if (c.model_path == "builtin") c.model_path = builtin_intent_model_path();
+    else if (!c.model_path.empty()) c.model_path = resolve_path(base_dir, c.model_path);
   }
   if (const json* j = read_object(nlu, "cloud", "$.nlu", errors)) {
     check_keys(*j, "$.nlu.cloud", {"enabled", "base_url", "model", "api_key_file", "api_key_env", "timeout_ms",

@@ -1,12 +1,18 @@
 // nlu/src/cascade.cc: grammar → on-device LLM → cloud (see cascade.h).
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "hearth/common/log.h"
 #include "hearth/nlu/cascade.h"
 
 namespace hearth {
+
+std::string builtin_intent_model_path() {
+  const char* env = std::getenv("HEARTH_NLU_DIR");
+  return std::string(env && *env ? env : HEARTH_NLU_ASSETS_DIR) + "/hearth-intent-q8_0.gguf";
+}
 
 void LlmIntentConfig::validate(ConfigErrors& out, std::string_view path) const {
   const std::string p(path);

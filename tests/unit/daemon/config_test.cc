@@ -1,6 +1,7 @@
 // Config loading and validation: every kind of bad config lists all of its
 // problems, each with the file and the JSON path.
 #include "hearth/daemon/config.h"
+#include "hearth/nlu/cascade.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,6 +11,8 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace hearth {
 namespace {
@@ -75,6 +78,27 @@ TEST(DaemonConfig, EmbeddedDefaultConfigIsValid) {
   EXPECT_EQ(bundle->config.audio.source, "capture");
   EXPECT_EQ(bundle->config.audio.capture.device, "");
   EXPECT_TRUE(bundle->config.audio.ns.enabled);
+  // The intent cascade runs the shipped model ("model_path": "builtin").
+  EXPECT_TRUE(bundle->config.nlu_llm.enabled);
+  EXPECT_EQ(bundle->config.nlu_llm.model_path, builtin_intent_model_path());
+  EXPECT_TRUE(fs::is_regular_file(bundle->config.nlu_llm.model_path)) << bundle->config.nlu_llm.model_path;
+}
+
+// "builtin" names the shipped intent model, any other path resolves against
+// the config's directory, "" turns the LLM layer off.
+TEST(DaemonConfig, IntentModelPathBuiltinRelativeOrOff) {
+  TempDir dir;
+  dir.write("homes/small.json", kSmallHome);
+  const std::string model = dir.write("conf/models/m.gguf", "not read here");
+  for (const auto& [value, want] : std::vector<std::pair<std::string, std::string>>{
+           {"builtin", builtin_intent_model_path()}, {"models/m.gguf", model}, {"", ""}}) {
+    const std::string config = dir.write("conf/hearth.json", R"({"home": "../homes/small.json", "nlu": {"llm": {"model_path": ")" +
+                                                                  value + R"("}}})");
+    ConfigErrors errors;
+    Result<ConfigBundle> bundle = load_config_bundle(config, {}, errors);
+    ASSERT_TRUE(bundle) << value << ": " << errors.to_string();
+    EXPECT_EQ(fs::path(bundle->config.nlu_llm.model_path).lexically_normal(), fs::path(want).lexically_normal()) << value;
+  }
 }
 
 TEST(DaemonConfig, EmbeddedDemoHomeParses) {

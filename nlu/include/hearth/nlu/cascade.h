@@ -38,9 +38,14 @@
 
 namespace hearth {
 
+// The shipped intent model (assets/nlu/hearth-intent-q8_0.gguf; the
+// directory can be moved with HEARTH_NLU_DIR), what "model_path":
+// "builtin" in config means.
+std::string builtin_intent_model_path();
+
 struct LlmIntentConfig {
   bool enabled = true;
-  std::string model_path;          // GGUF; "" = no local LLM layer
+  std::string model_path;          // GGUF; "" = no local LLM layer; "builtin" = builtin_intent_model_path()
   std::string prompt = "auto";     // "hearth" (our model's format) | "fewshot" (any instruct GGUF) | "auto"
   int n_threads = 1;               // decode threads (our model is tiny: 1 is fastest)
   int max_tokens = 40;             // generated tokens per command, forced ones included
