@@ -1,5 +1,6 @@
 // Scalar references for the element-wise and row operations of a
 // transformer layer. Each comment states the math; SIMD variants must agree.
+#include <algorithm>
 #include <cmath>
 
 #include "kernels_internal.h"
@@ -48,16 +49,26 @@ void gelu_ref(int n, float* x) {
 // (a, b) <- (a cos - b sin, a sin + b cos) where (a, b) = (x[2i], x[2i+1])
 // in normal mode and (x[i], x[i + n_rot/2]) in NeoX mode. Angles in double.
 void rope_ref(float* x, int n_heads, int head_dim, int n_rot, int pos, float freq_base, RopeMode mode) {
-  for (int h = 0; h < n_heads; ++h) {
-    float* v = x + static_cast<size_t>(h) * head_dim;
-    for (int i = 0; i < n_rot / 2; ++i) {
+  // the angle depends on the pair only: its cos and sin are computed once
+  // for all heads (in chunks, without allocating)
+  constexpr int kChunk = 64;
+  float cs[kChunk], sn[kChunk];
+  for (int i0 = 0; i0 < n_rot / 2; i0 += kChunk) {
+    const int i1 = std::min(n_rot / 2, i0 + kChunk);
+    for (int i = i0; i < i1; ++i) {
       const double theta = pos * std::pow(static_cast<double>(freq_base), -2.0 * i / n_rot);
-      const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
-      const int ia = mode == RopeMode::kNormal ? 2 * i : i;
-      const int ib = mode == RopeMode::kNormal ? 2 * i + 1 : i + n_rot / 2;
-      const float a = v[ia], b = v[ib];
-      v[ia] = a * c - b * s;
-      v[ib] = a * s + b * c;
+      cs[i - i0] = static_cast<float>(std::cos(theta));
+      sn[i - i0] = static_cast<float>(std::sin(theta));
+    }
+    for (int h = 0; h < n_heads; ++h) {
+      float* v = x + static_cast<size_t>(h) * head_dim;
+      for (int i = i0; i < i1; ++i) {
+        const int ia = mode == RopeMode::kNormal ? 2 * i : i;
+        const int ib = mode == RopeMode::kNormal ? 2 * i + 1 : i + n_rot / 2;
+        const float a = v[ia], b = v[ib], c = cs[i - i0], s = sn[i - i0];
+        v[ia] = a * c - b * s;
+        v[ib] = a * s + b * c;
+      }
     }
   }
 }
