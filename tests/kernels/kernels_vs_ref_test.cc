@@ -4,9 +4,11 @@
 // quantized dot == dot of the dequantized rows) and the thread pool.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -462,6 +464,36 @@ TEST(ThreadPool, CoversRangeOnceAtEveryGrain) {
     std::atomic<int> total{0};
     for (int k = 0; k < 2000; ++k) pool.parallel_for(8, 1, [&](int b, int e) { total += e - b; });
     EXPECT_EQ(total.load(), 16000);
+  }
+}
+
+// Workers and the caller spin for a while, then block: jobs that come
+// while workers spin, after they fell asleep, and with one side much slower
+// than the other (so the caller blocks on the worker, or the worker finishes
+// long before) all complete exactly once; a pool is destroyed cleanly while
+// its workers spin and while they sleep.
+TEST(ThreadPool, SpinThenSleepHandsOffEveryJob) {
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    std::atomic<int> total{0};
+    int want = 0;
+    for (int k = 0; k < 60; ++k) {
+      const int gap_us = (k % 3 == 0) ? 0 : (k % 3 == 1) ? 150 : 2000;  // within and past the spin window
+      std::this_thread::sleep_for(std::chrono::microseconds(gap_us));
+      const int slow = k % 4;  // 0: even; 1: chunk 0 (the caller) slow; 2: the last chunk slow
+      pool.parallel_for(12, 4, [&](int b, int e) {
+        if ((slow == 1 && b == 0) || (slow == 2 && e == 12)) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        total += e - b;
+      });
+      want += 12;
+      ASSERT_EQ(total.load(), want) << threads << " threads, job " << k;
+    }
+  }
+  { ThreadPool spinning(2); spinning.parallel_for(8, 4, [](int, int) {}); }  // destroyed at once: workers spinning
+  {
+    ThreadPool sleeping(2);
+    sleeping.parallel_for(8, 4, [](int, int) {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // workers asleep
   }
 }
 
