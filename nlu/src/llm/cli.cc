@@ -1,4 +1,5 @@
 // `hearth llm ...` sub-commands (see hearth/nlu/llm.h).
+#include <strings.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -251,7 +252,7 @@ int cmd_random(const Args& a, std::FILE* out, std::FILE* err) {
   auto preset = llm::random_model_preset(a.opt.count("--preset") ? a.opt.at("--preset") : "tiny");
   if (!preset) return std::fprintf(err, "llm random: %s\n", preset.error().message.c_str()), 2;
   WeightType type = WeightType::kQ4_0;
-  const bool k_mix = a.opt.count("--type") && (a.opt.at("--type") == "q4_k_m" || a.opt.at("--type") == "Q4_K_M");
+  const bool k_mix = a.opt.count("--type") && strcasecmp(a.opt.at("--type").c_str(), "q4_k_m") == 0;
   if (k_mix) type = WeightType::kQ4_K;
   else if (a.opt.count("--type") && !parse_type(a.opt.at("--type"), &type))
     return std::fprintf(err, "llm random: unknown --type %s\n", a.opt.at("--type").c_str()), 2;

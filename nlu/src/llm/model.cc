@@ -32,7 +32,7 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
   return std::shared_ptr<const Model>(std::move(m));
 }
 
-// Every Q4_0 / Q8_0 / Q4_K matrix is copied once into its x4 layout: the
+// Every matrix whose type has an x4 layout is copied once into it: the
 // 4-row kernels then read 4 rows' scales in one load, sum each row without
 // a horizontal add per block and, for prompt batches, unpack each block once
 // for 4 columns (bench/kernels matvec/*x4, matmul16/*x4). The mapped file
@@ -97,8 +97,8 @@ Result<uint64_t> kv_cache_bytes(const Model& m, const SessionOptions& so) {
   return bytes;
 }
 
-// Counted in the file's layout (Q4_K's x4 layout reads 4 bytes per block
-// more: the bound does not credit them).
+// Counted in the file's layout (the Q4_K / Q5_K x4 layouts read 4 bytes
+// per row and block more: the bound does not credit them).
 uint64_t Model::weight_bytes_per_token() const {
   uint64_t total = 0;
   for_each_matrix(*this, [&](const Weight& w) { total += uint64_t(weight_row_bytes(w.type, w.n_in)) * uint64_t(w.n_out); });

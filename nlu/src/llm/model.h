@@ -48,7 +48,7 @@ struct Weight {
   int n_out = 0;
   size_t row_bytes = 0;
   // Repacked at load into the type's x4 layout (repack_x4 in kernels.h;
-  // Q4_0, Q8_0, Q4_K) for KernelTable::mat_mul_x4: data then points into
+  // has_x4_layout types) for KernelTable::mat_mul_x4: data then points into
   // Model::packed_, not into the file, and row_bytes is x4_row_bytes().
   bool x4 = false;
 };
@@ -90,8 +90,9 @@ class Model {
   const float* output_norm_ = nullptr;
   Weight output_;
   std::vector<Layer> layers_;
-  // Repacked copies of the Q4_0 / Q8_0 / Q4_K matrices, in one anonymous mapping with transparent huge pages where the kernel
-  // allows (fewer TLB misses while decode streams the weights).
+  // Repacked copies of the matrices with an x4 layout, in one anonymous
+  // mapping with transparent huge pages where the kernel allows (fewer TLB
+  // misses while decode streams the weights).
   struct Unmap {
     size_t bytes;
     void operator()(void* p) const;
