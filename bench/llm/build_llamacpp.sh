@@ -27,6 +27,8 @@ if [ ! -x "$bin" ]; then
   # reports AMX, but AMX tile instructions fault here (SIGILL in ggml's AMX
   # mat-mul), and Hearth does not use AMX either. Set LLAMA_ISA_FLAGS for
   # another machine (e.g. "-DGGML_NATIVE=ON").
+  # On a CPU without AMX, -march=native (GGML_NATIVE) is right.
+  if [ -z "${LLAMA_ISA_FLAGS:-}" ] && ! grep -qw amx_tile /proc/cpuinfo 2>/dev/null; then LLAMA_ISA_FLAGS="-DGGML_NATIVE=ON"; fi
   isa=${LLAMA_ISA_FLAGS:-"-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
     -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AVX_VNNI=ON
     -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"}

@@ -5,7 +5,10 @@ For each model (random weights of real shapes, made by `hearth_llm_tool
 random`; both runtimes read the same GGUF file) and thread count, runs
 `hearth_llm_tool bench` and `llama-bench` alternately ROUNDS times and
 reports the median prefill and decode tokens/s of each, their ratio, and
-our decode against the memory-bandwidth bound measured in the same run.
+our decode against the memory-bandwidth bound measured in the same run
+(ours/bound: the median over runs of `llm bench`'s own figure, which pairs
+each decode round with probes just before and after it; llama/bound:
+llama.cpp's median decode over our median bound).
 
   bench/llm/compare.py --tool BUILD/nlu/hearth_llm_tool \
       --llama-bench "$(bench/llm/build_llamacpp.sh)" [--rounds 3] [--models qwen2-0.5b:q4_0,...]
@@ -35,7 +38,9 @@ def ours(tool, model, threads, n_prompt, n_gen, env=None):
     tg = float(re.search(r"decode: .* = ([\d.]+) tok/s", out).group(1))
     bound = float(re.search(r"bound ([\d.]+) tok/s", out).group(1))
     gbps = float(re.search(r"measured read bandwidth ([\d.]+) GB/s", out).group(1))
-    return {"pp": pp, "tg": tg, "bound": bound, "gbps": gbps}
+    # decode / bound paired per round inside the run (probes before and after each round)
+    share = float(re.search(r"decode at ([\d.]+)% of bound", out).group(1)) / 100
+    return {"pp": pp, "tg": tg, "bound": bound, "gbps": gbps, "share": share}
 
 
 def peer(bench, model, threads, n_prompt, n_gen):
@@ -77,12 +82,12 @@ def main():
                     l.append(peer(a.llama_bench, model, t, a.p, a.n))
             med = lambda xs, k: statistics.median(x[k] for x in xs) if xs else float("nan")
             r = {"model": spec, "threads": t, "ours_pp": med(o, "pp"), "ours_tg": med(o, "tg"),
-                 "bound": med(o, "bound"), "gbps": med(o, "gbps"),
+                 "bound": med(o, "bound"), "gbps": med(o, "gbps"), "share": med(o, "share"),
                  "llama_pp": med(l, "pp"), "llama_tg": med(l, "tg")}
             rows.append(r)
             print(f"{spec:<22} {t:>2} {r['ours_pp']:>12.2f} {r['llama_pp']:>10.2f} {r['ours_pp'] / r['llama_pp']:>6.2f} "
                   f"{r['ours_tg']:>12.2f} {r['llama_tg']:>10.2f} {r['ours_tg'] / r['llama_tg']:>6.2f} {r['bound']:>7.2f} "
-                  f"{r['ours_tg'] / r['bound']:>10.0%} {r['llama_tg'] / r['bound']:>11.0%}", flush=True)
+                  f"{r['share']:>10.0%} {r['llama_tg'] / r['bound']:>11.0%}", flush=True)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -1,5 +1,6 @@
 // `hearth llm ...` sub-commands (see hearth/nlu/llm.h).
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -86,27 +87,62 @@ Result<std::shared_ptr<const Model>> load_model(const Args& a) {
 }
 
 // Read bandwidth of this machine: every thread sums its slice of a buffer
-// far larger than the caches; best of a few runs (STREAM-like).
-double measure_read_gbps(int n_threads, int mib) {
-  const size_t n = size_t(std::max(1, mib)) << 18;  // floats in `mib` MiB
-  std::vector<float> buf(n, 1.0f);
-  ThreadPool pool(n_threads);
-  const KernelTable& k = kernels();
-  const std::vector<float> ones(1 << 16, 1.0f);
-  double best = 0;
-  for (int rep = 0; rep < 4; ++rep) {
-    std::vector<float> partial(static_cast<size_t>(n_threads) * 16, 0.f);
-    const auto t0 = Clock::now();
-    const int chunks = static_cast<int>(n >> 16);
-    pool.parallel_for(chunks, 1, [&](int b, int e) {
-      float s = 0;
-      for (int c = b; c < e; ++c) s += k.dot_f32(1 << 16, buf.data() + (size_t(c) << 16), ones.data());
-      partial[static_cast<size_t>(b) % partial.size()] += s;
-    });
-    const double dt = seconds_since(t0);
-    best = std::max(best, double(n * sizeof(float)) / dt / 1e9);
+// far larger than the caches (STREAM-like), best of two passes. The buffer
+// asks for transparent huge pages like the repacked weights, so the probe
+// pays no more TLB misses than decode does (a stricter bound than 4 KiB
+// pages give).
+class ReadProbe {
+ public:
+  ReadProbe(int n_threads, int mib) : n_(size_t(std::max(1, mib)) << 18), pool_(n_threads), ones_(1 << 16, 1.0f) {
+    bytes_ = n_ * sizeof(float);
+    void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes_, MADV_HUGEPAGE);
+#endif
+    buf_ = static_cast<float*>(p);
+    std::fill(buf_, buf_ + n_, 1.0f);
   }
-  return best;
+  ~ReadProbe() { munmap(buf_, bytes_); }
+  ReadProbe(const ReadProbe&) = delete;
+  ReadProbe& operator=(const ReadProbe&) = delete;
+
+  // Best of two passes each with 1, 2 and 4 read streams per thread (a
+  // thread's slice read as that many interleaved sequential streams, 4 KiB
+  // at a time): a core reads faster from several streams than from one,
+  // and the decode kernels read two (matmul_x86.inc).
+  double gbps() {
+    const KernelTable& k = kernels();
+    double best = 0;
+    for (int streams : {1, 2, 4})
+      for (int rep = 0; rep < 2; ++rep) {
+        std::vector<float> partial(64, 0.f);
+        const auto t0 = Clock::now();
+        pool_.parallel_for(static_cast<int>(n_ >> 16), 1, [&](int b, int e) {
+          // chunks [b, e) of 64 Ki floats; stream j starts at chunk b + j * len
+          const size_t len = size_t(e - b) / streams * (size_t(1) << 16), step = 1024;
+          const float* base = buf_ + (size_t(b) << 16);
+          float s = 0;
+          for (size_t i = 0; i < len; i += step)
+            for (int j = 0; j < streams; ++j) s += k.dot_f32(int(step), base + size_t(j) * len + i, ones_.data());
+          for (size_t i = len * streams; i < (size_t(e - b) << 16); i += step) s += k.dot_f32(int(step), base + i, ones_.data());
+          partial[static_cast<size_t>(b) % partial.size()] += s;
+        });
+        best = std::max(best, double(bytes_) / seconds_since(t0) / 1e9);
+      }
+    return best;
+  }
+
+ private:
+  size_t n_, bytes_ = 0;
+  ThreadPool pool_;
+  std::vector<float> ones_;
+  float* buf_ = nullptr;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
 int cmd_info(const Args& a, std::FILE* out, std::FILE* err) {
@@ -201,32 +237,55 @@ int cmd_bench(const Args& a, std::FILE* out, std::FILE* err) {
   if (!lg) return std::fprintf(err, "llm bench: %s\n", lg.error().message.c_str()), 1;
   const double prefill_s = seconds_since(t0);
   const llm::SessionProfile pre = s.profile();
-  t0 = Clock::now();
+  // Decode in rounds, each between two bandwidth probes: the bound of a
+  // round is the mean of the probes around it and the figure reported is
+  // the median of the rounds' decode / bound. The read bandwidth of a shared
+  // VM moves by tens of percent within a minute (the host's other tenants);
+  // a bound measured once, after decode, made the ratio swing 70-100 %.
+  const int rounds = std::clamp(get_int(a, "--rounds", 4), 1, std::max(1, n_gen));
+  const double bytes = double((*m)->weight_bytes_per_token());
+  ReadProbe probe(n_threads, get_int(a, "--bw-mib", 256));
+  std::vector<double> round_gbps, round_ratio;
+  double decode_s = 0;
   Token t = prompt.back();
-  for (int i = 0; i < n_gen; ++i) {
-    t = static_cast<Token>(std::max_element(lg->begin(), lg->end()) - lg->begin());
-    lg = s.decode(t);
-    if (!lg) return std::fprintf(err, "llm bench: %s\n", lg.error().message.c_str()), 1;
+  double g0 = probe.gbps();
+  for (int r = 0, done = 0; r < rounds; ++r) {
+    const int n = (n_gen * (r + 1)) / rounds - done;
+    t0 = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      t = static_cast<Token>(std::max_element(lg->begin(), lg->end()) - lg->begin());
+      lg = s.decode(t);
+      if (!lg) return std::fprintf(err, "llm bench: %s\n", lg.error().message.c_str()), 1;
+    }
+    const double dt = seconds_since(t0);
+    decode_s += dt;
+    done += n;
+    const double g1 = probe.gbps(), g = 0.5 * (g0 + g1);
+    round_gbps.push_back(g);
+    if (n > 0) round_ratio.push_back(n / dt / (g * 1e9 / bytes));
+    if (rounds > 1)
+      std::fprintf(out, "round %d: %d tokens at %.2f tok/s, read bandwidth %.2f GB/s (%.2f before, %.2f after) -> %.0f%% of bound\n",
+                   r + 1, n, n / dt, g, g0, g1, n > 0 ? 100.0 * round_ratio.back() : 0.0);
+    g0 = g1;
   }
-  const double decode_s = seconds_since(t0);
   llm::SessionProfile prof = s.profile();  // decode only: minus the prefill's share
   prof.matmul_s -= pre.matmul_s;
   prof.attention_s -= pre.attention_s;
   prof.other_s -= pre.other_s;
-  const double gbps = measure_read_gbps(n_threads, get_int(a, "--bw-mib", 256));
-  const double bytes = double((*m)->weight_bytes_per_token());
+  const double gbps = median(round_gbps);
   const double bound = gbps * 1e9 / bytes;
   const double decode_tps = n_gen / decode_s;
+  const double of_bound = median(round_ratio);
   std::fprintf(out,
                "kernels %s, threads %d\n"
                "prefill: %d tokens in %.3f s = %.2f tok/s\n"
                "decode:  %d tokens in %.3f s = %.2f tok/s\n"
-               "weights read per token: %.1f MiB; measured read bandwidth %.2f GB/s -> bound %.2f tok/s; decode at %.0f%% of bound\n"
+               "weights read per token: %.1f MiB; measured read bandwidth %.2f GB/s -> bound %.2f tok/s; decode at %.0f%% of bound (median of %d rounds)\n"
                "prefill time: mat-mul %.0f%%, attention %.0f%%, other %.0f%%\n"
                "decode time per token: mat-mul %.2f ms (%.1f GB/s of weights), attention %.2f ms, other %.2f ms\n"
                "peak RSS: %.1f MiB\n",
                kernels().name, n_threads, n_prompt, prefill_s, n_prompt / prefill_s, n_gen, decode_s, decode_tps,
-               bytes / (1 << 20), gbps, bound, 100.0 * decode_tps / bound, 100.0 * pre.matmul_s / prefill_s,
+               bytes / (1 << 20), gbps, bound, 100.0 * of_bound, rounds, 100.0 * pre.matmul_s / prefill_s,
                100.0 * pre.attention_s / prefill_s, 100.0 * pre.other_s / prefill_s, 1e3 * prof.matmul_s / n_gen,
                bytes * n_gen / prof.matmul_s / 1e9, 1e3 * prof.attention_s / n_gen, 1e3 * prof.other_s / n_gen,
                peak_rss_kb() / 1024.0);

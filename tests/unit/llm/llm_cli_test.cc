@@ -49,9 +49,13 @@ TEST(LlmCli, RandomQuantizeInfoGenerate) {
   r = run({"generate", "--model", q8, "--prompt", "hi", "-n", "5", "--greedy", "-t", "1"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out.rfind("hi", 0), 0u) << r.out;
-  r = run({"bench", "--model", q8, "-p", "4", "-n", "4", "--bw-mib", "4"});
+  r = run({"bench", "--model", q8, "-p", "4", "-n", "5", "--bw-mib", "4", "--rounds", "2"});
   ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.out.find("decode:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("decode:  5 tokens"), std::string::npos) << r.out;
+  // 5 tokens in 2 rounds between bandwidth probes: 2 + 3
+  EXPECT_NE(r.out.find("round 1: 2 tokens"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("round 2: 3 tokens"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("of bound (median of 2 rounds)"), std::string::npos) << r.out;
   std::filesystem::remove_all(dir);
 }
 

@@ -10,6 +10,8 @@
 //                [--chat auto|chatml|llama2|zephyr|plain] [--verbose]
 //   llm bench    --model FILE [-t THREADS] [-p PROMPT_TOKENS] [-n GEN_TOKENS] [-b BATCH (32)] [--kv-f32]
 //                [--bw-mib N]   (buffer of the bandwidth probe, default 256 MiB)
+//                [--rounds R]   (decode in R rounds between probes; the bound and the
+//                               share of it are medians over rounds, default 4)
 //   llm quantize IN OUT TYPE            (TYPE: f16 q8_0 q4_0 q4_1 q4_k q5_k q6_k)
 //   llm random   --preset NAME --type TYPE --out FILE [--seed S]   (TYPE q4_k_m: Q4_K with
 //                Q6_K output, and attn_v / ffn_down in every other layer)
