@@ -197,6 +197,56 @@ TEST(LlmIntent, OwnModelUnderstandsPlainCommands) {
   EXPECT_GE(ok, 7) << failures;
 }
 
+// Token healing in the constrained decoder: when the model's own greedy
+// answer (no constraint) is already valid for the home, the constrained
+// decoder must return exactly that answer. Before the fix, text forced
+// between two decisions (the space after "kitchen" when every kitchen device
+// continues with one) went in as a lone token the model never saw there, and
+// the next choice was noise ("... kitchen radio" -> "kitchen door").
+// Sentences written for this test, not taken from any evaluation set.
+TEST(LlmIntent, ConstrainedAnswerIsTheModelsOwnWhenTheHomeAllowsIt) {
+  Home home = demo_home();
+  auto model = llm::Model::load(kAssets + "/nlu/hearth-intent-q8_0.gguf");
+  ASSERT_TRUE(model) << model.error().message;
+  LlmIntentConfig cfg;
+  cfg.model_path = kAssets + "/nlu/hearth-intent-q8_0.gguf";
+  auto p = make_llm_intent_parser(home, cfg);
+  ASSERT_TRUE(p) << p.error().message;
+  const char* sentences[] = {"skip this track on the kitchen radio", "switch the bedroom speaker off",
+                             "switch the office ceiling light on", "office shade down please",
+                             "lock the kitchen door now", "is the kitchen window open",
+                             "bedroom radiator to twenty degrees", "garage door up please",
+                             "turn on the bedroom ceiling light", "kitchen speaker volume to forty",
+                             "front door lock, lock it please", "switch the living room ceiling light off"};
+  const llm::Tokenizer& tok = (*model)->tokenizer();
+  int checked = 0;
+  std::string failures;
+  for (const char* text : sentences) {
+    llm::Session s(*model, 96, 1);
+    auto logits = s.prefill(tok.encode(std::string(" ") + text + "{\"intent\":\"", true, false));
+    ASSERT_TRUE(logits);
+    std::string own = "{\"intent\":\"";
+    for (int i = 0; i < 40 && own.back() != '}'; ++i) {
+      const auto& lg = *logits;
+      const llm::Token best = static_cast<llm::Token>(std::max_element(lg.begin(), lg.end()) - lg.begin());
+      if (tok.is_eog(best)) break;
+      own += tok.token_to_piece(best, false);
+      logits = s.decode(best);
+      ASSERT_TRUE(logits);
+    }
+    const nlohmann::json j = nlohmann::json::parse(own, nullptr, false);
+    bool allowed = j.is_object() && j.contains("intent");
+    if (allowed && j.contains("name")) allowed = !home.devices_named(j["name"].get<std::string>()).empty();
+    if (allowed && j.contains("area")) allowed = home.area_named(j["area"].get<std::string>()) != nullptr;
+    if (!allowed) continue;  // the constraint must change this answer; nothing to compare
+    ++checked;
+    (*p)->parse(text);
+    if ((*p)->last_output() != own) failures += std::string(text) + ": own " + own + ", constrained " + (*p)->last_output() + "\n";
+  }
+  EXPECT_GE(checked, 8);
+  EXPECT_TRUE(failures.empty()) << failures;
+}
+
 TEST(LlmIntent, BringYourOwnModelStillEmitsValidJson) {
   const std::string path = std::string(HEARTH_SHARED_DATA_DIR) + "/llm/stories260K.gguf";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not present (shared data)";
