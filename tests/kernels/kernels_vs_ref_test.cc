@@ -203,7 +203,7 @@ void check_x4(WeightType t) {
     const int n = nb * tr->block_elems;
     const size_t rb = weight_row_bytes(t, n), rbx = x4_row_bytes(t, n);
     ASSERT_GE(rbx, rb);
-    for (int nrows : {1, 3, 4, 5, 8, 11, 12, 16, 23}) {
+    for (int nrows : {1, 3, 4, 5, 8, 11, 12, 16, 23, 40}) {
       Buffer w(rb * nrows, 2), packed(rbx * nrows, 3), back(rb * nrows, 0);
       for (int r = 0; r < nrows; ++r) {
         const std::vector<float> row = random_normal(n, 500u + 7u * r + n);
