@@ -194,6 +194,96 @@ void parse_custom_intent(const json& j, const std::string& path, CustomIntent* o
   }
 }
 
+// "nlu.lists", "nlu.expansion_rules", "nlu.skip_words": hassil-style building
+// blocks for custom sentences (nlu.h SlotList; grammar.h documents the syntax).
+//   "lists": {"size": {"values": ["small", {"in": "(large | big)", "out": "large"}]},
+//             "shots": {"range": {"from": 1, "to": 4}}, "note": {"wildcard": true}}
+void parse_custom_vocabulary(const json& nlu, NluConfig* out, ConfigErrors& errors) {
+  if (const json* lists = read_object(nlu, "lists", "$.nlu", errors)) {
+    for (auto it = lists->begin(); it != lists->end(); ++it) {
+      const std::string path = "$.nlu.lists." + it.key();
+      const json& j = *it;
+      if (!j.is_object()) {
+        errors.add(path, "expected an object {\"values\"} | {\"range\"} | {\"wildcard\"}, got " + type_name(j));
+        continue;
+      }
+      check_keys(j, path, {"values", "range", "wildcard"}, errors);
+      SlotList list;
+      if (auto v = j.find("values"); v != j.end()) {
+        if (!v->is_array() || v->empty()) {
+          errors.add(path + ".values", "expected a non-empty array of strings or {\"in\", \"out\"}, got " +
+                                           type_name(*v));
+        } else {
+          for (size_t i = 0; i < v->size(); ++i) {
+            const json& e = (*v)[i];
+            const std::string epath = path + ".values[" + std::to_string(i) + "]";
+            SlotListValue value;
+            if (e.is_string()) {
+              value.in = e.get<std::string>();
+            } else if (e.is_object()) {
+              check_keys(e, epath, {"in", "out"}, errors);
+              if (!e.contains("in") || !e["in"].is_string()) {
+                errors.add(epath + ".in", "required: a string, what is said (\"(large | big)\")");
+                continue;
+              }
+              value.in = e["in"].get<std::string>();
+              if (auto o = e.find("out"); o != e.end()) {
+                bool scalar = true;
+                value.out = value_from_json(*o, &scalar);
+                if (!scalar) errors.add(epath + ".out", "expected a string, number or boolean, got " + type_name(*o));
+              }
+            } else {
+              errors.add(epath, "expected a string or {\"in\", \"out\"}, got " + type_name(e));
+              continue;
+            }
+            list.values.push_back(std::move(value));
+          }
+        }
+      }
+      if (const json* range = read_object(j, "range", path, errors)) {
+        check_keys(*range, path + ".range", {"from", "to"}, errors);
+        bool ok = true;
+        for (const char* k : {"from", "to"}) {
+          auto r = range->find(k);
+          if (r == range->end() || !r->is_number()) {
+            errors.add(path + ".range." + k, "required: a number");
+            ok = false;
+          }
+        }
+        if (ok) {
+          list.has_range = true;
+          list.range_from = (*range)["from"].get<double>();
+          list.range_to = (*range)["to"].get<double>();
+        }
+      }
+      read_bool(j, "wildcard", path, &list.wildcard, errors);
+      out->lists[it.key()] = std::move(list);
+    }
+  }
+  if (const json* rules = read_object(nlu, "expansion_rules", "$.nlu", errors)) {
+    for (auto it = rules->begin(); it != rules->end(); ++it) {
+      if (!it->is_string()) {
+        errors.add("$.nlu.expansion_rules." + it.key(), "expected a template string, got " + type_name(*it));
+        continue;
+      }
+      out->expansion_rules[it.key()] = it->get<std::string>();
+    }
+  }
+  if (auto skip = nlu.find("skip_words"); skip != nlu.end()) {
+    if (!skip->is_array()) {
+      errors.add("$.nlu.skip_words", "expected an array of phrases, got " + type_name(*skip));
+    } else {
+      for (size_t i = 0; i < skip->size(); ++i) {
+        if (!(*skip)[i].is_string()) {
+          errors.add("$.nlu.skip_words[" + std::to_string(i) + "]", "expected a string, got " + type_name((*skip)[i]));
+          continue;
+        }
+        out->skip_words.push_back((*skip)[i].get<std::string>());
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string default_db_path() {
@@ -413,8 +503,9 @@ bool parse_config_into(std::string_view json_text, std::string_view source, cons
     read_int(*devices, "command_timeout_ms", "$.devices", &cfg.devices.command_timeout_ms, errors);
   }
   if (const json* nlu = read_object(root, "nlu", "$", errors)) {
-    check_keys(*nlu, "$.nlu", {"custom_intents", "llm", "cloud"}, errors);
+    check_keys(*nlu, "$.nlu", {"custom_intents", "lists", "expansion_rules", "skip_words", "llm", "cloud"}, errors);
     parse_nlu_cascade(*nlu, base_dir, cfg, errors);  // issue 7
+    parse_custom_vocabulary(*nlu, &cfg.nlu, errors);
     auto list = nlu->find("custom_intents");
     if (list != nlu->end()) {
       if (!list->is_array()) {

@@ -87,6 +87,7 @@ Result<std::shared_ptr<const VoiceModels>> build_voice_models(const Home& home, 
   remove_stale_model_dirs(cache_root);
   SentenceSampleOptions opt;
   opt.n_sentences = asr.lm_sentences;
+  opt.custom_share = asr.lm_custom_share;
   auto lang = sample_command_language(home, nlu, opt);
   if (!lang) return lang.error().with_context("asr: sampling the command language");
   if (cancelled()) return stopped;

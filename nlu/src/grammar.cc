@@ -119,7 +119,7 @@ std::string_view trim(std::string_view s) {
 
 bool is_syntax_char(char c) {
   return c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == '<' || c == '>' ||
-         c == '|' || c == '$';
+         c == '|' || c == '$' || c == ';';
 }
 
 int find_edge(const std::vector<std::pair<int, int>>& edges, int key) {
@@ -136,7 +136,9 @@ int find_edge(const std::vector<std::pair<int, int>>& edges, int key) {
 
 class Grammar::TemplateReader {
  public:
-  TemplateReader(Grammar& g, std::string_view text) : g_(g), text_(text) {}
+  // `keep_fillers`: filler words stay literal (slot-list phrases, whose value may be the words said).
+  TemplateReader(Grammar& g, std::string_view text, bool keep_fillers = false)
+      : g_(g), text_(text), keep_fillers_(keep_fillers) {}
 
   Result<Alts> read_all() {
     auto r = alternatives();
@@ -229,7 +231,7 @@ class Grammar::TemplateReader {
       skip_space();
       if (pos_ >= text_.size()) return cur;
       char c = text_[pos_];
-      if (c == '|' || c == ')' || c == ']') return cur;
+      if (c == '|' || c == ')' || c == ']' || c == ';') return cur;
       auto item = one_item();
       if (!item) return item.error();
       ++*n_items;
@@ -245,15 +247,32 @@ class Grammar::TemplateReader {
       char close = c == '(' ? ')' : ']';
       size_t open_at = pos_;
       ++pos_;
-      auto inner = alternatives();
-      if (!inner) return inner.error();
-      skip_space();
+      // "(a; b; c)": a permutation, its items in any order (hassil's syntax).
+      std::vector<Alts> items;
+      for (;;) {
+        auto inner = alternatives();
+        if (!inner) return inner.error();
+        items.push_back(std::move(*inner));
+        skip_space();
+        if (pos_ < text_.size() && text_[pos_] == ';') {
+          ++pos_;
+          continue;
+        }
+        break;
+      }
       if (pos_ >= text_.size() || text_[pos_] != close) {
         pos_ = open_at;
         return fail(std::string("'") + c + "' is never closed with '" + close + "'");
       }
       ++pos_;
-      Alts out = std::move(*inner);
+      Alts out;
+      if (items.size() == 1) {
+        out = std::move(items[0]);
+      } else {
+        auto p = permutations(items);
+        if (!p) return p.error();
+        out = std::move(*p);
+      }
       if (c == '[') out.push_back(Seq{});
       return collapse_word_set(std::move(out));
     }
@@ -273,6 +292,13 @@ class Grammar::TemplateReader {
       if (end == std::string_view::npos) return fail("'<' is never closed with '>'");
       std::string_view tag = text_.substr(pos_ + 1, end - pos_ - 1);
       size_t eq = tag.find('=');
+      if (eq == std::string_view::npos && !trim(tag).empty()) {
+        // <rule>: an expansion rule (config "nlu.expansion_rules"); same store as $macro.
+        auto it = g_.macros_.find(std::string(trim(tag)));
+        if (it == g_.macros_.end()) return fail("unknown expansion rule <" + std::string(trim(tag)) + ">");
+        pos_ = end + 1;
+        return it->second;
+      }
       if (eq == std::string_view::npos || trim(tag.substr(0, eq)).empty())
         return fail("a fixed value is written <slot=value>, got <" + std::string(tag) + ">");
       Seq s;
@@ -299,16 +325,47 @@ class Grammar::TemplateReader {
     const bool required = text_[start] == '=';
     Seq s;
     for (const std::string& w : tokenize(text_.substr(start, pos_ - start))) {
-      if (!required && g_.is_filler_word(w)) continue;  // skipped in the input anyway
+      if (!required && !keep_fillers_ && g_.is_filler_word(w)) continue;  // skipped in the input anyway
       s.elems.push_back(Elem{g_.intern(w), -1});
     }
     if (required && s.elems.empty()) return fail("'=' must be followed by a word");
     return Alts{s};
   }
 
+  // Every order of `items`, each order the product of its items; duplicates
+  // (optional items left out in different orders) are dropped.
+  Result<Alts> permutations(const std::vector<Alts>& items) const {
+    if (items.size() > kMaxPermutationItems)
+      return fail("a permutation takes at most " + std::to_string(kMaxPermutationItems) + " items, got " +
+                  std::to_string(items.size()));
+    std::vector<size_t> order(items.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::set<std::pair<std::vector<std::pair<int, int>>, ValueMap>> seen;
+    Alts out;
+    do {
+      Alts cur{Seq{}};
+      for (size_t i : order) {
+        auto next = product(cur, items[i]);
+        if (!next) return next.error();
+        cur = std::move(*next);
+      }
+      for (Seq& q : cur) {
+        std::vector<std::pair<int, int>> key;
+        key.reserve(q.elems.size());
+        for (const Elem& e : q.elems) key.emplace_back(e.word, e.special);
+        if (!seen.emplace(std::move(key), q.tags).second) continue;
+        out.push_back(std::move(q));
+        if (out.size() > kMaxExpansions)
+          return fail("template expands to more than " + std::to_string(kMaxExpansions) + " sentences");
+      }
+    } while (std::next_permutation(order.begin(), order.end()));
+    return out;
+  }
+
   Grammar& g_;
   std::string_view text_;
   size_t pos_ = 0;
+  bool keep_fillers_ = false;
 };
 
 // ---------------------------------------------------------------------------
@@ -574,6 +631,28 @@ Result<int> Grammar::special_for(std::string_view spec) {
   if (spec.empty()) return Error{Code::kBadInput, "empty slot {}"};
   size_t colon = spec.find(':');
   std::string_view head = trim(spec.substr(0, colon));
+  if (auto cl = custom_lists_.find(std::string(head)); cl != custom_lists_.end()) {
+    // A config list: {size} sets slot "size", {size:cup} sets slot "cup".
+    std::string slot(colon == std::string_view::npos ? head : trim(spec.substr(colon + 1)));
+    if (slot.empty()) return Error{Code::kBadInput, "slot name missing in {" + std::string(spec) + "}"};
+    const SlotList& def = cl->second;
+    Special s;
+    if (def.wildcard) {
+      s.kind = SpecialKind::kWildcard;
+      s.slot = slot;
+    } else if (def.has_range) {
+      s.kind = SpecialKind::kNumber;
+      s.slot = slot;
+      s.lo = def.range_from;
+      s.hi = def.range_to;
+    } else {
+      auto list = custom_phrase_list(cl->first, slot);
+      if (!list) return list.error();
+      s.kind = SpecialKind::kList;
+      s.list = *list;
+    }
+    return add_special(s);
+  }
   if (colon == std::string_view::npos) {
     if (head == "duration") {
       Special s;
@@ -635,9 +714,175 @@ Result<int> Grammar::special_for(std::string_view spec) {
                                     "} (want {list}, {name:domains}, {slot:lo-hi} or {slot:*})"};
 }
 
-Result<Grammar::Alts> Grammar::parse_fragment(std::string_view text) {
-  TemplateReader reader(*this, text);
+Result<Grammar::Alts> Grammar::parse_fragment(std::string_view text, bool keep_fillers) {
+  TemplateReader reader(*this, text, keep_fillers);
   return reader.read_all();
+}
+
+bool Grammar::is_builtin_list_name(std::string_view name) {
+  for (const char* k : {"name", "area", "floor", "kind", "color", "color_temp", "duration"})
+    if (name == k) return true;
+  return false;
+}
+
+void Grammar::add_skip_phrase(std::string_view phrase) {
+  std::vector<int> ids;
+  for (const std::string& w : tokenize(phrase)) ids.push_back(intern(w));
+  if (ids.empty()) return;
+  for (const std::vector<int>& f : filler_phrases_)
+    if (f == ids) return;
+  if (ids.size() == 1) {
+    if (filler_word_.size() <= static_cast<size_t>(ids[0])) filler_word_.resize(ids[0] + 1, false);
+    filler_word_[ids[0]] = true;
+  }
+  filler_phrases_.push_back(std::move(ids));
+}
+
+Result<void> Grammar::define_list(std::string_view name, const SlotList& list) {
+  if (name.empty()) return Error{Code::kBadInput, "a list needs a name"};
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      return Error{Code::kBadInput, "list name '" + std::string(name) + "': use letters, digits and '_'"};
+  if (is_builtin_list_name(name))
+    return Error{Code::kBadInput, "list name '" + std::string(name) + "' is a built-in list; pick another name"};
+  const int kinds = (list.values.empty() ? 0 : 1) + (list.has_range ? 1 : 0) + (list.wildcard ? 1 : 0);
+  if (kinds != 1) return Error{Code::kBadInput, "a list has exactly one of \"values\", \"range\" or \"wildcard\""};
+  if (list.has_range && !(list.range_from <= list.range_to))
+    return Error{Code::kBadInput, "range: \"from\" must not exceed \"to\""};
+  // Check every value now, so a bad one is reported where it is defined.
+  for (size_t i = 0; i < list.values.size(); ++i) {
+    auto phrases = list_phrases(list.values[i].in);
+    if (!phrases) return phrases.error().with_context("values[" + std::to_string(i) + "]");
+  }
+  custom_lists_[std::string(name)] = list;
+  return {};
+}
+
+// Every word sequence of `alts` (word sets expanded) into `out`; `has_empty`
+// when one says nothing. False when an expansion holds anything but words
+// (a slot list, a number, a <slot=value> tag) or there are too many.
+bool Grammar::expand_words(const Alts& alts, std::vector<std::vector<int>>& out, bool& has_empty) const {
+  has_empty = false;
+  for (const Seq& seq : alts) {
+    if (!seq.tags.empty()) return false;
+    std::vector<std::vector<int>> partial{{}};
+    for (const Elem& e : seq.elems) {
+      std::vector<int> choices;  // -1 = say nothing
+      if (e.word >= 0) {
+        choices.push_back(e.word);
+      } else {
+        const Special& sp = specials_[e.special];
+        if (sp.kind == SpecialKind::kList && lists_[sp.list].name.rfind("rule:", 0) == 0) {
+          // A rule of words inside a rule of words: its phrases.
+          std::vector<std::vector<int>> next;
+          std::vector<std::vector<int>> phrases;
+          phrase_sequences(lists_[sp.list], 0, {}, phrases);
+          for (const std::vector<int>& p : partial)
+            for (const std::vector<int>& q : phrases) {
+              next.push_back(p);
+              next.back().insert(next.back().end(), q.begin(), q.end());
+            }
+          partial = std::move(next);
+          if (partial.size() + out.size() > kMaxExpansions) return false;
+          continue;
+        }
+        if (sp.kind != SpecialKind::kWordSet) return false;
+        choices = sp.words;
+        if (sp.optional) choices.push_back(-1);
+      }
+      std::vector<std::vector<int>> next;
+      for (const std::vector<int>& p : partial)
+        for (int w : choices) {
+          next.push_back(p);
+          if (w >= 0) next.back().push_back(w);
+        }
+      partial = std::move(next);
+      if (partial.size() + out.size() > kMaxExpansions) return false;
+    }
+    for (std::vector<int>& p : partial) {
+      if (p.empty()) has_empty = true;
+      else out.push_back(std::move(p));
+    }
+  }
+  return true;
+}
+
+// Every phrase of `list` below `node` (prefix `prefix`).
+void Grammar::phrase_sequences(const PhraseList& list, int node, std::vector<int> prefix,
+                               std::vector<std::vector<int>>& out) const {
+  if (list.nodes[node].value >= 0) out.push_back(prefix);
+  for (const auto& [word, child] : list.nodes[node].next) {
+    prefix.push_back(word);
+    phrase_sequences(list, child, prefix, out);
+    prefix.pop_back();
+  }
+}
+
+// The word sequences a list value's "in" template says.
+Result<std::vector<std::vector<int>>> Grammar::list_phrases(std::string_view in) {
+  auto alts = parse_fragment(in, true);
+  if (!alts) return alts.error().with_context("'" + std::string(in) + "'");
+  std::vector<std::vector<int>> out;
+  bool has_empty = false;
+  if (!expand_words(*alts, out, has_empty))
+    return Error{Code::kBadInput, "'" + std::string(in) + "': a list value takes words, (a|b) and [a] only (at most " +
+                                      std::to_string(kMaxExpansions) + " phrases)"};
+  if (out.empty()) return Error{Code::kBadInput, "'" + std::string(in) + "' says no words"};
+  return out;
+}
+
+// An expansion rule. One made of words only ("(can i get | i would like)")
+// becomes a single phrase-set edge, like a slot list that sets no slot: a
+// permutation or a long sentence around it then multiplies one element, not
+// every phrase. Anything else is kept as a macro.
+Result<void> Grammar::define_rule(std::string_view name, std::string_view fragment) {
+  auto alts = parse_fragment("(" + std::string(fragment) + ")");
+  if (!alts) return alts.error().with_context("rule <" + std::string(name) + ">");
+  std::vector<std::vector<int>> phrases;
+  bool has_empty = false;
+  if (alts->size() < 2 || !expand_words(*alts, phrases, has_empty) || phrases.empty()) {
+    macros_[std::string(name)] = std::move(*alts);
+    return {};
+  }
+  PhraseList list;
+  list.name = "rule:" + std::string(name);
+  for (const std::vector<int>& p : phrases) {
+    std::string said;
+    for (int w : p) (said.empty() ? said : said += ' ') += words_[w];
+    add_phrase(list, said, ValueMap{}, true);
+  }
+  Special sp;
+  sp.kind = SpecialKind::kList;
+  sp.list = add_list(std::move(list));
+  Seq s;
+  s.elems.push_back(Elem{-1, add_special(sp)});
+  Alts out{s};
+  if (has_empty) out.push_back(Seq{});
+  macros_[std::string(name)] = std::move(out);
+  return {};
+}
+
+// The phrase list of config list `name` setting slot `slot` (built once per pair).
+Result<int> Grammar::custom_phrase_list(const std::string& name, const std::string& slot) {
+  const std::string key = "custom:" + name + ":" + slot;
+  if (auto it = list_by_key_.find(key); it != list_by_key_.end()) return it->second;
+  PhraseList list;
+  list.name = key;
+  for (const SlotListValue& v : custom_lists_.at(name).values) {
+    auto phrases = list_phrases(v.in);
+    if (!phrases) return phrases.error();
+    for (const std::vector<int>& p : *phrases) {
+      std::string said;
+      for (int w : p) {
+        if (!said.empty()) said += ' ';
+        said += words_[w];
+      }
+      add_phrase(list, said, ValueMap{{slot, is_null(v.out) ? Value(said) : v.out}}, true);
+    }
+  }
+  int index = add_list(std::move(list));
+  list_by_key_[key] = index;
+  return index;
 }
 
 Result<void> Grammar::define_macro(std::string_view name, std::string_view fragment) {
@@ -729,6 +974,46 @@ Result<void> Grammar::add_source(std::string_view source, std::string_view sourc
     if (end == source.size()) break;
   }
   return {};
+}
+
+void Grammar::add_config_vocabulary(const NluConfig& cfg, ConfigErrors& out, std::string_view path) {
+  for (size_t i = 0; i < cfg.skip_words.size(); ++i) {
+    if (tokenize(cfg.skip_words[i]).empty())
+      out.add(std::string(path) + ".skip_words[" + std::to_string(i) + "]", "says no words");
+    else
+      add_skip_phrase(cfg.skip_words[i]);
+  }
+  for (const auto& [name, list] : cfg.lists) {
+    auto r = define_list(name, list);
+    if (!r) out.add(std::string(path) + ".lists." + name, r.error().message);
+  }
+  // Rules may use each other in any order: define what can be defined until nothing changes.
+  std::map<std::string, std::string> pending;
+  for (const auto& [name, text] : cfg.expansion_rules) {
+    bool ok = !name.empty();
+    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    if (!ok) {
+      out.add(std::string(path) + ".expansion_rules." + name, "a rule name uses letters, digits and '_' only");
+      continue;
+    }
+    pending[name] = text;
+  }
+  std::map<std::string, Error> last_error;
+  for (bool progress = true; progress && !pending.empty();) {
+    progress = false;
+    for (auto it = pending.begin(); it != pending.end();) {
+      auto r = define_rule(it->first, it->second);
+      if (r) {
+        it = pending.erase(it);
+        progress = true;
+      } else {
+        last_error.insert_or_assign(it->first, r.error());
+        ++it;
+      }
+    }
+  }
+  for (const auto& [name, text] : pending)
+    out.add(std::string(path) + ".expansion_rules." + name, last_error.at(name).message);
 }
 
 void Grammar::finish() {

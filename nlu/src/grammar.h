@@ -30,6 +30,20 @@
 //   <slot=value>    sets a fixed slot value when the template matches this way
 //                   (<domain=light>, <state=on>); numbers become numbers
 //   $macro          a named fragment defined with "$macro = ..." (see below)
+//   (a; b; c)       a permutation: a, b and c each once, in any order
+//                   ("([{size}]; [{roast}]) {drink}"); items may be optional
+//                   and hold alternatives; up to kMaxPermutationItems items
+//
+// CUSTOM SENTENCES (config "nlu", hassil's building blocks; add_config_vocabulary)
+//   {list}          a phrase of the config list "nlu.lists.<list>": sets slot
+//   {list:slot}       <list> (or <slot>) to the entry's "out", or, when the
+//                     entry has none, to the words said ("a bit of cream");
+//                     a list may instead be a number range or free words
+//   <rule>          the fragment "nlu.expansion_rules.<rule>" (like $macro);
+//                   a rule of words only ("can i (get|have) | make me")
+//                   compiles to one phrase-set edge, so a sentence or a
+//                   permutation around it does not multiply its phrases
+//   skip words      "nlu.skip_words" phrases are skipped anywhere, like filler
 //
 // Filler words (please, the, my, could you, ...) may appear anywhere in the
 // input and are skipped; in a template they are ignored, so "[the]" is never
@@ -56,6 +70,7 @@
 // and skipped filler counts nothing.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +81,7 @@
 #include "hearth/common/result.h"
 #include "hearth/common/value.h"
 #include "hearth/devices/home.h"
+#include "hearth/nlu/nlu.h"
 
 namespace hearth::nlu {
 
@@ -121,6 +137,16 @@ class Grammar {
   Result<void> add_template(std::string_view intent, std::string_view text, int custom = -1);
   // Reads the source format above (macros, intent blocks, templates).
   Result<void> add_source(std::string_view source, std::string_view source_name);
+  // Config vocabulary for custom sentences: skip words, slot lists and
+  // expansion rules (nlu.h NluConfig). Call before the custom templates that
+  // use them. Every problem goes to `out` under `path` ("$.nlu.lists.size").
+  void add_config_vocabulary(const NluConfig& cfg, ConfigErrors& out, std::string_view path = "$.nlu");
+  // A phrase skipped anywhere in the input (like the built-in filler).
+  void add_skip_phrase(std::string_view phrase);
+  // A config slot list, usable as {name} in templates added after it. Errors:
+  // a bad name or value template, not exactly one of values/range/wildcard.
+  Result<void> define_list(std::string_view name, const SlotList& list);
+  static bool is_builtin_list_name(std::string_view name);
   // Call once after the last add_*; sorts edges for lookup.
   void finish();
 
@@ -171,7 +197,13 @@ class Grammar {
   bool is_known_phrase(const std::vector<int>& ids, int begin, int end) const;
   int add_list(PhraseList list);
   void add_phrase(PhraseList& list, std::string_view phrase, ValueMap value, bool keep_first);
-  Result<Alts> parse_fragment(std::string_view text);
+  Result<Alts> parse_fragment(std::string_view text, bool keep_fillers = false);
+  Result<std::vector<std::vector<int>>> list_phrases(std::string_view in);
+  bool expand_words(const Alts& alts, std::vector<std::vector<int>>& out, bool& has_empty) const;
+  void phrase_sequences(const PhraseList& list, int node, std::vector<int> prefix,
+                        std::vector<std::vector<int>>& out) const;
+  Result<void> define_rule(std::string_view name, std::string_view fragment);
+  Result<int> custom_phrase_list(const std::string& name, const std::string& slot);
   void insert(const Seq& seq, int intent, int custom, int template_index);
   int intent_index(std::string_view intent);
 
@@ -186,6 +218,7 @@ class Grammar {
   std::unordered_map<std::string, int> list_by_key_;
   std::vector<Special> specials_;
   std::unordered_map<std::string, Alts> macros_;
+  std::map<std::string, SlotList> custom_lists_;  // config lists by name
   std::vector<Node> nodes_;
   std::vector<Accept> accepts_;
   std::vector<std::string> intent_names_;
@@ -200,5 +233,6 @@ inline constexpr int kBonusAreaFloor = 1;      // an area or floor matched
 inline constexpr int kBonusCustom = 5;         // user sentences win over built-in readings
 inline constexpr int kMaxWildcardWords = 4;
 inline constexpr size_t kMaxExpansions = 20000;  // per template; beyond this it is an error
+inline constexpr size_t kMaxPermutationItems = 6;  // 6! = 720 orders
 
 }  // namespace hearth::nlu

@@ -35,6 +35,11 @@ class GrammarTemplateParser final : public TemplateParser {
 
   Result<void> compile() {
     HEARTH_TRY(grammar_.add_source(kBuiltinTemplates, "templates_en.inc"));
+    ConfigErrors vocab_errors;
+    grammar_.add_config_vocabulary(cfg_, vocab_errors);
+    if (!vocab_errors.empty())
+      return Error{Code::kBadInput, "nlu: custom sentence vocabulary: " + vocab_errors.entries()[0].path + ": " +
+                                        vocab_errors.entries()[0].message};
     for (size_t i = 0; i < cfg_.custom_intents.size(); ++i) {
       const CustomIntent& ci = cfg_.custom_intents[i];
       for (size_t j = 0; j < ci.sentences.size(); ++j) {
@@ -116,6 +121,7 @@ void NluConfig::validate(const Home& home, ConfigErrors& out, std::string_view p
   // A scratch grammar with the built-in macros, so custom sentences may use them.
   nlu::Grammar scratch(home);
   (void)scratch.add_source(kBuiltinTemplates, "templates_en.inc");
+  scratch.add_config_vocabulary(*this, out, path);
   std::set<std::string> seen;
   for (size_t i = 0; i < custom_intents.size(); ++i) {
     const CustomIntent& ci = custom_intents[i];

@@ -231,6 +231,38 @@ TEST(DaemonConfig, CustomIntentTypeErrorsHavePaths) {
   }
 }
 
+TEST(DaemonConfig, CustomSentenceListsRulesAndSkipWords) {
+  ConfigErrors errors;
+  auto cfg = parse_config(R"j({"nlu": {
+      "lists": {"size": {"values": ["small", {"in": "(large | big)", "out": "large"}, {"in": "tall", "out": 16}]},
+                "cups": {"range": {"from": 1, "to": 4}}, "note": {"wildcard": true}},
+      "expansion_rules": {"ask": "can i get | make me"}, "skip_words": ["to go"]}})j",
+                          "ok.json", "/tmp", errors);
+  ASSERT_TRUE(cfg) << errors.to_string();
+  const NluConfig& nlu = cfg->nlu;
+  ASSERT_EQ(nlu.lists.at("size").values.size(), 3u);
+  EXPECT_EQ(nlu.lists.at("size").values[1].in, "(large | big)");
+  EXPECT_EQ(nlu.lists.at("size").values[1].out, Value(std::string("large")));
+  EXPECT_EQ(nlu.lists.at("size").values[2].out, Value(int64_t{16}));
+  EXPECT_TRUE(is_null(nlu.lists.at("size").values[0].out));  // the words said
+  EXPECT_TRUE(nlu.lists.at("cups").has_range);
+  EXPECT_EQ(nlu.lists.at("cups").range_to, 4);
+  EXPECT_TRUE(nlu.lists.at("note").wildcard);
+  EXPECT_EQ(nlu.expansion_rules.at("ask"), "can i get | make me");
+  EXPECT_EQ(nlu.skip_words, std::vector<std::string>{"to go"});
+
+  ConfigErrors bad;
+  ASSERT_FALSE(parse_config(R"({"nlu": {
+      "lists": {"a": [1], "b": {"values": [{"out": 1}, 7], "extra": 1}, "c": {"range": {"from": "x"}}},
+      "expansion_rules": {"r": 5}, "skip_words": "to go"}})",
+                            "bad.json", "/tmp", bad));
+  std::set<std::string> paths = paths_of(bad);
+  for (const char* p : {"$.nlu.lists.a", "$.nlu.lists.b.values[0].in", "$.nlu.lists.b.values[1]", "$.nlu.lists.b.extra",
+                        "$.nlu.lists.c.range.from", "$.nlu.lists.c.range.to", "$.nlu.expansion_rules.r",
+                        "$.nlu.skip_words"})
+    EXPECT_TRUE(paths.count(p)) << "missing error for " << p << "\n" << bad.to_string();
+}
+
 TEST(DaemonConfig, CustomIntentWithUnknownDeviceIsCheckedAgainstHome) {
   TempDir dir;
   dir.write("home.json", kSmallHome);

@@ -140,13 +140,16 @@ struct AsrConfig {
   EndpointConfig endpoint;
   int lm_order = 3;                 // n-gram order of the compiled LM (1..4)
   size_t lm_sentences = 20000;      // sentences sampled from the templates for the LM
+  // Extra sentences sampled from the custom intents alone, as a share of
+  // lm_sentences: how much of the LM's mass the user's own sentences get.
+  double lm_custom_share = 0.3;
   float min_confidence = 0.15f;     // below: "not understood" (daemon)
   void validate(ConfigErrors& out, std::string_view path = "$.asr") const;
   std::string to_string() const;
 };
 
 // Parses the "asr" object of the daemon config (JSON text):
-//   {"backend", "lm_order", "lm_sentences", "min_confidence",
+//   {"backend", "lm_order", "lm_sentences", "lm_custom_share", "min_confidence",
 //    "pocketsphinx": {model_dir, dict, generic_lm, phone_lm, beam, wbeam, pbeam, lw, wip, cmn, final_pass,
 //                     maxhmmpf, nbest, phone_loop, open_vocabulary, open_threshold,
 //                     reject_deficit, reject_slope},

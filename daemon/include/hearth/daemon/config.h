@@ -21,7 +21,10 @@
 //                "accepted_file"}   (see MqttDaemonConfig; docs/mqtt-topics.md)
 //    "network": {"enabled", "probe_host", "probe_port", "interval_ms", "timeout_ms"},
 //    "nlu":     {"custom_intents": [{"intent", "sentences", "actions":
-//                [{"device", "action", "params"}], "response"}]},
+//                [{"device", "action", "params"}], "response"}],
+//                "lists": {name: {"values": [str | {"in", "out"}]} | {"range": {"from", "to"}} |
+//                          {"wildcard": true}},
+//                "expansion_rules": {name: template}, "skip_words": [phrase]},
 //    "audio":   {"source": "capture" | "file" | "none",
 //                "capture": {"device", "channel", "rate_hz", "ring_ms", "stall_timeout_ms",
 //                            "reopen_min_ms", "reopen_max_ms"},

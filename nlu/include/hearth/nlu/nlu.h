@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,8 +39,9 @@ struct CustomAction {
 };
 
 // User-defined sentences (config "nlu.custom_intents"): the same template
-// language as the built-in grammar; when one matches, the intent is `intent`
-// and the daemon runs `actions` and answers `response`.
+// language as the built-in grammar, plus the config's slot lists, expansion
+// rules, skip words and permutations (NluConfig below); when one matches, the
+// intent is `intent` and the daemon runs `actions` and answers `response`.
 struct CustomIntent {
   std::string intent;                  // "MovieTime" (must not clash with a Hass* intent)
   std::vector<std::string> sentences;  // templates: "[it's] movie time", "(start|begin) the movie"
@@ -47,8 +49,27 @@ struct CustomIntent {
   std::string response;                // spoken/printed answer, "" = default
 };
 
+// A named slot list for custom sentences (config "nlu.lists"), the way Home
+// Assistant's hassil declares them. A sentence says {size} (slot "size") or
+// {size:cup} (slot "cup") to take one phrase of the list. Exactly one kind:
+// `values`, a number `range`, or `wildcard`.
+struct SlotListValue {
+  std::string in;  // what is said, a template of words, (a|b) and [a]: "(large|big)", "[a] splash of milk"
+  Value out;       // the slot value; null = the words said, as said ("a splash of milk")
+};
+struct SlotList {
+  std::vector<SlotListValue> values;
+  bool has_range = false;  // {"range": {"from", "to"}}: a number in digits or words
+  double range_from = 0, range_to = 0;
+  bool wildcard = false;   // {"wildcard": true}: one to four free words, as said
+};
+
 struct NluConfig {
   std::vector<CustomIntent> custom_intents;
+  // hassil-style building blocks for custom sentences (grammar.h documents the syntax):
+  std::map<std::string, SlotList> lists;               // "nlu.lists": {name} in a sentence
+  std::map<std::string, std::string> expansion_rules;  // "nlu.expansion_rules": <name> in a sentence
+  std::vector<std::string> skip_words;                 // "nlu.skip_words": phrases skipped anywhere ("make me")
   // Validates against the home: unknown device ids, bad templates, clashing
   // intent names. Adds every problem under `path`.
   void validate(const Home& home, ConfigErrors& out, std::string_view path = "$.nlu") const;
