@@ -453,11 +453,17 @@ TEST(ThreadPool, CoversRangeOnceAtEveryGrain) {
     ThreadPool pool(threads);
     for (int n : {1, 2, 5, 64, 1000}) {
       for (int grain : {1, 4, 32}) {
-        std::vector<std::atomic<int>> hits(n);
-        pool.parallel_for(n, grain, [&](int b, int e) {
-          for (int i = b; i < e; ++i) hits[i].fetch_add(1);
-        });
-        for (int i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << threads << " " << n << " " << grain;
+        for (int split : {1, 2, 3, 8}) {
+          std::vector<std::atomic<int>> hits(n);
+          pool.parallel_for(
+              n, grain,
+              [&](int b, int e) {
+                if (b % grain != 0) hits[0].fetch_add(100);  // chunk starts stay on the grain
+                for (int i = b; i < e; ++i) hits[i].fetch_add(1);
+              },
+              split);
+          for (int i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << threads << " " << n << " " << grain << " " << split;
+        }
       }
     }
     // many small jobs back to back (the per-token pattern)
@@ -494,6 +500,47 @@ TEST(ThreadPool, SpinThenSleepHandsOffEveryJob) {
     ThreadPool sleeping(2);
     sleeping.parallel_for(8, 4, [](int, int) {});
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // workers asleep
+  }
+}
+
+// Chunks go to whichever thread is free: while a worker is held up in its
+// chunk (as when the OS runs another process on its core), the caller takes
+// every other chunk instead of waiting; and a worker late for one job never
+// runs a chunk of the next (each job's total is checked right after it).
+TEST(ThreadPool, FreeThreadsTakeTheChunksOfAHeldUpOne) {
+  ThreadPool pool(2);
+  const std::thread::id caller = std::this_thread::get_id();
+  int worker_chunks = 0;
+  for (int k = 0; k < 5; ++k) {
+    std::atomic<int> by_caller{0}, by_worker{0}, held{0};
+    pool.parallel_for(
+        64, 4,
+        [&](int, int) {
+          if (std::this_thread::get_id() == caller) {
+            by_caller.fetch_add(1);
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));  // room for the worker to take one
+          } else {
+            by_worker.fetch_add(1);
+            if (held.fetch_add(1) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          }
+        },
+        4);
+    ASSERT_EQ(by_caller.load() + by_worker.load(), 8) << "job " << k;
+    // the worker ran at most the one chunk it was held in
+    EXPECT_LE(by_worker.load(), 1) << "job " << k;
+    worker_chunks += by_worker.load();
+  }
+  EXPECT_GE(worker_chunks, 1) << "the worker never took a chunk: the hold was not exercised";
+  std::atomic<long> sum{0};
+  for (int k = 0; k < 3000; ++k) {
+    sum.store(0);
+    pool.parallel_for(
+        40, 1,
+        [&](int b, int e) {
+          for (int i = b; i < e; ++i) sum += i + k;
+        },
+        (k % 3) + 1);
+    ASSERT_EQ(sum.load(), 780 + 40L * k) << "job " << k;
   }
 }
 
