@@ -11,7 +11,9 @@
 // (null lines not executed), and latency p50/p95 per mode. --extra-devices
 // adds N synthetic devices to the demo home (accuracy must not move;
 // latency shows the cost of home size). Failures are listed by category
-// with --show-failures.
+// with --show-failures; one that would be executed is marked
+// WRONG-ACTION(source), source being the answering layer (template, frames,
+// custom, llm), and each mode prints its wrong actions by source.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -68,6 +70,7 @@ struct Score {
   int total = 0, ok = 0, executed = 0, wrong_action = 0, ood = 0, ood_rejected = 0;
   std::vector<double> ms;
   std::map<std::string, std::pair<int, int>> by_cat;  // category -> (ok, total)
+  std::map<std::string, int> wrong_by_source;         // answering layer -> wrong actions
   std::vector<std::string> failures;
 };
 
@@ -167,10 +170,15 @@ int main(int argc, char** argv) {
         }
         if (exec) {
           ++s.executed;
-          if (!ok) ++s.wrong_action;
+          if (!ok) {
+            ++s.wrong_action;
+            ++s.wrong_by_source[r.parse.source];
+          }
         }
+        // A wrong answer that would be executed is marked with the layer that gave it.
         if (!ok && show)
-          s.failures.push_back("  [" + category(line) + "] " + line["text"].get<std::string>() + "\n      want " +
+          s.failures.push_back(std::string(exec ? "  WRONG-ACTION(" + r.parse.source + ") [" : "  [") + category(line) +
+                               "] " + line["text"].get<std::string>() + "\n      want " +
                                line["intent"].dump() + "\n      got  " + cascade_result_to_json(r) +
                           (m.opt.llm && !m.opt.grammar ? "\n      llm  " + llm_raw->last_output() : std::string()));
       }
@@ -181,6 +189,11 @@ int main(int argc, char** argv) {
                   pct(s.ms, 0.5), pct(s.ms, 0.95));
       if (sampled > 0) std::printf("  (per sentence: %.1f sampled, %.1f forced tokens)", sampled / s.total, forced / s.total);
       std::printf("\n");
+      if (!s.wrong_by_source.empty()) {
+        std::printf("    wrong actions by source:");
+        for (const auto& [src, n] : s.wrong_by_source) std::printf("  %s %d", src.c_str(), n);
+        std::printf("\n");
+      }
       if (m.opt.llm) {
         std::printf("    llm confidence reliability:");
         for (int b = 0; b < 5; ++b)

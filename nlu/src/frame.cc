@@ -94,7 +94,7 @@ const CueWord kCueWords[] = {
     {"remaining", kCueStatus}, {"status", kCueStatus}, {"nearly", kCueStatus}, {"almost", kCueStatus},
     {"left", kCueStatus | kCueReport},
     {"all", kCueAll}, {"every", kCueAll}, {"everything", kCueAll}, {"everywhere", kCueAll}, {"both", kCueAll},
-    {"whole", kCueAll}, {"entire", kCueAll},
+    {"whole", kCueAll}, {"entire", kCueAll}, {"house", kCueAll},
     {"not", kCueNegation}, {"never", kCueNegation}, {"no", kCueNegation}, {"nobody", kCueNegation},
     {"without", kCueNegation},
     {"already", kCueLongAgo}, {"yesterday", kCueLongAgo}, {"ago", kCueLongAgo}, {"earlier", kCueLongAgo},
@@ -149,7 +149,11 @@ const char* const kNeutralWords[] = {
     "bit", "little", "way", "so", "just", "okay", "ok", "what", "how", "is", "any", "still", "right", "moment",
     "currently", "call", "called", "named", "go", "pull", "roll", "send", "tell", "ask", "return", "head",
     "reading", "showing", "saying", "about", "round", "around", "straight", "also", "too", "more", "lot",
+    "getting", "single", "tonight", "overnight",
 };
+
+// Question openers that ask yes or no ("is my train on time").
+const char* const kYesNoOpeners[] = {"is", "are", "was", "were", "do", "does", "did", "has", "should", "shall"};
 
 // Words that open a question: the frame layer then reads only a temperature
 // or timer question, never a command.
@@ -173,6 +177,29 @@ const Bigram kBigrams[] = {
 };
 
 const char* const kDeterminers[] = {"the", "my", "a", "an", "our", "your", "his", "her", "their"};
+
+// Words that take something out of a target ("all the lights except the
+// porch", "other than the hall") or make it conditional ("unless"). The
+// frames cannot subtract, so a sentence that says one is left to the later
+// layers.
+const char* const kExceptWords[] = {"except", "excepting", "excluding", "other", "unless"};
+// Words that take something out only when a thing follows: "everything but
+// (not) the hall", "but leave the porch on", "besides the porch", "apart
+// from the tv"; "close it, but quickly" and "30, but not too dark" only
+// qualify the command.
+const char* const kExceptBeforeThing[] = {"but", "besides", "apart"};
+
+// Words that join two targets ("the tv and the lamps", "kitchen or hall"):
+// the frames read one target, so two joined ones are a conflict.
+const char* const kJoinWords[] = {"and", "or", "plus", "nor"};
+
+// Fractions the number reader does not know ("a quarter open", "two thirds"):
+// a value the frames would read wrong or not at all.
+const char* const kFractionWords[] = {"quarter", "quarters", "third", "thirds", "fifth", "fifths", "eighth"};
+
+// The auxiliary of a question about what a thing does ("what does the
+// thermostat do", "how does the vacuum work"), not about its reading.
+const char* const kDoAuxiliaries[] = {"do", "does", "did"};
 
 template <size_t N>
 bool in_list(const char* const (&list)[N], std::string_view w) {
@@ -230,6 +257,70 @@ struct Spotted {
 
 bool is_det(std::string_view w) { return in_list(kDeterminers, w); }
 
+// Prepositions that open a place ("in the den", "at the cabin").
+const char* const kPlacePrepositions[] = {"in", "on", "at", "inside", "near", "by"};
+
+bool is_unexplained(const Spotted& s, int pos) {
+  return std::find(s.unexplained.begin(), s.unexplained.end(), pos) != s.unexplained.end();
+}
+
+// A word of `list` said outside the spotted phrases (so "other" in a device
+// called "Other Lamp" does not count).
+template <size_t N>
+bool says_outside_spans(const Spotted& s, const char* const (&list)[N]) {
+  for (int i = 0; i < static_cast<int>(s.words.size()); ++i) {
+    bool inside = false;
+    for (const Span& sp : s.spans)
+      if (i >= sp.begin && i < sp.end) inside = true;
+    if (!inside && in_list(list, s.words[i])) return true;
+  }
+  return false;
+}
+
+// Whether the clause takes something out of a target (kExceptWords,
+// kExceptBeforeThing).
+bool takes_out(const Spotted& s) {
+  if (says_outside_spans(s, kExceptWords)) return true;
+  const int n = static_cast<int>(s.words.size());
+  for (int i = 0; i < n; ++i) {
+    if (!in_list(kExceptBeforeThing, s.words[i])) continue;
+    int j = i + 1;
+    while (j < n && (s.words[j] == "not" || s.words[j] == "from" || s.words[j] == "for")) ++j;
+    if (j >= n) continue;
+    // "but leave the porch on", "but keep the hall light".
+    if (is_det(s.words[j]) || s.words[j] == "leave" || s.words[j] == "keep") return true;
+    for (const Span& sp : s.spans)
+      if (sp.begin == j && sp.type != SpanType::kNumber && sp.type != SpanType::kDuration) return true;
+  }
+  return false;
+}
+
+// An unexplained word that names a place ("in the den", "at grandmas") or,
+// when `or_object`, any thing ("pause the jukebox").
+bool unknown_object(const Spotted& s, bool or_object) {
+  for (int u : s.unexplained) {
+    int at = u - 1;
+    if (at >= 0 && is_det(s.words[at])) {
+      if (or_object) return true;
+      --at;
+    }
+    if (at >= 0 && in_list(kPlacePrepositions, s.words[at])) return true;
+  }
+  return false;
+}
+
+// An unexplained word inside a place + kind phrase: right after the place
+// ("the light on the kitchen ceiling") or right before the kind ("the island
+// lights"). It is likely part of a device's name we do not know, so the
+// place + kind reading may act on too many devices.
+bool unexplained_in_place_phrase(const Spotted& s) {
+  for (const Span& sp : s.spans) {
+    if ((sp.type == SpanType::kArea || sp.type == SpanType::kFloor) && is_unexplained(s, sp.end)) return true;
+    if (sp.type == SpanType::kKind && is_unexplained(s, sp.begin - 1)) return true;
+  }
+  return false;
+}
+
 struct Targets {
   const ValueMap* name = nullptr;
   std::optional<Domain> name_domain;
@@ -237,7 +328,7 @@ struct Targets {
   const ValueMap* floor = nullptr;
   const ValueMap* kind = nullptr;
   std::optional<Domain> kind_domain;
-  bool conflict = false;  // two different names, areas, floors or kinds
+  bool conflict = false;  // two different names, areas, floors or kinds, or two targets joined by "and"
   bool any() const { return name || area || floor || kind; }
 };
 
@@ -301,6 +392,7 @@ class FrameReader {
   Spotted spot(std::string_view clause) const {
     Spotted s;
     s.words = tokenize(clause);
+    join_split_words(s.words);
     const int n = static_cast<int>(s.words.size());
     std::vector<int> ids(n);
     for (int i = 0; i < n; ++i) ids[i] = g_.word_id(s.words[i]);
@@ -456,6 +548,54 @@ class FrameReader {
     return s;
   }
 
+  // Whether words[pos] is unexplained and only filler words follow it: the
+  // end of what was said ("twenty won", "to 40 ish please").
+  bool last_unexplained(const Spotted& s, int pos) const {
+    if (!is_unexplained(s, pos)) return false;
+    for (size_t i = static_cast<size_t>(pos) + 1; i < s.words.size(); ++i) {
+      const std::vector<int> ids = {g_.word_id(s.words[i])};
+      std::vector<int> fillers;
+      if (ids[0] >= 0) g_.filler_lengths_at(ids, 0, fillers);
+      if (fillers.empty()) return false;
+    }
+    return true;
+  }
+
+  // Whether `w` alone is a cue, filler or a one-word phrase.
+  bool known_word(const std::string& w) const {
+    if (cue_of(w) != 0) return true;
+    const std::vector<int> ids = {g_.word_id(w)};
+    if (ids[0] < 0) return false;
+    std::vector<int> fillers;
+    g_.filler_lengths_at(ids, 0, fillers);
+    if (!fillers.empty()) return true;
+    for (const PhraseList* list : lists_)
+      if (g_.longest_phrase(*list, ids, 0).first == 1) return true;
+    return false;
+  }
+
+  // Whether a phrase of some list starts at words[pos] ("stairs light").
+  bool starts_phrase(const std::vector<std::string>& words, size_t pos) const {
+    std::vector<int> ids;
+    for (size_t i = pos; i < words.size(); ++i) ids.push_back(g_.word_id(words[i]));
+    for (const PhraseList* list : lists_)
+      if (g_.longest_phrase(*list, ids, 0).first > 0) return true;
+    return false;
+  }
+
+  // "down stairs", "every where": a one-word place or cue said (or
+  // recognized) as two words, the second unknown on its own and starting no
+  // phrase ("the up stairs light" keeps its "stairs light").
+  void join_split_words(std::vector<std::string>& words) const {
+    for (size_t i = 0; i + 1 < words.size(); ++i) {
+      if (known_word(words[i + 1]) || starts_phrase(words, i + 1)) continue;
+      std::string joined = words[i] + words[i + 1];
+      if (!known_word(joined)) continue;
+      words[i] = std::move(joined);
+      words.erase(words.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    }
+  }
+
   Targets targets_of(const Spotted& s) const {
     Targets t;
     auto same = [](const ValueMap* a, const ValueMap* b) { return a == b || (a && b && *a == *b); };
@@ -501,7 +641,22 @@ class FrameReader {
           break;
       }
     }
+    // "the kitchen lights and the big light", "the tv or the speaker": two
+    // different targets said together; reading one of them would act on the
+    // wrong set ("the lamps and ceiling lights" are both lights: one kind).
+    const Span* prev = nullptr;
+    for (const Span& sp : s.spans) {
+      if (!is_target(sp.type)) continue;
+      if (prev != nullptr && !(prev->type == sp.type && same(prev->value, sp.value)))
+        for (int i = prev->end; i < sp.begin; ++i)
+          if (in_list(kJoinWords, s.words[i])) t.conflict = true;
+      prev = &sp;
+    }
     return t;
+  }
+
+  static bool is_target(SpanType type) {
+    return type == SpanType::kName || type == SpanType::kArea || type == SpanType::kFloor || type == SpanType::kKind;
   }
 
   // "is the extractor fan going", "garage door closed?", "did i lock the front door".
@@ -551,13 +706,18 @@ class FrameReader {
     const uint64_t c = s.cues;
     Targets t = targets_of(s);
     if (t.conflict) return std::nullopt;
+    if (takes_out(s)) return std::nullopt;
+    for (int u : s.unexplained)
+      if (in_list(kFractionWords, s.words[u])) return std::nullopt;
     const bool all = (c & kCueAll) != 0;
     // Targets from the other clauses.
+    bool borrowed = false;  // the whole target comes from another clause
     if (!t.any()) {
       for (const Spotted* o : context) {
         Targets ot = targets_of(*o);
         if (ot.conflict || !ot.any()) continue;
         t = ot;
+        borrowed = true;
         break;
       }
     } else if (t.kind && !t.name && !t.area && !t.floor && !all) {
@@ -583,6 +743,8 @@ class FrameReader {
       if (sp.type == SpanType::kColorTemp && !color_temp) color_temp = &sp;
     }
     int n_unexplained = static_cast<int>(s.unexplained.size());
+    int n_numbers = 0;
+    for (const Span& sp : s.spans) n_numbers += sp.type == SpanType::kNumber;
 
     GrammarMatch m;
     auto done = [&](const char* intent) -> std::optional<GrammarMatch> {
@@ -590,6 +752,23 @@ class FrameReader {
       m.intent = intent;
       m.score = -n_unexplained;
       return m;
+    };
+    // A device command. Unexplained words are allowed only where they cannot
+    // change which devices it acts on.
+    auto done_device = [&](const char* intent) -> std::optional<GrammarMatch> {
+      // A clause that takes its whole target from another clause is a bare
+      // value or action ("reading lamp, forty percent"); "the bags are full"
+      // says no command.
+      if (borrowed && n_unexplained > 0) return std::nullopt;
+      // No device and no place: an unknown word in an object or place
+      // phrase may be the device or place meant ("pause the jukebox", "the
+      // lights off in the den"), and the command would act on every one.
+      // (What a vacuum cleans is no target: "go clean the rugs", "vacuum
+      // the hall carpet".)
+      const bool vacuum_start = std::string_view(intent) == "HassVacuumStart";
+      if (!t.name && !t.area && !t.floor && unknown_object(s, !t.any() && !vacuum_start)) return std::nullopt;
+      if (!t.name && !vacuum_start && unexplained_in_place_phrase(s)) return std::nullopt;
+      return done(intent);
     };
     auto put_target = [&](bool allow_area_only) {
       if (t.name) {
@@ -631,6 +810,11 @@ class FrameReader {
       if (!duration && (negated_need || (c & (kCueCancel | kCueKill | kCueOff)))) return done("HassCancelTimer");
       if (!duration && (s.question || (c & kCueStatus))) return done("HassTimerStatus");
       if (duration && !(c & (kCueCancel | kCueKill)) && !s.question) {
+        // A word another clause leaves unplaced may be the timer's name
+        // ("25 minutes, essay"): a timer without it is wrong.
+        if (m.slots.find("timer_name") == m.slots.end())
+          for (const Spotted* o : context)
+            if (!o->unexplained.empty()) return std::nullopt;
         const DurationReading& d = duration->duration;
         if (d.hours >= 0) m.slots["hours"] = static_cast<int64_t>(d.hours);
         if (d.minutes >= 0) m.slots["minutes"] = static_cast<int64_t>(d.minutes);
@@ -640,12 +824,23 @@ class FrameReader {
       return std::nullopt;
     }
     if (c & kCueNegation) return std::nullopt;
+    // A value said twice or cut short ("two thirty percent", "twenty won"):
+    // the number read may not be the one meant.
+    if (n_numbers > 1) return std::nullopt;
+    for (const Span& sp : s.spans)
+      if (sp.type == SpanType::kNumber && last_unexplained(s, sp.end)) return std::nullopt;
 
     // Questions: temperature readings, states, the time and the date.
     if (s.question) {
       if (c & kCueLongAgo) return std::nullopt;
       if (auto state = state_question(s, t, number, color, duration)) return state;
-      if (!t.any() && !number && !duration && !color && n_unexplained <= 1) {
+      // The time or the date. A wh-question may leave one word unexplained
+      // ("what time have we got"); a yes / no question none, since an
+      // unknown word there is what it asks about ("is my train on time").
+      int n_unknown = 0;  // the question words themselves do not count
+      for (int u : s.unexplained) n_unknown += !in_list(kQuestionWords, s.words[u]);
+      const bool yes_no = in_list(kYesNoOpeners, s.opener);
+      if (!t.any() && !number && !duration && !color && n_unknown <= (yes_no ? 0 : 1)) {
         if ((c & kCueCalendar) && !(c & kCueClock)) return done("HassGetCurrentDate");
         if ((c & kCueClock) && !(c & kCueCalendar)) return done("HassGetCurrentTime");
       }
@@ -656,6 +851,9 @@ class FrameReader {
                                kCueKill | kCueMedia | kCueVolume | kCueVacuum | kCueBright | kCueColorWord;
       if ((c & actions) || number || color || duration) return std::nullopt;
       if (!(c & kCueTemp) && !climate_name) return std::nullopt;
+      // A thermostat named with no temperature word: "what does the
+      // thermostat do" asks what it is, not what it reads.
+      if (!(c & kCueTemp) && says_outside_spans(s, kDoAuxiliaries)) return std::nullopt;
       if (t.name && !climate_name) return std::nullopt;
       if (t.kind && t.kind_domain != Domain::kClimate) return std::nullopt;
       if (t.name) merge(m.slots, t.name);
@@ -676,12 +874,12 @@ class FrameReader {
       if (number && number->unit != Unit::kNone) return std::nullopt;
       if (t.name) merge(m.slots, t.name);
       else if (t.area) merge(m.slots, t.area);
-      if (c & kCuePause) return done("HassMediaPause");
-      if (c & kCueNext) return done("HassMediaNext");
-      if (c & kCuePrevious) return done("HassMediaPrevious");
-      return done("HassMediaUnpause");
+      if (c & kCuePause) return done_device("HassMediaPause");
+      if (c & kCueNext) return done_device("HassMediaNext");
+      if (c & kCuePrevious) return done_device("HassMediaPrevious");
+      return done_device("HassMediaUnpause");
     }
-    if ((c & kCueBack) && (c & kCueMediaNoun) && !(c & kCueDock)) return done("HassMediaPrevious");
+    if ((c & kCueBack) && (c & kCueMediaNoun) && !(c & kCueDock)) return done_device("HassMediaPrevious");
 
     // Volume.
     if ((c & kCueVolume) && number && number->integer && number->number >= 0 && number->number <= 100 &&
@@ -690,7 +888,7 @@ class FrameReader {
       if (t.name) merge(m.slots, t.name);
       else if (t.area) merge(m.slots, t.area);
       m.slots["volume_level"] = static_cast<int64_t>(std::llround(number->number));
-      return done("HassSetVolume");
+      return done_device("HassSetVolume");
     }
 
     // Vacuum.
@@ -698,9 +896,11 @@ class FrameReader {
     if (vacuum_named || (c & kCueVacuum) || ((c & kCueDock) && (c & kCueBack))) {
       if (t.name && !vacuum_named) return std::nullopt;
       if (vacuum_named) merge(m.slots, t.name ? t.name : nullptr);
-      if (c & kCueDock) return done("HassVacuumReturnToBase");
-      if ((c & kCueBack) && !(c & kCueVacuum)) return done("HassVacuumReturnToBase");
-      if (c & (kCueVacuum | kCueActivate | kCueGo | kCueOn)) return done("HassVacuumStart");
+      if (c & kCueDock) return done_device("HassVacuumReturnToBase");
+      if ((c & kCueBack) && !(c & kCueVacuum)) return done_device("HassVacuumReturnToBase");
+      if (c & (kCueVacuum | kCueActivate | kCueOn)) return done_device("HassVacuumStart");
+      // "go" alone is a weak cue: "the vacuum should go recharge" says where it goes.
+      if ((c & kCueGo) && n_unexplained == 0) return done_device("HassVacuumStart");
       return std::nullopt;
     }
 
@@ -718,7 +918,7 @@ class FrameReader {
       else if (!(c & kCueSetVerb)) return std::nullopt;
       if (number->integer) m.slots["temperature"] = static_cast<int64_t>(std::llround(number->number));
       else m.slots["temperature"] = std::round(number->number * 10.0) / 10.0;
-      return done("HassClimateSetTemperature");
+      return done_device("HassClimateSetTemperature");
     }
 
     // Light settings.
@@ -741,7 +941,7 @@ class FrameReader {
         if (brightness) m.slots["brightness"] = *brightness;
         if (color) merge(m.slots, color->value);
         if (color_temp) merge(m.slots, color_temp->value);
-        return done("HassLightSet");
+        return done_device("HassLightSet");
       }
       if (n_values > 1) return std::nullopt;
     }
@@ -754,12 +954,15 @@ class FrameReader {
         return std::nullopt;
       if (!put_target(false)) return std::nullopt;
       m.slots["position"] = number ? static_cast<int64_t>(std::llround(number->number)) : int64_t{50};
-      return done("HassSetPosition");
+      return done_device("HassSetPosition");
     }
     if (number || duration) return std::nullopt;
 
     // On / off, lock / unlock, open / close, activate.
     if (!t.any()) return std::nullopt;
+    // A value cue that no value rule above took ("volume to maximum on the
+    // speaker", "half way"): the clause sets something, it does not switch.
+    if (c & (kCueVolume | kCueHalf | kCueFull)) return std::nullopt;
     if (t.name && nd && (*nd == Domain::kSensor || *nd == Domain::kBinarySensor || *nd == Domain::kClimate))
       return std::nullopt;
     int dir = 0;  // +1 on, -1 off
@@ -776,10 +979,12 @@ class FrameReader {
       pick(kCueActivate | kCueDo | kCueOn, 0);
     } else {
       pick(kCueOn | kCueActivate | kCueUp | kCueGo, kCueOff | kCueKill | kCueClose);
+      // "go" alone is a weak cue: with a word we do not know it may not mean on.
+      if (dir > 0 && !(c & (kCueOn | kCueActivate | kCueUp)) && n_unexplained > 0) return std::nullopt;
     }
     if (dir == 0) return std::nullopt;
     if (!put_target(false)) return std::nullopt;
-    return done(dir > 0 ? "HassTurnOn" : "HassTurnOff");
+    return done_device(dir > 0 ? "HassTurnOn" : "HassTurnOff");
   }
 
  private:
@@ -789,6 +994,12 @@ class FrameReader {
 };
 
 const char* const kPlaceIntents[] = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition", "HassGetState"};
+const char* const kTimerIntents[] = {"HassStartTimer", "HassCancelTimer", "HassTimerStatus"};
+// Device intents whose target may be left unsaid ("next song", "volume 20").
+const char* const kTargetIntents[] = {
+    "HassMediaPause",         "HassMediaUnpause",          "HassMediaNext",
+    "HassMediaPrevious",      "HassSetVolume",             "HassVacuumStart",
+    "HassVacuumReturnToBase", "HassClimateSetTemperature", "HassClimateGetTemperature"};
 
 bool has(const ValueMap& m, const char* key) { return m.find(key) != m.end(); }
 
@@ -812,16 +1023,51 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
       if (j != i) out.push_back(&spotted[j]);
     return out;
   };
+  // "all the lights off, except the porch": no clause may be read alone.
+  for (const Spotted& s : spotted)
+    if (takes_out(s)) return std::nullopt;
+  auto others_leave_words = [&](size_t i) {
+    for (size_t j = 0; j < spotted.size(); ++j)
+      if (j != i && !spotted[j].unexplained.empty()) return true;
+    return false;
+  };
 
   // 1. The strict grammar on each clause; a kind with no place takes the one
   //    area the other clauses mention.
   if (clauses.size() > 1) {
+    std::vector<std::optional<GrammarMatch>> strict(clauses.size());
+    for (size_t i = 0; i < clauses.size(); ++i) strict[i] = grammar_.match(clauses[i]);
+    // "no wait, the bedside lamp, turn it off", "lights off, no, never
+    // mind": a cancel next to a command is a correction. Which part stands
+    // is for the later layers to judge.
     for (size_t i = 0; i < clauses.size(); ++i) {
-      std::optional<GrammarMatch> m = grammar_.match(clauses[i]);
+      if (!strict[i] || strict[i]->intent != "HassNevermind") continue;
+      // A command: a template, or a frame (its target may come from the
+      // other clauses). "never mind, i'll sort it out myself" gives none.
+      for (size_t j = 0; j < clauses.size(); ++j) {
+        if (j == i) continue;
+        const bool command =
+            strict[j] ? strict[j]->intent != "HassNevermind" : reader.compose(spotted[j], others(j)).has_value();
+        if (command) return std::nullopt;
+      }
+    }
+    for (size_t i = 0; i < clauses.size(); ++i) {
+      std::optional<GrammarMatch>& m = strict[i];
       if (!m) continue;
       if (m->intent == "HassStartTimer") {
         std::optional<GrammarMatch> whole = reader.compose(reader.spot(text), {});
         if (whole && whole->intent == m->intent && whole->slots.size() > m->slots.size()) return whole;
+        // Words we could not place may be the timer's name ("making rice, twelve minute timer").
+        if (!has(m->slots, "timer_name") && others_leave_words(i)) return std::nullopt;
+      }
+      // "kitchen speaker is too loud, volume fifteen": a device command with no
+      // target while another clause names one; the frames below join them.
+      if (m->custom < 0 && in_list(kTargetIntents, m->intent) && !has(m->slots, "name") && !has(m->slots, "area") &&
+          !has(m->slots, "floor") && !has(m->slots, "domain")) {
+        bool named_elsewhere = false;
+        for (size_t j = 0; j < spotted.size(); ++j)
+          if (j != i && reader.targets_of(spotted[j]).name) named_elsewhere = true;
+        if (named_elsewhere) continue;
       }
       if (m->custom < 0 && in_list(kPlaceIntents, m->intent) && has(m->slots, "domain") && !has(m->slots, "name") &&
           !has(m->slots, "area") && !has(m->slots, "floor") && !(spotted[i].cues & kCueAll)) {
@@ -836,7 +1082,7 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
         }
         if (area != nullptr && unique) merge(m->slots, area);
       }
-      return m;
+      return std::move(m);
     }
   }
   // 2. Frames, clause by clause; the clause that leaves the fewest words
@@ -852,9 +1098,18 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
     if (whole && whole->intent == best->intent && whole->slots.size() > best->slots.size()) best = std::move(whole);
   }
   if (best) return best;
-  // 3. Frames over the whole sentence ("nap timer please, twenty minutes").
-  if (clauses.size() > 1) return reader.compose(reader.spot(text), {});
-  return std::nullopt;
+  // 3. A timer said over several clauses, read over the whole sentence ("nap
+  //    timer please, twenty minutes"). Only timers: a device command read
+  //    this way mixes a word of a reason with the target of a command ("the
+  //    bags are full, can you get the bedroom lights" is no brightness).
+  if (clauses.size() <= 1) return std::nullopt;
+  std::optional<GrammarMatch> whole = reader.compose(reader.spot(text), {});
+  if (!whole || !in_list(kTimerIntents, whole->intent)) return std::nullopt;
+  // "the bread needs forty minutes, start a timer": an unplaced word may be the timer's name.
+  if (whole->intent == "HassStartTimer" && !has(whole->slots, "timer_name"))
+    for (const Spotted& s : spotted)
+      if (!s.unexplained.empty()) return std::nullopt;
+  return whole;
 }
 
 }  // namespace hearth::nlu

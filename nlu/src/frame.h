@@ -29,9 +29,38 @@
 //     (why / who / how do ...) other than a temperature reading, a state
 //     ("is the extractor fan going", "garage door closed?"), the time or
 //     the date;
-//   - leaves more than kMaxUnexplainedWords content words unexplained.
+//   - leaves more than kMaxUnexplainedWords content words unexplained;
+//   - takes something out of a target ("except", "other than", "unless";
+//     "but", "besides", "apart from" before a thing: "but the porch", "but
+//     leave the hall on"); checked over the whole sentence, strict clauses
+//     too;
+//   - joins two different targets ("the tv and the lamps", "x or y");
+//   - leaves an unknown word where it may be the device or place meant:
+//     after a determiner when there is no target ("pause the jukebox"),
+//     after a place preposition when there is no device or place ("lights
+//     off in the den"), right after the place or before the kind of a
+//     place + kind target ("the light on the kitchen ceiling");
+//   - says a value it cannot read: two numbers, a number followed by an
+//     unknown last word ("twenty won"), a fraction ("a quarter open"); or
+//     a value word (volume, half, full) that no setting rule took, which
+//     then never falls back to on / off;
+//   - switches on by "go" alone next to an unknown word ("go recharge");
+//   - asks the time or date as a yes / no question with an unknown word
+//     ("is my train on time"; a wh-question may leave one), or a reading of
+//     a device named without a temperature word as a do-question ("what
+//     does the thermostat do");
+//   - starts a timer without a name while another clause leaves a word
+//     unplaced ("the bread needs forty minutes, start a timer").
+// Across clauses: a command that borrows its whole target from another
+// clause must leave no word unexplained ("the bags are full" is no
+// brightness); a cancel next to a command is a correction and reads as
+// nothing ("no wait, the bedside lamp, turn it off"); a strict clause with
+// no target yields to the frames when another clause names a device
+// ("kitchen speaker is too loud, volume fifteen"); the whole sentence is
+// read as one frame only for timers. Before spotting, a one-word place or
+// cue said as two words is joined ("down stairs", "every where").
 // Precision comes first: a confident wrong command is worse than "not
-// understood".
+// understood"; the on-device LLM gets the sentence instead.
 #pragma once
 
 #include <optional>

@@ -28,8 +28,14 @@ constexpr double kMinAccuracy = 0.97;     // dev, dev2 and probe
 // The held-out set (round 3, tests/data/sentences/test.jsonl) was measured
 // once, on 2026-11-22, at 324/362 = 0.8950. The issue's goal is 0.97 and is
 // NOT met; this floor only guards the measured level against regressions.
-// Raise it when the parser improves without looking at the set's lines.
-constexpr double kMinAccuracyHeldOut = 0.89;
+// Session 8 (2026-11-23) made the frame layer refuse what it may misread
+// (exceptions, joined targets, unknown words where the device or place
+// should be; chosen on the dev sets: wrong actions on llm_eval 24 -> 7), so
+// the grammar alone now answers 315/362 = 0.8702 here and leaves the rest to
+// the LLM; the whole cascade is measured by CascadeAccuracy.HeldOut
+// (llm_intent_test.cc), which went down with it (334 -> 325). Raise this
+// when the parser improves without looking at the set's lines.
+constexpr double kMinAccuracyHeldOut = 0.87;
 constexpr double kMinAccuracyDev3 = 0.98;  // dev3: the second held-out set, measured at 62.2 % before frames
 
 bool same_value(const nlohmann::json& want, const Value& got) {
@@ -62,7 +68,9 @@ struct SetScore {
   int errors_total = 0;
 };
 
-SetScore score_set(const TemplateParser& parser, const std::string& path) {
+// `show` prints each miss; off for the held-out set, so its lines do not
+// reach the logs people tune from.
+SetScore score_set(const TemplateParser& parser, const std::string& path, bool show = true) {
   SetScore s;
   std::ifstream in(path);
   EXPECT_TRUE(in.good()) << "cannot open " << path;
@@ -85,7 +93,7 @@ SetScore score_set(const TemplateParser& parser, const std::string& path) {
     if (ok) {
       ++s.intent_ok;
     } else {
-      std::printf("MISMATCH %s:%d\n  text: %s\n  want: %s\n  got:  %s\n", path.c_str(), line_no, text.c_str(),
+      if (show) std::printf("MISMATCH %s:%d\n  text: %s\n  want: %s\n  got:  %s\n", path.c_str(), line_no, text.c_str(),
                   want["intent"].dump().c_str(), parse_result_to_json(got).c_str());
     }
     if (want.contains("targets")) {
@@ -93,7 +101,7 @@ SetScore score_set(const TemplateParser& parser, const std::string& path) {
       if (got.targets == want["targets"].get<std::vector<std::string>>()) {
         ++s.targets_ok;
       } else if (ok) {
-        std::printf("TARGETS %s:%d %s\n  want: %s\n  got:  %s\n", path.c_str(), line_no, text.c_str(),
+        if (show) std::printf("TARGETS %s:%d %s\n  want: %s\n  got:  %s\n", path.c_str(), line_no, text.c_str(),
                     want["targets"].dump().c_str(), parse_result_to_json(got).c_str());
       }
     }
@@ -102,7 +110,7 @@ SetScore score_set(const TemplateParser& parser, const std::string& path) {
       if (got.problem && code_name(got.problem->code) == want["error"].get<std::string>()) {
         ++s.errors_ok;
       } else if (ok) {
-        std::printf("ERROR %s:%d %s want %s got %s\n", path.c_str(), line_no, text.c_str(),
+        if (show) std::printf("ERROR %s:%d %s want %s got %s\n", path.c_str(), line_no, text.c_str(),
                     want["error"].dump().c_str(), parse_result_to_json(got).c_str());
       }
     }
@@ -123,16 +131,16 @@ class GrammarAccuracy : public ::testing::Test {
   }
 
   // Scores one set, prints its mismatches and summary, and holds kMinAccuracy.
-  void check_path(const std::string& path, const char* label, double min_accuracy = kMinAccuracy) {
-    SetScore s = score_set(*parser_, path);
+  void check_path(const std::string& path, const char* label, double min_accuracy = kMinAccuracy, bool show = true) {
+    SetScore s = score_set(*parser_, path, show);
     ASSERT_GT(s.total, 0) << path;
     const double accuracy = static_cast<double>(s.intent_ok) / s.total;
     std::printf("%s: intent+slots %d/%d = %.4f; targets %d/%d; resolution errors %d/%d\n", label, s.intent_ok,
                 s.total, accuracy, s.targets_ok, s.targets_total, s.errors_ok, s.errors_total);
     EXPECT_GE(accuracy, min_accuracy) << label;
   }
-  void check(const char* file, double min_accuracy = kMinAccuracy) {
-    check_path(std::string(HEARTH_TEST_DATA_DIR "/sentences/") + file, file, min_accuracy);
+  void check(const char* file, double min_accuracy = kMinAccuracy, bool show = true) {
+    check_path(std::string(HEARTH_TEST_DATA_DIR "/sentences/") + file, file, min_accuracy, show);
   }
 
   Home home_;
@@ -152,7 +160,7 @@ TEST_F(GrammarAccuracy, Probe) { check_path(HEARTH_PROBE_SENTENCES, "probe_sente
 TEST_F(GrammarAccuracy, Test) {
   const std::string path = HEARTH_TEST_DATA_DIR "/sentences/test.jsonl";
   if (!std::ifstream(path).good()) GTEST_SKIP() << "no held-out set at " << path;
-  check("test.jsonl", kMinAccuracyHeldOut);
+  check("test.jsonl", kMinAccuracyHeldOut, /*show=*/false);
 }
 
 }  // namespace

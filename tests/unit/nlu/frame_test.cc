@@ -121,6 +121,106 @@ TEST_F(FrameTest, MediaVolumeTimers) {
   EXPECT_EQ(parse("i already set a timer for five minutes"), "none");
 }
 
+// Issue 7: rules that send a sentence on to the later layers instead of
+// executing a confident wrong command.
+
+TEST_F(FrameTest, ExceptionWordsAreRefused) {
+  // The frames cannot take a device out of a target.
+  for (const char* text : {"all the lights off, except the big light", "every light on apart from the bedside lamp",
+                           "lights off everywhere but the kitchen", "the lights off other than the hall",
+                           "all the lights off but leave the bedside lamps on"})
+    EXPECT_EQ(parse(text), "none") << text;
+  // "but" before no thing only qualifies the command.
+  EXPECT_EQ(parse("shut the bedroom blind, but slowly"), "HassTurnOff {name=Bedroom Blind} frames");
+}
+
+TEST_F(FrameTest, JoinedTargetsAreRefused) {
+  // A name and a kind, or two kinds, said together: reading one drops the other.
+  EXPECT_EQ(parse("switch off the big light and the lamps"), "none");
+  EXPECT_EQ(parse("bedroom lamps or the big light, on"), "none");
+  // Two words for the same kind are one target.
+  EXPECT_EQ(parse("all the lamps and lights in the bedroom on please"),
+            "HassTurnOn {area=Bedroom, domain=light} frames");
+}
+
+TEST_F(FrameTest, CancelNextToACommandIsRefused) {
+  // A correction: which part stands is for the later layers.
+  EXPECT_EQ(parse("no wait, the bedside lamp, turn it off"), "none");
+  EXPECT_EQ(parse("big light off, no, never mind"), "none");
+  // Two cancels, or a cancel and a reason, are still a cancel.
+  EXPECT_EQ(parse("stop, never mind"), "HassNevermind {} frames");
+  EXPECT_EQ(parse("never mind, i will figure it out"), "HassNevermind {} frames");
+}
+
+TEST_F(FrameTest, ReasonClauseGivesNoCommand) {
+  // "full" belongs to the reason, the lights to a request with no action.
+  EXPECT_EQ(parse("the bags are full, can you get the bedroom lights"), "none");
+  // A clause that takes its target from another one must be bare.
+  EXPECT_EQ(parse("bedroom lights, my arms are full"), "none");
+  EXPECT_EQ(parse("big light, forty percent please"), "HassLightSet {brightness=40, name=Kitchen Light} template");
+}
+
+TEST_F(FrameTest, TargetlessClauseTakesTheNamedDevice) {
+  // "volume fifteen" alone is a template for the default player; the other
+  // clause names the speaker.
+  EXPECT_EQ(parse("kitchen speaker is much too loud, volume fifteen"),
+            "HassSetVolume {name=Kitchen Speaker, volume_level=15} frames");
+}
+
+TEST_F(FrameTest, UnknownObjectOrPlaceIsRefused) {
+  // With no device and no place the command would act on every one.
+  EXPECT_EQ(parse("pause the jukebox"), "none");
+  EXPECT_EQ(parse("lights off in the den"), "none");
+  EXPECT_EQ(parse("lamps on at grannys"), "none");
+  // Unknown words elsewhere are harmless.
+  EXPECT_EQ(parse("lock up all the doors for the weekend"), "HassTurnOn {domain=lock} frames");
+}
+
+TEST_F(FrameTest, UnknownWordInsidePlacePhraseIsRefused) {
+  // Probably a device whose name we do not know: not every light there.
+  EXPECT_EQ(parse("turn off the light on the kitchen ceiling"), "none");
+  EXPECT_EQ(parse("bedroom strip lights off"), "none");
+  EXPECT_EQ(parse("switch off the bedroom lights before bed"), "HassTurnOff {area=Bedroom, domain=light} frames");
+}
+
+TEST_F(FrameTest, CompoundSaidAsTwoWords) {
+  EXPECT_EQ(parse("all the lights off down stairs"), "HassTurnOff {domain=light, floor=Ground Floor} frames");
+  EXPECT_EQ(parse("lights on every where"), "HassTurnOn {domain=light} frames");
+}
+
+TEST_F(FrameTest, ValueCutShortOrUnreadIsRefused) {
+  EXPECT_EQ(parse("radiator to twenty won"), "none");                 // "twenty one" misheard
+  EXPECT_EQ(parse("bedside lamps to two thirty percent"), "none");    // two numbers
+  EXPECT_EQ(parse("bedroom blind a quarter open"), "none");          // a fraction we cannot read
+  EXPECT_EQ(parse("big light at ten percent tonight"), "HassLightSet {brightness=10, name=Kitchen Light} frames");
+  EXPECT_EQ(parse("kitchen speaker volume 30 during the meeting"),
+            "HassSetVolume {name=Kitchen Speaker, volume_level=30} frames");
+}
+
+TEST_F(FrameTest, ValueCueDoesNotSwitch) {
+  EXPECT_EQ(parse("volume to maximum on the kitchen speaker"), "none");
+  EXPECT_EQ(parse("the big light on full"), "HassLightSet {brightness=100, name=Kitchen Light} frames");
+}
+
+TEST_F(FrameTest, GoAloneWithAnUnknownWordIsRefused) {
+  EXPECT_EQ(parse("the big light can go dark"), "none");
+  EXPECT_EQ(parse("the big light can go on"), "HassTurnOn {name=Kitchen Light} frames");
+}
+
+TEST_F(FrameTest, QuestionsAboutSomethingElseAreRefused) {
+  EXPECT_EQ(parse("what does the hall thermostat do"), "none");
+  EXPECT_EQ(parse("is my train on time"), "none");
+  EXPECT_EQ(parse("how late is it getting"), "HassGetCurrentTime {} frames");
+}
+
+TEST_F(FrameTest, TimerNameMayBeInAnotherClause) {
+  // A word left unplaced may be the name: no nameless timer.
+  EXPECT_EQ(parse("the bread needs forty minutes, start a timer"), "none");
+  EXPECT_EQ(parse("making rice, twelve minute timer"), "none");
+  EXPECT_EQ(parse("start a timer, 25 minutes, essay"), "none");
+  EXPECT_EQ(parse("quick 15 second timer"), "HassStartTimer {seconds=15} frames");
+}
+
 TEST_F(FrameTest, FrameOnlyEntryPoint) {
   Grammar g(home_);
   g.finish();

@@ -166,6 +166,21 @@ TEST(LlmIntent, OwnModelEmitsValidConstrainedJson) {
 // sentences written for this test (not from any evaluation set), one per
 // common intent shape. A decoder or tokenizer mismatch (e.g. forced text fed
 // as byte-fallback tokens) or a broken export makes most of them fail.
+// Parses each (text, wanted intent JSON) with the LLM layer alone; returns
+// how many come out as wanted and lists the others in `failures`.
+template <class Parser, size_t N>
+int count_right(Parser& p, const std::pair<const char*, const char*> (&cases)[N], std::string& failures) {
+  int ok = 0;
+  for (const auto& [text, want] : cases) {
+    CascadeResult cr;
+    cr.parse = p.parse(text);
+    const nlohmann::json got = nlohmann::json::parse(cascade_result_to_json(cr))["intent"];
+    if (got == nlohmann::json::parse(want)) ++ok;
+    else failures += std::string(text) + " -> " + got.dump() + " (raw " + p.last_output() + ")\n";
+  }
+  return ok;
+}
+
 TEST(LlmIntent, OwnModelUnderstandsPlainCommands) {
   Home home = demo_home();
   LlmIntentConfig cfg;
@@ -184,17 +199,35 @@ TEST(LlmIntent, OwnModelUnderstandsPlainCommands) {
        R"({"name":"HassClimateSetTemperature","slots":{"name":"Thermostat","temperature":21}})"},
       {"pause the kitchen speaker", R"({"name":"HassMediaPause","slots":{"name":"Kitchen Speaker"}})"},
   };
-  int ok = 0;
   std::string failures;
-  for (const auto& [text, want] : cases) {
-    CascadeResult cr;
-    cr.parse = (*p)->parse(text);
-    const nlohmann::json got = nlohmann::json::parse(cascade_result_to_json(cr))["intent"];
-    if (got == nlohmann::json::parse(want)) ++ok;
-    else failures += std::string(text) + " -> " + got.dump() + " (raw " + (*p)->last_output() + ")\n";
-  }
+  const int ok = count_right(**p, cases, failures);
   // one miss is tolerated so that a retrained model need not be perfect
   EXPECT_GE(ok, 7) << failures;
+}
+
+// Numbers said in two or more words (session 8 corpus fix): the session 7
+// model wrote the first word's value and closed the number ("twenty two" ->
+// 20, "fifty five" -> 5). Sentences written for this test.
+TEST(LlmIntent, OwnModelReadsNumbersOfSeveralWords) {
+  Home home = demo_home();
+  LlmIntentConfig cfg;
+  cfg.model_path = kAssets + "/nlu/hearth-intent-q8_0.gguf";
+  auto p = make_llm_intent_parser(home, cfg);
+  ASSERT_TRUE(p) << p.error().message;
+  const std::pair<const char*, const char*> cases[] = {
+      {"put the chandelier at thirty five percent", R"({"name":"HassLightSet","slots":{"name":"Chandelier","brightness":35}})"},
+      {"desk lamp brightness sixty two please", R"({"name":"HassLightSet","slots":{"name":"Desk Lamp","brightness":62}})"},
+      {"thermostat to twenty three degrees", R"({"name":"HassClimateSetTemperature","slots":{"name":"Thermostat","temperature":23}})"},
+      {"start a timer for fourteen minutes", R"({"name":"HassStartTimer","slots":{"minutes":14}})"},
+      {"set a timer for forty five minutes", R"({"name":"HassStartTimer","slots":{"minutes":45}})"},
+      {"open the office shade seventy five percent", R"({"name":"HassSetPosition","slots":{"name":"Office Shade","position":75}})"},
+      {"bedroom ceiling light eighty eight percent", R"({"name":"HassLightSet","slots":{"name":"Bedroom Ceiling Light","brightness":88}})"},
+      {"i need a twenty seven minute timer", R"({"name":"HassStartTimer","slots":{"minutes":27}})"},
+  };
+  std::string failures;
+  const int ok = count_right(**p, cases, failures);
+  std::printf("%d/8 read whole\n%s", ok, failures.c_str());
+  EXPECT_GE(ok, 7) << failures;  // the session 7 model read 6
 }
 
 // Token healing in the constrained decoder: when the model's own greedy
@@ -296,6 +329,94 @@ TEST(LlmIntent, BadModelPathIsAClearError) {
   EXPECT_NE(p.error().message.find("/nonexistent/model.gguf"), std::string::npos);
   cfg.model_path = kAssets + "/homes/demo.json";  // not a GGUF
   EXPECT_FALSE(make_llm_intent_parser(home, cfg));
+}
+
+// The cascade as the daemon runs it (grammar, then the shipped Q8_0 model;
+// no cloud) over the hand-written sets: exact intent + slots and the
+// answers it would execute wrongly. Floors guard measured levels against
+// regressions; they are not the issue's goal (95 % exact, no wrong action).
+struct CascadeScore {
+  int total = 0, exact = 0, executed = 0, wrong_actions = 0;
+};
+
+bool same_slot(const nlohmann::json& want, const Value& got) {
+  if (want.is_number()) {
+    if (auto* i = std::get_if<int64_t>(&got)) return std::fabs(double(*i) - want.get<double>()) < 1e-6;
+    if (auto* d = std::get_if<double>(&got)) return std::fabs(*d - want.get<double>()) < 1e-6;
+    return false;
+  }
+  auto* str = std::get_if<std::string>(&got);
+  return want.is_string() && str && *str == want.get<std::string>();
+}
+
+bool same_intent(const nlohmann::json& want, const std::optional<Intent>& got) {
+  if (want.is_null()) return !got;
+  if (!got || got->name != want["name"].get<std::string>()) return false;
+  const auto& ws = want["slots"];
+  if (ws.size() != got->slots.size()) return false;
+  for (auto it = ws.begin(); it != ws.end(); ++it) {
+    auto g = got->slots.find(it.key());
+    if (g == got->slots.end() || !same_slot(it.value(), g->second)) return false;
+  }
+  return true;
+}
+
+CascadeScore score_cascade(const std::string& path) {
+  CascadeScore s;
+  Home home = demo_home();
+  auto grammar = make_template_parser(home, NluConfig{});
+  EXPECT_TRUE(grammar) << grammar.error().message;
+  LlmIntentConfig lc;
+  lc.model_path = kAssets + "/nlu/hearth-intent-q8_0.gguf";
+  auto llm = make_llm_intent_parser(home, lc);
+  EXPECT_TRUE(llm) << llm.error().message;
+  if (!grammar || !llm) return s;
+  auto cascade = make_cascade(home, **grammar, std::move(*llm), lc, nullptr, CloudConfig{}, nullptr);
+  std::ifstream f(path);
+  for (std::string l; std::getline(f, l);) {
+    if (l.empty()) continue;
+    const nlohmann::json line = nlohmann::json::parse(l);
+    CascadeResult r = cascade->parse(line["text"].get<std::string>(), CascadeOptions{true, true, false});
+    const bool ok = same_intent(line["intent"], r.parse.intent);
+    ++s.total;
+    s.exact += ok;
+    if (r.executable()) {
+      ++s.executed;
+      s.wrong_actions += !ok;
+    }
+  }
+  std::printf("%s cascade: exact %d/%d = %.4f; executed %d, wrong actions %d\n", path.c_str(), s.exact, s.total,
+              double(s.exact) / std::max(1, s.total), s.executed, s.wrong_actions);
+  return s;
+}
+
+const std::string kSentenceDir = std::string(HEARTH_TEST_DATA_DIR) + "/sentences/";
+
+// Development sets (their failures were read to build the grammar's frame
+// layer and the corpus): measured 2026-11-23 with the session 8 frames and
+// model (llm_eval 486 / 535 and 14 wrong actions, dev3 357 / 360 and none).
+TEST(CascadeAccuracy, DevSets) {
+  const CascadeScore e = score_cascade(kSentenceDir + "llm_eval.jsonl");
+  EXPECT_GE(e.exact, 481);
+  EXPECT_LE(e.wrong_actions, 15);
+  const CascadeScore d = score_cascade(kSentenceDir + "dev3.jsonl");
+  EXPECT_GE(d.exact, 355);
+  EXPECT_EQ(d.wrong_actions, 0);
+}
+
+// Held out (never read, never tuned on). Measured once after session 8
+// froze the frames and the model (2026-11-23 12:56 UTC): 325 / 362 exact,
+// 12 wrong actions. That is BELOW session 7's 334 (15 wrong actions): the
+// frame layer's new refusals, chosen on the dev sets, cost more right
+// answers here than the LLM won back (grammar alone 324 -> 315). The floor
+// guards the measured level against further regressions; it was not
+// raised or lowered by looking at the set's lines.
+TEST(CascadeAccuracy, HeldOut) {
+  const std::string path = kSentenceDir + "test.jsonl";
+  if (!std::ifstream(path).good()) GTEST_SKIP() << "no held-out set at " << path;
+  const CascadeScore t = score_cascade(path);
+  EXPECT_GE(t.exact, 325);
+  EXPECT_LE(t.wrong_actions, 12);
 }
 
 }  // namespace
