@@ -290,6 +290,8 @@ def main():
     ap.add_argument("--n-layer", type=int, default=4)
     ap.add_argument("--n-ff", type=int, default=384)
     ap.add_argument("--save-every", type=int, default=250)
+    ap.add_argument("--split-digits", action="store_true",
+                    help="no merged tokenizer piece contains a digit (tried in session 8, not better; off)")
     ap.add_argument("--stop-after", type=int, default=0,
                     help="stop (and export) after this many steps of the --steps schedule (0: run it all)")
     ap.add_argument("--export-only", action="store_true", help="export <out-dir>/ckpt.pt without training")
@@ -311,7 +313,7 @@ def main():
                 f.write(json.dumps(r) + "\n")
         texts = [" " + normalize(r["text"]) for r in rows] + [r["label"][len('{"intent":"'):] for r in rows]
         t0 = time.time()
-        tok = Tokenizer.train(texts[:12000] + texts[len(rows):len(rows) + 12000], a.vocab)
+        tok = Tokenizer.train(texts[:12000] + texts[len(rows):len(rows) + 12000], a.vocab, a.split_digits)
         tok.save(tok_path)
         log(fh, "tokenizer: %d tokens in %.1fs" % (len(tok.tokens), time.time() - t0))
     c = Cfg(n_vocab=len(tok.tokens), n_embd=a.n_embd, n_layer=a.n_layer, n_ff=a.n_ff)
