@@ -31,7 +31,11 @@ bool spin_until(Done done, int micros) {
   }
 }
 
+thread_local int tl_team_size = 1;
+
 }  // namespace
+
+int ThreadPool::team_size() { return tl_team_size; }
 
 ThreadPool::ThreadPool(int n_threads) {
   for (int i = 1; i < std::max(1, n_threads); ++i) workers_.emplace_back([this] { worker(); });
@@ -52,7 +56,11 @@ void ThreadPool::run_chunk(int i) {
   const int units = (n_ + grain_ - 1) / grain_;
   const int begin = std::min(n_, int(int64_t(units) * i / chunks_) * grain_);
   const int end = std::min(n_, int(int64_t(units) * (i + 1) / chunks_) * grain_);
-  if (begin < end) (*fn_)(begin, end);
+  if (begin < end) {
+    tl_team_size = n_threads();
+    (*fn_)(begin, end);
+    tl_team_size = 1;
+  }
 }
 
 // Takes chunks of job `job` until none is left; returns how many it ran.

@@ -503,6 +503,26 @@ TEST(ThreadPool, SpinThenSleepHandsOffEveryJob) {
   }
 }
 
+// Kernels read the team size to pick their read streams: the pool's
+// thread count inside a job, on every thread that runs a chunk; 1 outside.
+TEST(ThreadPool, TeamSizeIsKnownInsideAJobOnly) {
+  EXPECT_EQ(ThreadPool::team_size(), 1);
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    std::atomic<int> wrong{0}, chunks{0};
+    pool.parallel_for(
+        64, 1,
+        [&](int, int) {
+          chunks.fetch_add(1);
+          if (ThreadPool::team_size() != threads) wrong.fetch_add(1);
+        },
+        2);
+    EXPECT_GT(chunks.load(), 0);
+    EXPECT_EQ(wrong.load(), 0) << threads;
+    EXPECT_EQ(ThreadPool::team_size(), 1) << threads;
+  }
+}
+
 // Chunks go to whichever thread is free: while a worker is held up in its
 // chunk (as when the OS runs another process on its core), the caller takes
 // every other chunk instead of waiting; and a worker late for one job never

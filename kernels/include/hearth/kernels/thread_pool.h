@@ -24,6 +24,11 @@ class ThreadPool {
 
   int n_threads() const { return static_cast<int>(workers_.size()) + 1; }
 
+  // Inside fn of a parallel_for: how many threads share the job (this
+  // pool's n_threads()); 1 anywhere else. Decode kernels read fewer row
+  // streams per thread when several threads read at once.
+  static int team_size();
+
   // Runs fn(begin, end) over [0, n) split into n_threads() * split
   // contiguous chunks (chunk starts rounded to `grain`), and returns when
   // all are done. Threads take the next chunk as they finish one, the

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "../../kernels_internal.h"
+#include "hearth/kernels/thread_pool.h"
 
 namespace hearth {
 namespace {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../../kernels_internal.h"
+#include "hearth/kernels/thread_pool.h"
 
 namespace hearth {
 namespace {
