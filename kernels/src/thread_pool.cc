@@ -56,33 +56,29 @@ void ThreadPool::run_chunk(int i) {
   const int units = (n_ + grain_ - 1) / grain_;
   const int begin = std::min(n_, int(int64_t(units) * i / chunks_) * grain_);
   const int end = std::min(n_, int(int64_t(units) * (i + 1) / chunks_) * grain_);
-  if (begin < end) {
-    tl_team_size = n_threads();
-    (*fn_)(begin, end);
-    tl_team_size = 1;
-  }
+  if (begin < end) (*fn_)(begin, end);
 }
 
-// Takes chunks of job `job` until none is left; returns how many it ran.
-// The ticket holds the job's id with its next and total chunk counts, so a
+// Takes chunks of job `job` until none is left (the team size set while it
+// runs them). The ticket holds the job's id with its next and total chunk counts, so a
 // thread late for a job can never take a chunk of the next one, and a job
 // whose chunk a thread holds stays live (its fn_, n_ and grain_ unchanged)
 // until that chunk is counted done.
-int ThreadPool::take_chunks(uint32_t job) {
-  int ran = 0;
+void ThreadPool::take_chunks(uint32_t job) {
+  tl_team_size = n_threads();
   uint64_t t = ticket_.load(std::memory_order_acquire);
   for (;;) {
     const int next = static_cast<int>((t >> 16) & 0xFFFF), total = static_cast<int>(t & 0xFFFF);
-    if (static_cast<uint32_t>(t >> 32) != job || next >= total) return ran;
+    if (static_cast<uint32_t>(t >> 32) != job || next >= total) break;
     if (!ticket_.compare_exchange_weak(t, t + (uint64_t(1) << 16), std::memory_order_acq_rel)) continue;
     run_chunk(next);
-    ++ran;
     if (done_chunks_.fetch_add(1) + 1 == total && caller_waiting_.load()) {
       std::lock_guard<std::mutex> lock(mu_);
       done_cv_.notify_one();
     }
     t = ticket_.load(std::memory_order_acquire);
   }
+  tl_team_size = 1;
 }
 
 // Memory order: the caller writes fn_, n_, grain_, chunks_ and the ticket,

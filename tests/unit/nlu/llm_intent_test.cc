@@ -20,6 +20,22 @@ namespace {
 
 const std::string kAssets = HEARTH_ASSETS_DIR;
 
+const std::string kOwnModel = kAssets + "/nlu/hearth-intent-q8_0.gguf";  // the shipped model, Q8_0
+
+// The LLM layer on the shipped model.
+Result<std::unique_ptr<LlmIntentParser>> own_parser(const Home& home) {
+  LlmIntentConfig cfg;
+  cfg.model_path = kOwnModel;
+  return make_llm_intent_parser(home, cfg);
+}
+
+// An answer's intent in the label's form ({"name", "slots"} or null).
+nlohmann::json intent_json(const ParseResult& parse) {
+  CascadeResult cr;
+  cr.parse = parse;
+  return nlohmann::json::parse(cascade_result_to_json(cr))["intent"];
+}
+
 Home demo_home() {
   ConfigErrors errors;
   auto h = Home::load_file(kAssets + "/homes/demo.json", errors);
@@ -46,7 +62,7 @@ const char* kSentences[] = {"turn on the kitchen lights", "it's way too dark in 
                             "dim the floor lamp to thirty percent", "lock the front door", "turn on the jacuzzi"};
 
 TEST(LlmIntent, OwnModelMatchesTrainingReference) {
-  const std::string model_path = kAssets + "/nlu/hearth-intent-q8_0.gguf";
+  const std::string model_path = kOwnModel;
   const std::string ref_path = kAssets + "/nlu/reference.json";
   ASSERT_TRUE(std::filesystem::exists(model_path)) << model_path;
   auto model = llm::Model::load(model_path);
@@ -81,7 +97,7 @@ TEST(LlmIntent, OwnModelMatchesTrainingReference) {
 // at every step the runtime's argmax is the reference's next token, unless
 // the reference itself was a near tie there (quantized activations).
 TEST(LlmIntent, OwnModelFollowsTheReferenceGreedyContinuation) {
-  auto model = llm::Model::load(kAssets + "/nlu/hearth-intent-q8_0.gguf");
+  auto model = llm::Model::load(kOwnModel);
   ASSERT_TRUE(model) << model.error().message;
   std::ifstream f(kAssets + "/nlu/reference.json");
   ASSERT_TRUE(f);
@@ -112,7 +128,7 @@ TEST(LlmIntent, OwnModelFollowsTheReferenceGreedyContinuation) {
 // The same continuation fed through prefill() one token at a time after the
 // prompt (what the constrained decoder does with forced text).
 TEST(LlmIntent, OwnModelPrefillAfterPromptMatchesDecode) {
-  auto model = llm::Model::load(kAssets + "/nlu/hearth-intent-q8_0.gguf");
+  auto model = llm::Model::load(kOwnModel);
   ASSERT_TRUE(model) << model.error().message;
   std::ifstream f(kAssets + "/nlu/reference.json");
   ASSERT_TRUE(f);
@@ -172,9 +188,7 @@ template <class Parser, size_t N>
 int count_right(Parser& p, const std::pair<const char*, const char*> (&cases)[N], std::string& failures) {
   int ok = 0;
   for (const auto& [text, want] : cases) {
-    CascadeResult cr;
-    cr.parse = p.parse(text);
-    const nlohmann::json got = nlohmann::json::parse(cascade_result_to_json(cr))["intent"];
+    const nlohmann::json got = intent_json(p.parse(text));
     if (got == nlohmann::json::parse(want)) ++ok;
     else failures += std::string(text) + " -> " + got.dump() + " (raw " + p.last_output() + ")\n";
   }
@@ -183,9 +197,7 @@ int count_right(Parser& p, const std::pair<const char*, const char*> (&cases)[N]
 
 TEST(LlmIntent, OwnModelUnderstandsPlainCommands) {
   Home home = demo_home();
-  LlmIntentConfig cfg;
-  cfg.model_path = kAssets + "/nlu/hearth-intent-q8_0.gguf";
-  auto p = make_llm_intent_parser(home, cfg);
+  auto p = own_parser(home);
   ASSERT_TRUE(p) << p.error().message;
   const std::pair<const char*, const char*> cases[] = {
       {"please switch off the desk lamp", R"({"name":"HassTurnOff","slots":{"name":"Desk Lamp"}})"},
@@ -210,9 +222,7 @@ TEST(LlmIntent, OwnModelUnderstandsPlainCommands) {
 // 20, "fifty five" -> 5). Sentences written for this test.
 TEST(LlmIntent, OwnModelReadsNumbersOfSeveralWords) {
   Home home = demo_home();
-  LlmIntentConfig cfg;
-  cfg.model_path = kAssets + "/nlu/hearth-intent-q8_0.gguf";
-  auto p = make_llm_intent_parser(home, cfg);
+  auto p = own_parser(home);
   ASSERT_TRUE(p) << p.error().message;
   const std::pair<const char*, const char*> cases[] = {
       {"put the chandelier at thirty five percent", R"({"name":"HassLightSet","slots":{"name":"Chandelier","brightness":35}})"},
@@ -239,11 +249,9 @@ TEST(LlmIntent, OwnModelReadsNumbersOfSeveralWords) {
 // Sentences written for this test, not taken from any evaluation set.
 TEST(LlmIntent, ConstrainedAnswerIsTheModelsOwnWhenTheHomeAllowsIt) {
   Home home = demo_home();
-  auto model = llm::Model::load(kAssets + "/nlu/hearth-intent-q8_0.gguf");
+  auto model = llm::Model::load(kOwnModel);
   ASSERT_TRUE(model) << model.error().message;
-  LlmIntentConfig cfg;
-  cfg.model_path = kAssets + "/nlu/hearth-intent-q8_0.gguf";
-  auto p = make_llm_intent_parser(home, cfg);
+  auto p = own_parser(home);
   ASSERT_TRUE(p) << p.error().message;
   const char* sentences[] = {"skip this track on the kitchen radio", "switch the bedroom speaker off",
                              "switch the office ceiling light on", "office shade down please",
@@ -339,35 +347,13 @@ struct CascadeScore {
   int total = 0, exact = 0, executed = 0, wrong_actions = 0;
 };
 
-bool same_slot(const nlohmann::json& want, const Value& got) {
-  if (want.is_number()) {
-    if (auto* i = std::get_if<int64_t>(&got)) return std::fabs(double(*i) - want.get<double>()) < 1e-6;
-    if (auto* d = std::get_if<double>(&got)) return std::fabs(*d - want.get<double>()) < 1e-6;
-    return false;
-  }
-  auto* str = std::get_if<std::string>(&got);
-  return want.is_string() && str && *str == want.get<std::string>();
-}
-
-bool same_intent(const nlohmann::json& want, const std::optional<Intent>& got) {
-  if (want.is_null()) return !got;
-  if (!got || got->name != want["name"].get<std::string>()) return false;
-  const auto& ws = want["slots"];
-  if (ws.size() != got->slots.size()) return false;
-  for (auto it = ws.begin(); it != ws.end(); ++it) {
-    auto g = got->slots.find(it.key());
-    if (g == got->slots.end() || !same_slot(it.value(), g->second)) return false;
-  }
-  return true;
-}
-
 CascadeScore score_cascade(const std::string& path) {
   CascadeScore s;
   Home home = demo_home();
   auto grammar = make_template_parser(home, NluConfig{});
   EXPECT_TRUE(grammar) << grammar.error().message;
   LlmIntentConfig lc;
-  lc.model_path = kAssets + "/nlu/hearth-intent-q8_0.gguf";
+  lc.model_path = kOwnModel;
   auto llm = make_llm_intent_parser(home, lc);
   EXPECT_TRUE(llm) << llm.error().message;
   if (!grammar || !llm) return s;
@@ -377,7 +363,7 @@ CascadeScore score_cascade(const std::string& path) {
     if (l.empty()) continue;
     const nlohmann::json line = nlohmann::json::parse(l);
     CascadeResult r = cascade->parse(line["text"].get<std::string>(), CascadeOptions{true, true, false});
-    const bool ok = same_intent(line["intent"], r.parse.intent);
+    const bool ok = intent_json(r.parse) == line["intent"];  // numbers compare by value
     ++s.total;
     s.exact += ok;
     if (r.executable()) {

@@ -41,7 +41,7 @@ class ThreadPool {
  private:
   void worker();
   void run_chunk(int i);
-  int take_chunks(uint32_t job);
+  void take_chunks(uint32_t job);
 
   std::vector<std::thread> workers_;
   // A worker that finished a job, and the caller waiting for one, spin for
