@@ -96,7 +96,16 @@ int main(int argc, char** argv) {
     else if (a == "--show-failures") show = true;
     else if (a == "--min-confidence" && i + 1 < argc) min_conf = std::atof(argv[++i]);
     else if (a == "--min-suggest" && i + 1 < argc) min_suggest = std::atof(argv[++i]);
-    else sets.push_back(a);
+    else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr,
+                   "usage: bench_nlu_eval [--model GGUF] [--extra-devices N] [--show-failures] [--min-confidence C]\n"
+                   "                      [--min-suggest C] SET.jsonl...\n");
+      return 2;
+    } else sets.push_back(a);
+  }
+  if (sets.empty()) {
+    std::fprintf(stderr, "bench_nlu_eval: no sentence set given (SET.jsonl...)\n");
+    return 2;
   }
   std::ifstream hf(std::string(HEARTH_ASSETS_DIR) + "/homes/demo.json");
   nlohmann::json hj = nlohmann::json::parse(hf);
@@ -134,9 +143,23 @@ int main(int argc, char** argv) {
   auto cascade = make_cascade(*home, **grammar, std::move(*llm), lc, nullptr, CloudConfig{}, nullptr);
   for (const std::string& set : sets) {
     std::ifstream f(set);
+    if (!f) {
+      std::fprintf(stderr, "bench_nlu_eval: cannot read %s\n", set.c_str());
+      return 1;
+    }
     std::vector<nlohmann::json> lines;
-    for (std::string l; std::getline(f, l);)
-      if (!l.empty()) lines.push_back(nlohmann::json::parse(l));
+    size_t line_no = 0;
+    for (std::string l; std::getline(f, l);) {
+      ++line_no;
+      if (l.empty()) continue;
+      nlohmann::json j = nlohmann::json::parse(l, nullptr, /*allow_exceptions=*/false);
+      if (!j.is_object() || !j.contains("text")) {
+        std::fprintf(stderr, "bench_nlu_eval: %s:%zu: not a sentence line (JSON object with \"text\")\n", set.c_str(),
+                     line_no);
+        return 1;
+      }
+      lines.push_back(std::move(j));
+    }
     struct Mode {
       const char* name;
       CascadeOptions opt;

@@ -25,17 +25,16 @@ namespace hearth {
 namespace {
 
 constexpr double kMinAccuracy = 0.97;     // dev, dev2 and probe
-// The held-out set (round 3, tests/data/sentences/test.jsonl) was measured
-// once, on 2026-11-22, at 324/362 = 0.8950. The goal is 0.97 and is
-// NOT met; this floor only guards the measured level against regressions.
-// Session 8 (2026-11-23) made the frame layer refuse what it may misread
-// (exceptions, joined targets, unknown words where the device or place
-// should be; chosen on the dev sets: wrong actions on llm_eval 24 -> 7), so
-// the grammar alone now answers 315/362 = 0.8702 here and leaves the rest to
-// the LLM; the whole cascade is measured by CascadeAccuracy.HeldOut
-// (llm_intent_test.cc), which went down with it (334 -> 325). Raise this
-// when the parser improves without looking at the set's lines.
-constexpr double kMinAccuracyHeldOut = 0.87;
+// The held-out set (round 4, tests/data/sentences/test.jsonl, written in
+// session 9 by a hand that never saw nlu/, tools/nlu/ or any parser output)
+// was measured once, on 2026-11-23 at 14:00 UTC, at 302/363 = 0.8320. The
+// issue's goal is 0.97 and is NOT met; this floor only guards the measured
+// level against regressions. The whole cascade is measured by
+// CascadeAccuracy.HeldOut (llm_intent_test.cc).
+constexpr double kMinAccuracyHeldOut = 0.83;
+// dev4: the third held-out set (round 3), measured in sessions 6, 7 and 8
+// (324, then 315 / 362 after session 8's frame refusals); a dev set since.
+constexpr double kMinAccuracyDev4 = 0.87;
 constexpr double kMinAccuracyDev3 = 0.98;  // dev3: the second held-out set, measured at 62.2 % before frames
 
 bool same_value(const nlohmann::json& want, const Value& got) {
@@ -153,6 +152,8 @@ TEST_F(GrammarAccuracy, Dev2) { check("dev2.jsonl"); }
 // The second held-out set; measured once at 62.2 % (see the README there),
 // then studied to build the frame layer (nlu/src/frame.h).
 TEST_F(GrammarAccuracy, Dev3) { check("dev3.jsonl", kMinAccuracyDev3); }
+// The third held-out set; measured in three sessions, a dev set since round 4.
+TEST_F(GrammarAccuracy, Dev4) { check("dev4.jsonl", kMinAccuracyDev4); }
 // The grammar author's own phrasings (tests/unit/nlu/probe_sentences.jsonl):
 // synonyms, word orders, filler, politeness frames, near-miss negatives.
 TEST_F(GrammarAccuracy, Probe) { check_path(HEARTH_PROBE_SENTENCES, "probe_sentences.jsonl"); }
