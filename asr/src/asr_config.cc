@@ -37,6 +37,8 @@ void PocketsphinxConfig::validate(ConfigErrors& out, std::string_view path) cons
   check_num(out, path, "wbeam", wbeam, 1e-300, 1.0);
   check_num(out, path, "pbeam", pbeam, 1e-300, 1.0);
   check_num(out, path, "lw", lw, 0.1, 50.0);
+  if (fwdflatlw != 0) check_num(out, path, "fwdflatlw", fwdflatlw, 0.1, 50.0);
+  if (bestpathlw != 0) check_num(out, path, "bestpathlw", bestpathlw, 0.1, 50.0);
   check_num(out, path, "wip", wip, 1e-10, 10.0);
   if (cmn != "live" && cmn != "batch" && cmn != "none")
     out.add(config_path(path, "cmn"), "must be \"live\", \"batch\" or \"none\", got \"" + cmn + "\"");
@@ -52,6 +54,8 @@ void PocketsphinxConfig::validate(ConfigErrors& out, std::string_view path) cons
 std::string PocketsphinxConfig::to_string() const {
   return "PocketsphinxConfig(model_dir=" + model_dir + ", dict=" + dict + ", beam=" + fmt(beam) + ", wbeam=" + fmt(wbeam) +
          ", pbeam=" + fmt(pbeam) + ", lw=" + fmt(lw) + ", wip=" + fmt(wip) + ", cmn=" + cmn + ", final_pass=" + final_pass +
+         ", fwdflat=" + (fwdflat ? "true" : "false") + ", bestpath=" + (bestpath ? "true" : "false") +
+         ", fwdflatlw=" + fmt(fwdflatlw) + ", bestpathlw=" + fmt(bestpathlw) +
          ", maxhmmpf=" + std::to_string(maxhmmpf) + ", nbest=" + std::to_string(nbest) +
          ", phone_loop=" + (phone_loop ? "true" : "false") + ", open_vocabulary=" + (open_vocabulary ? "true" : "false") +
          ", open_threshold=" + fmt(open_threshold) + ", reject_deficit=" + fmt(reject_deficit) +
@@ -64,6 +68,8 @@ void EndpointConfig::validate(ConfigErrors& out, std::string_view path) const {
   check_int(out, path, "no_speech_timeout_ms", no_speech_timeout_ms, 100, 60000);
   check_int(out, path, "min_speech_ms", min_speech_ms, 0, 1000);
   check_int(out, path, "early_hangover_ms", early_hangover_ms, 0, 5000);
+  check_num(out, path, "early_end_probability", early_end_probability, 0.0, 1.0);
+  check_int(out, path, "speculate_after_ms", speculate_after_ms, 0, 5000);
 }
 
 void AsrConfig::validate(ConfigErrors& out, std::string_view path) const {
@@ -110,7 +116,7 @@ void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& 
     PocketsphinxConfig& c = out->pocketsphinx;
     p.keys({"model_dir", "dict", "generic_lm", "phone_lm", "beam", "wbeam", "pbeam", "lw", "wip", "cmn", "maxhmmpf",
             "nbest", "phone_loop", "open_vocabulary", "open_threshold", "reject_deficit", "reject_slope",
-            "final_pass"});
+            "final_pass", "fwdflat", "bestpath", "fwdflatlw", "bestpathlw"});
     p.str("model_dir", &c.model_dir);
     p.str("dict", &c.dict);
     p.str("generic_lm", &c.generic_lm);
@@ -122,6 +128,10 @@ void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& 
     p.number("wip", &c.wip);
     p.str("cmn", &c.cmn);
     p.str("final_pass", &c.final_pass);
+    p.boolean("fwdflat", &c.fwdflat);
+    p.boolean("bestpath", &c.bestpath);
+    p.number("fwdflatlw", &c.fwdflatlw);
+    p.number("bestpathlw", &c.bestpathlw);
     p.integer("maxhmmpf", &c.maxhmmpf);
     p.integer("nbest", &c.nbest);
     p.boolean("phone_loop", &c.phone_loop);
@@ -132,12 +142,15 @@ void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& 
   }
   if (const json* ep = r.object("endpoint")) {
     ConfigReader e{*ep, config_path(path, "endpoint"), errors};
-    e.keys({"hangover_ms", "max_utterance_ms", "no_speech_timeout_ms", "min_speech_ms", "early_hangover_ms"});
+    e.keys({"hangover_ms", "max_utterance_ms", "no_speech_timeout_ms", "min_speech_ms", "early_hangover_ms",
+            "early_end_probability", "speculate_after_ms"});
     e.integer("hangover_ms", &out->endpoint.hangover_ms);
     e.integer("max_utterance_ms", &out->endpoint.max_utterance_ms);
     e.integer("no_speech_timeout_ms", &out->endpoint.no_speech_timeout_ms);
     e.integer("min_speech_ms", &out->endpoint.min_speech_ms);
     e.integer("early_hangover_ms", &out->endpoint.early_hangover_ms);
+    e.number("early_end_probability", &out->endpoint.early_end_probability);
+    e.integer("speculate_after_ms", &out->endpoint.speculate_after_ms);
   }
 }
 

@@ -216,4 +216,51 @@ Result<CompiledLanguage> compile_language_model(const std::vector<std::string>& 
   return out;
 }
 
+// -------------------------------------------------------- end of sentence
+
+EndOfSentenceModel EndOfSentenceModel::build(const std::vector<std::string>& sentences, int max_context, int min_count) {
+  EndOfSentenceModel m;
+  m.max_context_ = std::clamp(max_context, 1, 8);
+  m.min_count_ = static_cast<uint32_t>(std::max(min_count, 1));
+  std::vector<std::string> toks;
+  std::string key;
+  for (const std::string& s : sentences) {
+    toks.assign(1, "<s>");
+    for (std::string& w : lm_words(s)) toks.push_back(std::move(w));
+    const size_t n = toks.size();
+    if (n < 2) continue;
+    // Every position after a word is a place the sentence could end.
+    for (size_t i = 1; i < n; ++i) {
+      key.clear();
+      for (size_t k = 1; k <= static_cast<size_t>(m.max_context_) && k <= i + 1; ++k) {
+        key = k == 1 ? toks[i] : toks[i + 1 - k] + ' ' + key;
+        Count& c = m.counts_[key];
+        ++c.seen;
+        if (i + 1 == n) ++c.ended;
+      }
+    }
+  }
+  return m;
+}
+
+double EndOfSentenceModel::end_probability(std::string_view text) const {
+  std::vector<std::string> toks{"<s>"};
+  for (std::string& w : lm_words(text)) toks.push_back(std::move(w));
+  const size_t n = toks.size();
+  if (n < 2 || counts_.empty()) return 0.0;
+  // Keys of the last k words, longest first.
+  std::vector<std::string> keys;
+  std::string key;
+  for (size_t k = 1; k <= static_cast<size_t>(max_context_) && k <= n; ++k) {
+    key = k == 1 ? toks[n - 1] : toks[n - k] + ' ' + key;
+    keys.push_back(key);
+  }
+  for (size_t k = keys.size(); k-- > 0;) {
+    auto it = counts_.find(keys[k]);
+    if (it != counts_.end() && it->second.seen >= min_count_)
+      return static_cast<double>(it->second.ended) / it->second.seen;
+  }
+  return 0.0;
+}
+
 }  // namespace hearth

@@ -254,8 +254,12 @@ int run_pipeline(const Options& o, std::ostream& out, std::ostream& err) {
     }
     stream->reset();
     const TemplateParser& parser = *setup->parser;
+    const EndOfSentenceModel* ends = &setup->models->ends;
+    const double min_end_p = setup->asr.endpoint.early_end_probability;
     auto utt = decode_utterance(*stream, *pcm, start_sample, setup->asr, o.ns, vad_threshold,
-                                [&parser](const std::string& text) { return is_complete_command(parser, text); });
+                                [&parser, ends, min_end_p](const std::string& text) {
+                                  return is_complete_command(parser, text, ends, min_end_p);
+                                });
     if (!utt) {
       out << json{{"file", file}, {"error", utt.error().message}}.dump() << "\n";
       rc = 1;

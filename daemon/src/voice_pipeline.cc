@@ -95,6 +95,7 @@ Result<std::shared_ptr<const VoiceModels>> build_voice_models(const Home& home, 
   auto compiled = compile_language_model(lang->sentences, home, asr, models->dir);
   if (!compiled) return compiled.error();
   models->lang = *compiled;
+  models->ends = EndOfSentenceModel::build(lang->sentences);
   if (cancelled()) return stopped;
   auto rec = make_pocketsphinx_recognizer(asr, &models->lang);
   if (!rec) return rec.error();
@@ -129,8 +130,10 @@ Understanding understand(const Transcript& t, const TemplateParser& parser, floa
   return u;
 }
 
-bool is_complete_command(const TemplateParser& parser, const std::string& text) {
+bool is_complete_command(const TemplateParser& parser, const std::string& text, const EndOfSentenceModel* ends,
+                         double min_end_probability) {
   if (text.empty()) return false;
+  if (ends && min_end_probability > 0 && ends->end_probability(text) < min_end_probability) return false;
   ParseResult p = parser.parse(text);
   return p.intent && !p.problem;
 }
@@ -146,9 +149,16 @@ Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<co
   OfflineUtterance out;
   std::vector<float> in(kFrameSamples), clean(kFrameSamples), pad;
   const int64_t latency_frames = kStftLatency / kFrameSamples + 1;  // front end delay, rounded up
-  const int64_t n_frames = static_cast<int64_t>(pcm.size()) / kFrameSamples + latency_frames;
+  // A live microphone goes on after the speaker stops: the recording is
+  // followed by silence long enough for the endpointer to decide, so a file
+  // that ends soon after its last word is timed as it would be live.
+  const int64_t tail_frames = (std::max(asr.endpoint.hangover_ms, asr.endpoint.early_hangover_ms) + 100) / 10;
+  const int64_t n_frames = static_cast<int64_t>(pcm.size()) / kFrameSamples + latency_frames + tail_frames;
   bool ended = false;
   std::string last_checked;  // the partial the early endpoint last asked about
+  int64_t silent_frames = 0;   // since the last speech frame (after the start)
+  bool speculating = false;    // a speculative final pass covers this pause
+  const int64_t spec_frames = asr.endpoint.speculate_after_ms / 10;
   for (int64_t f = 0; f < n_frames && !ended; ++f) {
     const size_t off = static_cast<size_t>(f) * kFrameSamples;
     for (int i = 0; i < kFrameSamples; ++i) in[i] = off + i < pcm.size() ? pcm[off + i] : 0.f;
@@ -161,6 +171,14 @@ Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<co
     const bool speech = info.vad_score >= vad_threshold;
     if (speech) out.end_of_speech_ms = (out_sample + kFrameSamples) * 1000 / kSampleRateHz;
     bool end = ep.push(speech) == Endpointer::Event::kEnd;
+    if (speech) {
+      silent_frames = 0;
+      if (speculating) stream.speech_resumed();
+      speculating = false;
+    } else if (ep.started() && ++silent_frames == spec_frames && spec_frames > 0 && !end) {
+      // A pause: the final pass may start now (speculate()).
+      speculating = stream.speculate();
+    }
     if (!end && complete && ep.early_candidate() && !speech) {
       // Recognizer state: the words so far already make a command.
       if (stream.is_ready()) HEARTH_TRY(stream.decode());
@@ -188,6 +206,14 @@ Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<co
   while (stream.is_ready()) HEARTH_TRY(stream.decode());
   out.finalize_ms = ms_between(t0, SteadyClock::now());
   out.transcript = stream.result();
+  if (out.transcript.speculative) {
+    // Live, the speculative pass starts at the pause and runs while the
+    // hangover's audio arrives; here the audio comes faster than real time,
+    // so the wait at the endpoint is replaced by the one live input would
+    // see: how far past the endpoint the pass would end (stream audio time).
+    const double live_wait = std::max(0.0, out.transcript.spec_ready_ms - out.transcript.audio_ms);
+    out.finalize_ms = std::max(0.0, out.finalize_ms - out.transcript.spec_wait_ms) + live_wait;
+  }
   return out;
 }
 
@@ -515,6 +541,7 @@ void VoicePipeline::begin_utterance(std::deque<Frame> head) {
   active_ = true;
   last_partial_.clear();
   last_checked_.clear();
+  speculating_ = false;
   n_since_decode_ = 0;
   frames_in_utt_ = 0;
   last_speech_frame_ = -1;
@@ -531,12 +558,21 @@ void VoicePipeline::begin_utterance(std::deque<Frame> head) {
 void VoicePipeline::feed(std::span<const float> pcm, const std::vector<uint8_t>& speech, SteadyClock::time_point enqueued) {
   stream_->accept(pcm);
   bool ended = false;
+  const int64_t spec_frames = asr_.endpoint.speculate_after_ms / 10;
   for (uint8_t s : speech) {
     ++frames_in_utt_;
     if (s) last_speech_frame_ = frames_in_utt_;
     if (ep_.push(s != 0) == Endpointer::Event::kEnd) {
       ended = true;
       break;
+    }
+    if (s) {
+      if (speculating_) stream_->speech_resumed();
+      speculating_ = false;
+    } else if (spec_frames > 0 && ep_.started() && last_speech_frame_ >= 0 &&
+               frames_in_utt_ - last_speech_frame_ == spec_frames) {
+      // A pause: the final pass may start now, in the background.
+      speculating_ = stream_->speculate();
     }
   }
   if (!ended && ep_.early_candidate() && !speech.empty() && !speech.back()) {
@@ -546,7 +582,8 @@ void VoicePipeline::feed(std::span<const float> pcm, const std::vector<uint8_t>&
     if (partial != last_checked_) {
       last_checked_ = partial;
       std::shared_ptr<const TemplateParser> parser = deps_.parser ? deps_.parser() : nullptr;
-      if (parser && is_complete_command(*parser, partial)) {
+      const EndOfSentenceModel* ends = models_in_use_ ? &models_in_use_->ends : nullptr;
+      if (parser && is_complete_command(*parser, partial, ends, asr_.endpoint.early_end_probability)) {
         ep_.end_early();
         ended = true;
       }

@@ -53,6 +53,7 @@ struct VoiceLatency {
 // Immutable once built; rebuilt on SIGHUP / home change.
 struct VoiceModels {
   CompiledLanguage lang;
+  EndOfSentenceModel ends;  // over the sentences `lang` was compiled from (empty for the baseline)
   std::unique_ptr<Recognizer> recognizer;
   std::string dir;  // removed by the destructor
   ~VoiceModels();
@@ -91,13 +92,18 @@ struct OfflineUtterance {
   std::string endpoint_reason;     // silence | early | max_length | no_speech | end_of_audio
   double finalize_ms = 0;          // decode time after the endpoint
 };
+// The recording is followed by (hangover + 100 ms of) digital silence, as a
+// live input would be, so "end_of_audio" means the endpointer never fired.
 // `complete` (optional): the early endpoint's question, "is this partial
 // transcript a complete command?" (the daemon and CLI ask the template grammar).
 Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<const float> pcm, int64_t start_sample,
                                           const AsrConfig& asr, bool use_ns, float vad_threshold,
                                           const std::function<bool(const std::string&)>& complete = {});
-// The early-endpoint test: `text` parses into an intent with no problem.
-bool is_complete_command(const TemplateParser& parser, const std::string& text);
+// The early-endpoint test: `text` parses into an intent with no problem and
+// (with `ends` and a `min_end_probability` above 0) the command language
+// ends a sentence after its last words at least that often.
+bool is_complete_command(const TemplateParser& parser, const std::string& text, const EndOfSentenceModel* ends = nullptr,
+                         double min_end_probability = 0.0);
 
 
 // What the daemon gives the pipeline; everything must outlive it.
@@ -202,6 +208,7 @@ class VoicePipeline final : public AudioFrameConsumer {
   int quiet_frames_ = 0;
   std::string last_partial_, last_checked_;
   int64_t n_since_decode_ = 0, frames_in_utt_ = 0, last_speech_frame_ = -1;
+  bool speculating_ = false;  // the stream's speculative final pass covers this pause
   uint64_t logged_dropped_ = 0;
   bool warned_no_models_ = false;
 

@@ -72,7 +72,9 @@ TEST(AsrInputsTest, BadConfigsAreClearErrors) {
                         Case{"{\"pocketsphinx\": {\"final_pass\": \"twice\"}}", "final_pass"},
                         Case{"{\"pocketsphinx\": {\"bogus\": 1}}", "bogus"},
                         Case{"{\"endpoint\": {\"hangover_ms\": -5}}", "hangover_ms"}, Case{"", "invalid JSON"},
-                        Case{"{\"backend\": \"whisper\"}", "backend"}}) {
+                        Case{"{\"backend\": \"whisper\"}", "backend"},
+                        Case{"{\"endpoint\": {\"early_end_probability\": 1.5}}", "early_end_probability"},
+                        Case{"{\"pocketsphinx\": {\"fwdflat\": \"no\"}}", "fwdflat"}}) {
     AsrConfig cfg;
     ConfigErrors errors;
     parse_asr_config(c.json, &cfg, errors);
@@ -83,10 +85,16 @@ TEST(AsrInputsTest, BadConfigsAreClearErrors) {
   // A good one, for contrast.
   AsrConfig cfg;
   ConfigErrors errors;
-  parse_asr_config("{\"pocketsphinx\": {\"lw\": 9, \"final_pass\": \"batch\"}}", &cfg, errors);
+  parse_asr_config(
+      "{\"pocketsphinx\": {\"lw\": 9, \"final_pass\": \"batch\", \"fwdflat\": false}, "
+      "\"endpoint\": {\"early_end_probability\": 0.4}}",
+      &cfg, errors);
   cfg.validate(errors);
   EXPECT_TRUE(errors.empty()) << errors.to_string();
   EXPECT_EQ(cfg.pocketsphinx.final_pass, "batch");
+  EXPECT_FALSE(cfg.pocketsphinx.fwdflat);
+  EXPECT_TRUE(cfg.pocketsphinx.bestpath);
+  EXPECT_EQ(cfg.endpoint.early_end_probability, 0.4);
   EXPECT_EQ(cfg.pocketsphinx.lw, 9);
 }
 

@@ -130,5 +130,35 @@ TEST(LmWordsTest, SplitsAndLowercases) {
   EXPECT_TRUE(lm_words("  ...  ").empty());
 }
 
+// The end-of-sentence counts: exact ratios over a small corpus, the longest
+// context that was seen often enough wins, unknown words give 0.
+TEST(EndOfSentenceModelTest, CountsWhereSentencesEnd) {
+  const std::vector<std::string> sentences = {
+      "make me a latte", "make me a latte", "make me a latte with milk", "a latte with sugar",
+      "a latte please", "make me a mocha"};
+  EndOfSentenceModel m = EndOfSentenceModel::build(sentences, /*max_context=*/3, /*min_count=*/1);
+  ASSERT_FALSE(m.empty());
+  // "me a latte": seen 3 times, ended twice.
+  EXPECT_NEAR(m.end_probability("Make me a LATTE"), 2.0 / 3.0, 1e-12);
+  // "<s> a latte": seen twice ("a latte with sugar", "a latte please"), never ended.
+  EXPECT_NEAR(m.end_probability("a latte"), 0.0, 1e-12);
+  EXPECT_NEAR(m.end_probability("with milk"), 1.0, 1e-12);
+  EXPECT_NEAR(m.end_probability("latte with"), 0.0, 1e-12);
+  // Context never seen at length 3 or 2: falls back to the last word
+  // ("latte": 5 times, ended twice).
+  EXPECT_NEAR(m.end_probability("bring me latte"), 2.0 / 5.0, 1e-12);
+  EXPECT_EQ(m.end_probability("espresso"), 0.0);
+  EXPECT_EQ(m.end_probability(""), 0.0);
+  EXPECT_EQ(m.end_probability("  ,, "), 0.0);
+
+  // min_count: a context seen fewer times is not trusted, a shorter one is.
+  EndOfSentenceModel strict = EndOfSentenceModel::build(sentences, 3, /*min_count=*/4);
+  // "me a latte" was seen 3 times: too few; "a latte" 5 times, ended twice.
+  EXPECT_NEAR(strict.end_probability("make me a latte"), 2.0 / 5.0, 1e-12);
+  EXPECT_EQ(strict.end_probability("a mocha"), 0.0);  // "mocha" seen once only
+  EXPECT_TRUE(EndOfSentenceModel().empty());
+  EXPECT_EQ(EndOfSentenceModel().end_probability("make me a latte"), 0.0);
+}
+
 }  // namespace
 }  // namespace hearth

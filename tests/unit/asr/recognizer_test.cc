@@ -160,6 +160,105 @@ TEST_F(RecognizerTest, ResetBetweenUtterances) {
   EXPECT_EQ(run(load("kitchen_on_espeak.wav")).text, "turn on the kitchen lights");
 }
 
+// The speculative batch pass (final_pass "batch"): started at a pause on a
+// second decoder, adopted at the endpoint when only silence came after it,
+// dropped when speech resumed; a stream destroyed mid-pass waits for it.
+TEST_F(RecognizerTest, SpeculativeBatchPass) {
+  AsrConfig cfg;
+  cfg.pocketsphinx.final_pass = "batch";
+  auto rec = make_pocketsphinx_recognizer(cfg, lang_);
+  ASSERT_TRUE(rec) << rec.error().message;
+  std::unique_ptr<RecognizerStream> s = (*rec)->create_stream(StreamOptions{});
+  ASSERT_NE(s, nullptr);
+  const std::vector<float> cmd = load("lock_front_flite.wav");
+  ASSERT_FALSE(cmd.empty());
+  const std::vector<float> silence(16000 * 4 / 10, 0.f);
+  auto finish = [&s] {
+    s->input_finished();
+    while (s->is_ready()) EXPECT_TRUE(s->decode());
+    EXPECT_TRUE(s->is_endpoint());
+    return s->result();
+  };
+
+  // Without speculation: the batch pass runs at the endpoint.
+  s->accept(cmd);
+  s->accept(silence);
+  Transcript plain = finish();
+  EXPECT_EQ(plain.text, "lock the front door");
+  EXPECT_TRUE(plain.batch_pass);
+  EXPECT_FALSE(plain.speculative);
+
+  // A pause, then only silence: the speculative result is the final one.
+  s->reset();
+  s->accept(cmd);
+  ASSERT_TRUE(s->decode());
+  EXPECT_TRUE(s->speculate());
+  s->accept(silence);
+  Transcript spec = finish();
+  EXPECT_TRUE(spec.speculative);
+  EXPECT_TRUE(spec.batch_pass);
+  EXPECT_EQ(spec.text, "lock the front door");
+  EXPECT_FALSE(spec.words.empty());
+  EXPECT_GT(spec.spec_ms, 0.0);
+  EXPECT_NEAR(spec.spec_ready_ms, static_cast<double>(cmd.size()) / 16.0 + spec.spec_ms, 1.0);
+  EXPECT_NEAR(spec.audio_ms, static_cast<double>(cmd.size() + silence.size()) / 16.0, 1.0);
+
+  // A pause mid-command, then speech: the early pass is dropped and the
+  // final result covers the whole command.
+  s->reset();
+  const size_t half = cmd.size() / 2;
+  s->accept(std::span<const float>(cmd).first(half));
+  EXPECT_TRUE(s->speculate());
+  s->speech_resumed();
+  s->accept(std::span<const float>(cmd).subspan(half));
+  s->accept(silence);
+  Transcript resumed = finish();
+  EXPECT_FALSE(resumed.speculative);
+  EXPECT_EQ(resumed.text, "lock the front door");
+
+  // Two pauses in a row: the result is the later one's (it covers the
+  // utterance up to the endpoint's pause).
+  s->reset();
+  s->accept(std::span<const float>(cmd).first(half));
+  EXPECT_TRUE(s->speculate());
+  s->speech_resumed();
+  s->accept(std::span<const float>(cmd).subspan(half));
+  EXPECT_TRUE(s->speculate());
+  s->accept(silence);
+  Transcript twice = finish();
+  EXPECT_TRUE(twice.speculative);
+  EXPECT_EQ(twice.text, "lock the front door");
+  EXPECT_NEAR(twice.spec_ready_ms, static_cast<double>(cmd.size()) / 16.0 + twice.spec_ms, 250.0 + 1.0)
+      << "starts at its pause or when the first pass ends";
+
+  // Destroyed while a pass runs, and reset while one runs: no crash, no leak
+  // into the next utterance.
+  s->reset();
+  s->accept(cmd);
+  EXPECT_TRUE(s->speculate());
+  s->reset();
+  s->accept(cmd);
+  s->accept(silence);
+  Transcript after = finish();
+  EXPECT_FALSE(after.speculative);
+  EXPECT_EQ(after.text, "lock the front door");
+  s->reset();
+  s->accept(cmd);
+  EXPECT_TRUE(s->speculate());
+  s.reset();
+
+  // No spare decoder unless the final pass is a batch pass, or with
+  // speculate_after_ms 0.
+  EXPECT_FALSE(stream_->speculate());  // the suite's stream: final_pass "first", used before
+  cfg.endpoint.speculate_after_ms = 0;
+  auto off = make_pocketsphinx_recognizer(cfg, lang_);
+  ASSERT_TRUE(off);
+  std::unique_ptr<RecognizerStream> o = (*off)->create_stream(StreamOptions{});
+  ASSERT_NE(o, nullptr);
+  o->accept(cmd);
+  EXPECT_FALSE(o->speculate());
+}
+
 TEST(RecognizerConfigTest, BadConfigIsAnError) {
   AsrConfig cfg;
   cfg.pocketsphinx.lw = -1;
