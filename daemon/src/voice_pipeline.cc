@@ -636,11 +636,16 @@ void VoicePipeline::finish_utterance(SteadyClock::time_point enqueued) {
                                                       {"endpoint", std::string(endpoint_reason_name(ep_.reason()))}});
     return;
   }
+  const char* final_pass = t.speculative ? "speculative" : t.batch_pass ? "batch" : "streaming";
+  HEARTH_LOG_INFO("voice", "utterance '%s': %s endpoint, %s final pass, end of speech -> transcript %.0f ms",
+                  t.text.c_str(), std::string(endpoint_reason_name(ep_.reason())).c_str(), final_pass,
+                  lat.end_of_speech_to_transcript);
   if (deps_.events)
     deps_.events->publish(event_type::kTranscript,
                           {{"text", t.text}, {"confidence", std::round(t.confidence * 1000) / 1000},
                            {"words", words_json(t)},
-                           {"endpoint", std::string(endpoint_reason_name(ep_.reason()))}});
+                           {"endpoint", std::string(endpoint_reason_name(ep_.reason()))},
+                           {"final_pass", final_pass}});
   std::shared_ptr<const TemplateParser> parser = deps_.parser ? deps_.parser() : nullptr;
   if (!parser) return;
   Understanding u = understand(t, *parser, asr_.min_confidence);

@@ -213,6 +213,44 @@ TEST(VoicePipelineIntegration, TwoCommandsInQuickSuccessionBothAct) {
   EXPECT_TRUE(d.stop());
 }
 
+// final_pass "batch" (the real-voice settings): the final pass starts
+// speculatively at each pause on a second decoder, and hearthd takes its
+// result at the endpoint. Both commands act, with the right transcripts,
+// and the daemon's log says the speculative pass gave them.
+TEST(VoicePipelineIntegration, SpeculativeBatchPassInTheDaemon) {
+  if (!have_model()) GTEST_SKIP() << "pocketsphinx-en-us not installed";
+  TempDir dir;
+  std::vector<float> audio;
+  silence(audio, 1.0);
+  append(audio, load("bedroom_30_flite.wav"));   // "set the bedroom lights to thirty percent"
+  silence(audio, 2.0);
+  append(audio, load("lock_front_flite.wav"));   // "lock the front door"
+  silence(audio, 2.0);
+  const std::string wav = dir.file("two.wav");
+  ASSERT_TRUE(write_wav(wav, audio));
+
+  json cfg = voice_config(wav);
+  cfg["asr"] = {{"pocketsphinx", {{"final_pass", "batch"}}}};
+  Daemon d(dir);
+  ASSERT_TRUE(d.start(cfg, {}, home_for_commands()));
+  const std::string db = dir.file("history.db");
+  ASSERT_TRUE(wait_until([&] { return voice_commands(db).size() >= 2; }, 90s)) << d.process().err();
+  ASSERT_TRUE(wait_until([&] { return events_total(d, "intent") >= 2; }, 30s)) << d.process().err();
+  EXPECT_EQ(device_state(d, "lock.front_door"), "locked");
+  std::vector<CommandRecord> cmds = voice_commands(db);
+  ASSERT_EQ(cmds.size(), 2u);
+  EXPECT_EQ(cmds[1].text, "set the bedroom lights to thirty percent");
+  EXPECT_EQ(cmds[1].intent, "HassLightSet");
+  EXPECT_EQ(cmds[0].text, "lock the front door");
+  EXPECT_TRUE(d.stop());
+  const std::string log = d.process().err();
+  size_t n_spec = 0;
+  for (size_t at = log.find("speculative final pass"); at != std::string::npos;
+       at = log.find("speculative final pass", at + 1))
+    ++n_spec;
+  EXPECT_EQ(n_spec, 2u) << log;
+}
+
 // Three commands back to back: all three act, in order. Between the
 // recordings only 0.3 s of silence is added: their own padding (0.3 s before,
 // 0.5 s after) is not digital silence, and the VAD, whose noise floor was set
