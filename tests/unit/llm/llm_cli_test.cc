@@ -56,6 +56,10 @@ TEST(LlmCli, RandomQuantizeInfoGenerate) {
   EXPECT_NE(r.out.find("round 1: 2 tokens"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("round 2: 3 tokens"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("of bound (median of 2 rounds)"), std::string::npos) << r.out;
+  // --greedy: tokens by argmax of the logits instead of the pseudo-random feed.
+  r = run({"bench", "--model", q8, "-p", "4", "-n", "3", "--bw-mib", "4", "--rounds", "1", "--greedy"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("decode:  3 tokens"), std::string::npos) << r.out;
   std::filesystem::remove_all(dir);
 }
 

@@ -8,7 +8,8 @@
 //                [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]]
 //                [-t THREADS] [--ctx N (2048)] [--grammar FILE.gbnf | --json] [--stop TEXT]
 //                [--chat auto|chatml|llama2|zephyr|plain] [--verbose]
-//   llm bench    --model FILE [-t THREADS] [-p PROMPT_TOKENS] [-n GEN_TOKENS] [-b BATCH (32)] [--kv-f32]
+//   llm bench    --model FILE [-t THREADS] [-p PROMPT_TOKENS] [-n GEN_TOKENS] [-b BATCH (32)] [--kv-f32] [--greedy]
+//                (decode feeds pseudo-random tokens like llama-bench; --greedy: argmax of the logits)
 //                [--bw-mib N]   (buffer of the bandwidth probe, default 256 MiB)
 //                [--rounds R]   (decode in R rounds between probes; the bound and the
 //                               share of it are medians over rounds, default 4)
