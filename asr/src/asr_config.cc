@@ -70,6 +70,7 @@ void EndpointConfig::validate(ConfigErrors& out, std::string_view path) const {
   check_int(out, path, "early_hangover_ms", early_hangover_ms, 0, 5000);
   check_num(out, path, "early_end_probability", early_end_probability, 0.0, 1.0);
   check_int(out, path, "speculate_after_ms", speculate_after_ms, 0, 5000);
+  check_int(out, path, "complete_hangover_ms", complete_hangover_ms, 0, 5000);
 }
 
 void AsrConfig::validate(ConfigErrors& out, std::string_view path) const {
@@ -143,7 +144,7 @@ void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& 
   if (const json* ep = r.object("endpoint")) {
     ConfigReader e{*ep, config_path(path, "endpoint"), errors};
     e.keys({"hangover_ms", "max_utterance_ms", "no_speech_timeout_ms", "min_speech_ms", "early_hangover_ms",
-            "early_end_probability", "speculate_after_ms"});
+            "early_end_probability", "complete_hangover_ms", "speculate_after_ms"});
     e.integer("hangover_ms", &out->endpoint.hangover_ms);
     e.integer("max_utterance_ms", &out->endpoint.max_utterance_ms);
     e.integer("no_speech_timeout_ms", &out->endpoint.no_speech_timeout_ms);
@@ -151,6 +152,7 @@ void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& 
     e.integer("early_hangover_ms", &out->endpoint.early_hangover_ms);
     e.number("early_end_probability", &out->endpoint.early_end_probability);
     e.integer("speculate_after_ms", &out->endpoint.speculate_after_ms);
+    e.integer("complete_hangover_ms", &out->endpoint.complete_hangover_ms);
   }
 }
 

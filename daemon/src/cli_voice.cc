@@ -255,9 +255,8 @@ int run_pipeline(const Options& o, std::ostream& out, std::ostream& err) {
     stream->reset();
     const TemplateParser& parser = *setup->parser;
     const EndOfSentenceModel* ends = &setup->models->ends;
-    const double min_end_p = setup->asr.endpoint.early_end_probability;
     auto utt = decode_utterance(*stream, *pcm, start_sample, setup->asr, o.ns, vad_threshold,
-                                [&parser, ends, min_end_p](const std::string& text) {
+                                [&parser, ends](const std::string& text, double min_end_p) {
                                   return is_complete_command(parser, text, ends, min_end_p);
                                 });
     if (!utt) {
@@ -284,6 +283,7 @@ int run_pipeline(const Options& o, std::ostream& out, std::ostream& err) {
     // daemon runs it only for rejected utterances, off the fast path).
     line["open_text"] = u.parse.intent ? std::string() : stream->decode_open();
     line["endpoint"] = utt->endpoint_reason;
+    line["early_partial"] = utt->early_partial;
     json parsed = json::parse(parse_result_to_json(u.parse));
     line["intent"] = parsed["intent"];
     line["targets"] = parsed["targets"];

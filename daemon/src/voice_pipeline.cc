@@ -140,7 +140,7 @@ bool is_complete_command(const TemplateParser& parser, const std::string& text, 
 
 Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<const float> pcm, int64_t start_sample,
                                           const AsrConfig& asr, bool use_ns, float vad_threshold,
-                                          const std::function<bool(const std::string&)>& complete) {
+                                          const std::function<bool(const std::string&, double)>& complete) {
   NsConfig ns;
   ns.enabled = use_ns;
   auto fe = SpeechFrontEnd::create(ns, VadConfig{});
@@ -156,6 +156,7 @@ Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<co
   const int64_t n_frames = static_cast<int64_t>(pcm.size()) / kFrameSamples + latency_frames + tail_frames;
   bool ended = false;
   std::string last_checked;  // the partial the early endpoint last asked about
+  double last_floor = -1;    // ... and the end-probability floor it asked with
   int64_t silent_frames = 0;   // since the last speech frame (after the start)
   bool speculating = false;    // a speculative final pass covers this pause
   const int64_t spec_frames = asr.endpoint.speculate_after_ms / 10;
@@ -183,11 +184,16 @@ Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<co
       // Recognizer state: the words so far already make a command.
       if (stream.is_ready()) HEARTH_TRY(stream.decode());
       const std::string partial = stream.result().text;
-      if (partial != last_checked && complete(partial)) {
-        ep.end_early();
-        end = true;
+      const double floor = ep.early_end_floor();
+      if (partial != last_checked || floor != last_floor) {
+        out.early_partial = partial;
+        if (complete(partial, floor)) {
+          ep.end_early();
+          end = true;
+        }
       }
       last_checked = partial;
+      last_floor = floor;
     }
     if (end) {
       out.endpoint_reason = std::string(endpoint_reason_name(ep.reason()));
@@ -541,6 +547,7 @@ void VoicePipeline::begin_utterance(std::deque<Frame> head) {
   active_ = true;
   last_partial_.clear();
   last_checked_.clear();
+  last_floor_ = -1;
   speculating_ = false;
   n_since_decode_ = 0;
   frames_in_utt_ = 0;
@@ -579,11 +586,13 @@ void VoicePipeline::feed(std::span<const float> pcm, const std::vector<uint8_t>&
     // Recognizer state: end early when the words so far already make a command.
     if (stream_->is_ready()) (void)stream_->decode();
     const std::string partial = stream_->result().text;
-    if (partial != last_checked_) {
+    const double floor = ep_.early_end_floor();
+    if (partial != last_checked_ || floor != last_floor_) {
       last_checked_ = partial;
+      last_floor_ = floor;
       std::shared_ptr<const TemplateParser> parser = deps_.parser ? deps_.parser() : nullptr;
       const EndOfSentenceModel* ends = models_in_use_ ? &models_in_use_->ends : nullptr;
-      if (parser && is_complete_command(*parser, partial, ends, asr_.endpoint.early_end_probability)) {
+      if (parser && is_complete_command(*parser, partial, ends, floor)) {
         ep_.end_early();
         ended = true;
       }

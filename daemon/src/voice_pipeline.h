@@ -91,14 +91,17 @@ struct OfflineUtterance {
   int64_t endpoint_ms = -1;        // input time the endpointer fired (or the audio ended)
   std::string endpoint_reason;     // silence | early | max_length | no_speech | end_of_audio
   double finalize_ms = 0;          // decode time after the endpoint
+  std::string early_partial;       // the last partial the early endpoint asked about ("" none)
 };
 // The recording is followed by (hangover + 100 ms of) digital silence, as a
 // live input would be, so "end_of_audio" means the endpointer never fired.
 // `complete` (optional): the early endpoint's question, "is this partial
-// transcript a complete command?" (the daemon and CLI ask the template grammar).
+// transcript a complete command that ends here at least this often (the
+// floor, Endpointer::early_end_floor())?" (the daemon and CLI ask the
+// template grammar and the EndOfSentenceModel: is_complete_command()).
 Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<const float> pcm, int64_t start_sample,
                                           const AsrConfig& asr, bool use_ns, float vad_threshold,
-                                          const std::function<bool(const std::string&)>& complete = {});
+                                          const std::function<bool(const std::string&, double)>& complete = {});
 // The early-endpoint test: `text` parses into an intent with no problem and
 // (with `ends` and a `min_end_probability` above 0) the command language
 // ends a sentence after its last words at least that often.
@@ -209,6 +212,7 @@ class VoicePipeline final : public AudioFrameConsumer {
   std::string last_partial_, last_checked_;
   int64_t n_since_decode_ = 0, frames_in_utt_ = 0, last_speech_frame_ = -1;
   bool speculating_ = false;  // the stream's speculative final pass covers this pause
+  double last_floor_ = -1;    // the end-probability floor last_checked_ was asked with
   uint64_t logged_dropped_ = 0;
   bool warned_no_models_ = false;
 

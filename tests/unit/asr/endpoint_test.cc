@@ -137,5 +137,34 @@ TEST(EndpointerTest, EarlyCandidateAfterShortSilence) {
   EXPECT_EQ(off.reason(), Endpointer::Reason::kSilence);
 }
 
+// The end-probability floor: early_end_probability until
+// complete_hangover_ms of silence, then 0 (any complete command ends it);
+// silence_ms counts from the last speech frame and restarts with speech.
+TEST(EndpointerTest, EndFloorDropsAfterCompleteHangover) {
+  EndpointConfig c = cfg();
+  c.early_hangover_ms = 100;
+  c.early_end_probability = 0.3;
+  c.complete_hangover_ms = 200;
+  Endpointer ep(c);
+  EXPECT_EQ(ep.silence_ms(), 0);  // no speech yet
+  push(ep, true, 40);
+  EXPECT_EQ(ep.silence_ms(), 0);
+  push(ep, false, 15);
+  EXPECT_EQ(ep.silence_ms(), 150);
+  EXPECT_EQ(ep.early_end_floor(), 0.3);
+  push(ep, false, 5);
+  EXPECT_EQ(ep.silence_ms(), 200);
+  EXPECT_EQ(ep.early_end_floor(), 0.0);
+  push(ep, true, 10);  // a pause, not the end
+  EXPECT_EQ(ep.silence_ms(), 0);
+  EXPECT_EQ(ep.early_end_floor(), 0.3);
+  // Off: the floor stays.
+  c.complete_hangover_ms = 0;
+  Endpointer off(c);
+  push(off, true, 40);
+  push(off, false, 35);
+  EXPECT_EQ(off.early_end_floor(), 0.3);
+}
+
 }  // namespace
 }  // namespace hearth
