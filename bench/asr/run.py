@@ -83,7 +83,7 @@ def main():
     for it, r in zip(items, refs):
         it["ref_intent"] = intent_key(r["intent"])
 
-    conditions = [("clean", "ours", []), ("clean", "generic LM", ["--baseline"]),
+    conditions = [("clean", "ours", []), ("clean", "ours + NS", ["--ns"]), ("clean", "generic LM", ["--baseline"]),
                   ("snr10", "ours", []), ("snr10", "ours + NS", ["--ns"]), ("snr10", "generic LM", ["--baseline"]),
                   ("snr5", "ours", []), ("snr5", "ours + NS", ["--ns"])]
     if a.conditions:
