@@ -43,7 +43,7 @@ enum : uint64_t {
   kCueAll = 1ull << 25,
   kCueNegation = 1ull << 26,
   kCueReport = 1ull << 27,      // past tense / reporting verb: "turned", "was", "left"
-  kCueLongAgo = 1ull << 28,     // "already", "yesterday": a statement about the past
+  kCueLongAgo = 1ull << 28,     // "already", "yesterday", "tomorrow": about another time than now
   kCueGo = 1ull << 29,          // go / going / come: "get the roomba going", "lights can go off"
   kCueBack = 1ull << 30,
   kCueMediaNoun = 1ull << 31,   // song, track, music, film, ...
@@ -98,7 +98,7 @@ const CueWord kCueWords[] = {
     {"not", kCueNegation}, {"never", kCueNegation}, {"no", kCueNegation}, {"nobody", kCueNegation},
     {"without", kCueNegation},
     {"already", kCueLongAgo}, {"yesterday", kCueLongAgo}, {"ago", kCueLongAgo}, {"earlier", kCueLongAgo},
-    {"always", kCueLongAgo}, {"usually", kCueLongAgo},
+    {"always", kCueLongAgo}, {"usually", kCueLongAgo}, {"tomorrow", kCueLongAgo},
     {"turned", kCueReport}, {"switched", kCueReport}, {"locked", kCueReport}, {"unlocked", kCueReport},
     {"opened", kCueReport}, {"closed", kCueReport}, {"was", kCueReport}, {"were", kCueReport},
     {"been", kCueReport}, {"had", kCueReport}, {"did", kCueReport}, {"forgot", kCueReport}, {"went", kCueReport},
@@ -200,6 +200,14 @@ const char* const kFractionWords[] = {"quarter", "quarters", "third", "thirds", 
 // The auxiliary of a question about what a thing does ("what does the
 // thermostat do", "how does the vacuum work"), not about its reading.
 const char* const kDoAuxiliaries[] = {"do", "does", "did"};
+
+// The speaker does it ("i'll turn the lights off myself"): a statement, not
+// a request.
+const char* const kReflexiveWords[] = {"myself", "ourselves"};
+
+// "how many minutes are in a day", "how much time is left on the parking":
+// a count or an amount, not the time or the date now.
+const char* const kAmountWords[] = {"many", "much"};
 
 template <size_t N>
 bool in_list(const char* const (&list)[N], std::string_view w) {
@@ -707,6 +715,7 @@ class FrameReader {
     Targets t = targets_of(s);
     if (t.conflict) return std::nullopt;
     if (takes_out(s)) return std::nullopt;
+    if (says_outside_spans(s, kReflexiveWords)) return std::nullopt;
     for (int u : s.unexplained)
       if (in_list(kFractionWords, s.words[u])) return std::nullopt;
     const bool all = (c & kCueAll) != 0;
@@ -840,7 +849,10 @@ class FrameReader {
       int n_unknown = 0;  // the question words themselves do not count
       for (int u : s.unexplained) n_unknown += !in_list(kQuestionWords, s.words[u]);
       const bool yes_no = in_list(kYesNoOpeners, s.opener);
-      if (!t.any() && !number && !duration && !color && n_unknown <= (yes_no ? 0 : 1)) {
+      // "what time does the pharmacy open", "what day does the bin go
+      // out": when something else happens, not the time or the date now.
+      const bool other = says_outside_spans(s, kDoAuxiliaries) || says_outside_spans(s, kAmountWords);
+      if (!t.any() && !number && !duration && !color && !other && n_unknown <= (yes_no ? 0 : 1)) {
         if ((c & kCueCalendar) && !(c & kCueClock)) return done("HassGetCurrentDate");
         if ((c & kCueClock) && !(c & kCueCalendar)) return done("HassGetCurrentTime");
       }

@@ -78,6 +78,19 @@ TEST_F(FrameTest, NegationReportAndQuestionsAreRefused) {
     EXPECT_EQ(parse(text), "none") << text;
 }
 
+// Session 9: another time than now, the speaker's own action, when
+// something else happens, and counts are no command and no time question.
+TEST_F(FrameTest, OtherTimesOwnActionsAndCountsAreRefused) {
+  for (const char* text : {"will the hall be cold tomorrow", "big light on tomorrow",
+                           "i'll switch the big light off myself", "we'll lock the front door ourselves",
+                           "what time does the bakery close", "what day does the market come",
+                           "how many hours are in a week", "how much time is a fortnight"})
+    EXPECT_EQ(parse(text), "none") << text;
+  // The time and the date now are still read.
+  EXPECT_EQ(parse("what time have we got"), "HassGetCurrentTime {} frames");
+  EXPECT_EQ(parse("how late is it getting"), "HassGetCurrentTime {} frames");
+}
+
 TEST_F(FrameTest, TooManyUnexplainedWordsAreRefused) {
   EXPECT_EQ(parse("big light on while the aunt reads her novel"), "none");
   EXPECT_EQ(parse("big light on for the party"), "HassTurnOn {name=Kitchen Light} frames");

@@ -389,10 +389,12 @@ TEST(CascadeAccuracy, DevSets) {
   EXPECT_GE(d.exact, 355);
   EXPECT_EQ(d.wrong_actions, 0);
   // dev4 was the round-3 held-out set (measured in sessions 6-8, last at
-  // 325 / 362 and 12 wrong actions); a dev set since round 4.
+  // 325 / 362 and 12 wrong actions); a dev set since round 4. Session 9's
+  // frame refusals (another time, the speaker's own action, "what time
+  // does X open", "how many") were written from its failures: 329, 8.
   const CascadeScore d4 = score_cascade(kSentenceDir + "dev4.jsonl");
-  EXPECT_GE(d4.exact, 325);
-  EXPECT_LE(d4.wrong_actions, 12);
+  EXPECT_GE(d4.exact, 329);
+  EXPECT_LE(d4.wrong_actions, 8);
 }
 
 // Held out (round 4: written in session 9 by a hand that never saw nlu/,
