@@ -86,6 +86,9 @@ TEST_F(FrameTest, OtherTimesOwnActionsAndCountsAreRefused) {
                            "what time does the bakery close", "what day does the market come",
                            "how many hours are in a week", "how much time is a fortnight"})
     EXPECT_EQ(parse(text), "none") << text;
+  // "charge" sends a vacuum to its base.
+  EXPECT_EQ(parse("hoover go charge now"), "HassVacuumReturnToBase {} frames");
+  EXPECT_EQ(parse("charge my phone"), "none");
   // The time and the date now are still read.
   EXPECT_EQ(parse("what time have we got"), "HassGetCurrentTime {} frames");
   EXPECT_EQ(parse("how late is it getting"), "HassGetCurrentTime {} frames");
