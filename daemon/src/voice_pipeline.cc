@@ -138,6 +138,27 @@ bool is_complete_command(const TemplateParser& parser, const std::string& text, 
   return p.intent && !p.problem;
 }
 
+void PauseActions::on_frame(RecognizerStream& stream, const Endpointer& ep, bool speech) {
+  if (speech) {
+    if (speculating_) stream.speech_resumed();
+    speculating_ = false;
+  } else if (speculate_after_ms_ > 0 && ep.silence_ms() == speculate_after_ms_ / 10 * 10) {
+    speculating_ = stream.speculate();
+  }
+}
+
+bool PauseActions::end_early(RecognizerStream& stream, const Endpointer& ep, const CompleteFn& complete,
+                             std::string* asked) {
+  if (stream.is_ready()) (void)stream.decode();
+  const std::string partial = stream.result().text;
+  const double floor = ep.early_end_floor();
+  if (partial == last_checked_ && floor == last_floor_) return false;
+  last_checked_ = partial;
+  last_floor_ = floor;
+  if (asked) *asked = partial;
+  return complete(partial, floor);
+}
+
 Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<const float> pcm, int64_t start_sample,
                                           const AsrConfig& asr, bool use_ns, float vad_threshold,
                                           const std::function<bool(const std::string&, double)>& complete) {
@@ -155,11 +176,7 @@ Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<co
   const int64_t tail_frames = (std::max(asr.endpoint.hangover_ms, asr.endpoint.early_hangover_ms) + 100) / 10;
   const int64_t n_frames = static_cast<int64_t>(pcm.size()) / kFrameSamples + latency_frames + tail_frames;
   bool ended = false;
-  std::string last_checked;  // the partial the early endpoint last asked about
-  double last_floor = -1;    // ... and the end-probability floor it asked with
-  int64_t silent_frames = 0;   // since the last speech frame (after the start)
-  bool speculating = false;    // a speculative final pass covers this pause
-  const int64_t spec_frames = asr.endpoint.speculate_after_ms / 10;
+  PauseActions pause(asr.endpoint);
   for (int64_t f = 0; f < n_frames && !ended; ++f) {
     const size_t off = static_cast<size_t>(f) * kFrameSamples;
     for (int i = 0; i < kFrameSamples; ++i) in[i] = off + i < pcm.size() ? pcm[off + i] : 0.f;
@@ -172,28 +189,14 @@ Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<co
     const bool speech = info.vad_score >= vad_threshold;
     if (speech) out.end_of_speech_ms = (out_sample + kFrameSamples) * 1000 / kSampleRateHz;
     bool end = ep.push(speech) == Endpointer::Event::kEnd;
-    if (speech) {
-      silent_frames = 0;
-      if (speculating) stream.speech_resumed();
-      speculating = false;
-    } else if (ep.started() && ++silent_frames == spec_frames && spec_frames > 0 && !end) {
-      // A pause: the final pass may start now (speculate()).
-      speculating = stream.speculate();
-    }
+    if (!end) pause.on_frame(stream, ep, speech);
     if (!end && complete && ep.early_candidate() && !speech) {
-      // Recognizer state: the words so far already make a command.
+      // Recognizer state: the words so far may already make a command.
       if (stream.is_ready()) HEARTH_TRY(stream.decode());
-      const std::string partial = stream.result().text;
-      const double floor = ep.early_end_floor();
-      if (partial != last_checked || floor != last_floor) {
-        out.early_partial = partial;
-        if (complete(partial, floor)) {
-          ep.end_early();
-          end = true;
-        }
+      if (pause.end_early(stream, ep, complete, &out.early_partial)) {
+        ep.end_early();
+        end = true;
       }
-      last_checked = partial;
-      last_floor = floor;
     }
     if (end) {
       out.endpoint_reason = std::string(endpoint_reason_name(ep.reason()));
@@ -247,6 +250,7 @@ VoicePipeline::VoicePipeline(const VoiceConfig& voice, const AsrConfig& asr, flo
       deps_(std::move(deps)),
       max_backlog_frames_(static_cast<size_t>(kBacklogMs / 10)),
       ep_(asr.endpoint),
+      pause_(asr.endpoint),
       build_(std::make_shared<BuildState>()) {
   build_->owner = this;
   thread_ = std::thread([this] { worker(); });
@@ -546,9 +550,7 @@ void VoicePipeline::begin_utterance(std::deque<Frame> head) {
   ep_.reset(false);
   active_ = true;
   last_partial_.clear();
-  last_checked_.clear();
-  last_floor_ = -1;
-  speculating_ = false;
+  pause_.reset();
   n_since_decode_ = 0;
   frames_in_utt_ = 0;
   last_speech_frame_ = -1;
@@ -565,7 +567,6 @@ void VoicePipeline::begin_utterance(std::deque<Frame> head) {
 void VoicePipeline::feed(std::span<const float> pcm, const std::vector<uint8_t>& speech, SteadyClock::time_point enqueued) {
   stream_->accept(pcm);
   bool ended = false;
-  const int64_t spec_frames = asr_.endpoint.speculate_after_ms / 10;
   for (uint8_t s : speech) {
     ++frames_in_utt_;
     if (s) last_speech_frame_ = frames_in_utt_;
@@ -573,29 +574,18 @@ void VoicePipeline::feed(std::span<const float> pcm, const std::vector<uint8_t>&
       ended = true;
       break;
     }
-    if (s) {
-      if (speculating_) stream_->speech_resumed();
-      speculating_ = false;
-    } else if (spec_frames > 0 && ep_.started() && last_speech_frame_ >= 0 &&
-               frames_in_utt_ - last_speech_frame_ == spec_frames) {
-      // A pause: the final pass may start now, in the background.
-      speculating_ = stream_->speculate();
-    }
+    pause_.on_frame(*stream_, ep_, s != 0);
   }
   if (!ended && ep_.early_candidate() && !speech.empty() && !speech.back()) {
     // Recognizer state: end early when the words so far already make a command.
-    if (stream_->is_ready()) (void)stream_->decode();
-    const std::string partial = stream_->result().text;
-    const double floor = ep_.early_end_floor();
-    if (partial != last_checked_ || floor != last_floor_) {
-      last_checked_ = partial;
-      last_floor_ = floor;
-      std::shared_ptr<const TemplateParser> parser = deps_.parser ? deps_.parser() : nullptr;
-      const EndOfSentenceModel* ends = models_in_use_ ? &models_in_use_->ends : nullptr;
-      if (parser && is_complete_command(*parser, partial, ends, floor)) {
-        ep_.end_early();
-        ended = true;
-      }
+    std::shared_ptr<const TemplateParser> parser = deps_.parser ? deps_.parser() : nullptr;
+    const EndOfSentenceModel* ends = models_in_use_ ? &models_in_use_->ends : nullptr;
+    auto complete = [&](const std::string& text, double floor) {
+      return parser && is_complete_command(*parser, text, ends, floor);
+    };
+    if (pause_.end_early(*stream_, ep_, complete)) {
+      ep_.end_early();
+      ended = true;
     }
   }
   n_since_decode_ += static_cast<int64_t>(speech.size());

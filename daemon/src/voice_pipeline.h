@@ -102,6 +102,36 @@ struct OfflineUtterance {
 Result<OfflineUtterance> decode_utterance(RecognizerStream& stream, std::span<const float> pcm, int64_t start_sample,
                                           const AsrConfig& asr, bool use_ns, float vad_threshold,
                                           const std::function<bool(const std::string&, double)>& complete = {});
+// What the recognizer does at the speaker's pauses, frame by frame, shared
+// by decode_utterance() and the daemon: a speculative final pass once
+// `speculate_after_ms` of silence have passed (dropped when speech resumes),
+// and the early endpoint's question about the partial transcript.
+class PauseActions {
+ public:
+  using CompleteFn = std::function<bool(const std::string& text, double min_end_probability)>;
+  explicit PauseActions(const EndpointConfig& cfg) : speculate_after_ms_(cfg.speculate_after_ms) {}
+  void reset() {
+    speculating_ = false;
+    last_checked_.clear();
+    last_floor_ = -1;
+  }
+  // After `ep` took a frame that did not end the utterance.
+  void on_frame(RecognizerStream& stream, const Endpointer& ep, bool speech);
+  // At a silent frame where ep.early_candidate(): decodes what is pending
+  // (errors are the caller's to see: decode first to get them) and asks
+  // `complete` about the partial at the floor
+  // ep.early_end_floor() (again only when either changed); true = end now.
+  // `asked` (optional) receives the partial asked about.
+  bool end_early(RecognizerStream& stream, const Endpointer& ep, const CompleteFn& complete,
+                 std::string* asked = nullptr);
+
+ private:
+  int speculate_after_ms_;
+  bool speculating_ = false;  // a speculative final pass covers this pause
+  std::string last_checked_;  // the partial end_early() last asked about
+  double last_floor_ = -1;    // ... and the floor it asked with
+};
+
 // The early-endpoint test: `text` parses into an intent with no problem and
 // (with `ends` and a `min_end_probability` above 0) the command language
 // ends a sentence after its last words at least that often.
@@ -209,10 +239,9 @@ class VoicePipeline final : public AudioFrameConsumer {
   std::deque<Frame> pre_roll_;  // recent frames while idle
   bool armed_ = true;    // wake "none": a new segment may start (after 300 ms of quiet)
   int quiet_frames_ = 0;
-  std::string last_partial_, last_checked_;
+  std::string last_partial_;
   int64_t n_since_decode_ = 0, frames_in_utt_ = 0, last_speech_frame_ = -1;
-  bool speculating_ = false;  // the stream's speculative final pass covers this pause
-  double last_floor_ = -1;    // the end-probability floor last_checked_ was asked with
+  PauseActions pause_;
   uint64_t logged_dropped_ = 0;
   bool warned_no_models_ = false;
 

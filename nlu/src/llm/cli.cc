@@ -264,8 +264,9 @@ int cmd_bench(const Args& a, std::FILE* out, std::FILE* err) {
   // llama-bench does: the figure is the forward pass alone. --greedy picks
   // each token by argmax over the logits instead, as greedy generation
   // does: on the 2-core Zen 4 VM, with 2 threads and a 151 936-entry
-  // vocabulary, that cost ~13 % of decode speed (the main thread pulls the
-  // logits the other core wrote, and the next output mat-mul pulls them back).
+  // vocabulary, Q4_0 decoded at a median ~80 % of the bound that way against
+  // ~86 % without (the main thread pulls the logits the other core wrote,
+  // and the next output mat-mul pulls them back).
   const bool greedy = a.opt.count("--greedy") > 0;
   uint32_t rng = 12345;
   auto next_token = [&] {
