@@ -43,6 +43,8 @@ void install_ref(KernelTable& k) {
   k.rope = rope_ref;
   k.f32_to_f16_row = f32_to_f16_row_ref;
   k.axpy_f16 = axpy_f16_ref;
+  k.attn_scores_f16 = attn_scores_f16_ref;
+  k.attn_values_f16 = attn_values_f16_ref;
 }
 
 #if defined(HEARTH_HAVE_AVX2)
@@ -72,6 +74,8 @@ void install_avx2(KernelTable& k) {
   k.swiglu = swiglu_avx2;
   k.f32_to_f16_row = f32_to_f16_row_avx2;
   k.axpy_f16 = axpy_f16_avx2;
+  k.attn_scores_f16 = attn_scores_f16_avx2;
+  k.attn_values_f16 = attn_values_f16_avx2;
 }
 // F16C from CPUID leaf 1, ECX bit 29: clang (14) does not accept "f16c" in
 // __builtin_cpu_supports, gcc does; both accept "avx2" and "fma".

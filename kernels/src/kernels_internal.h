@@ -3,6 +3,19 @@
 
 #include "hearth/kernels/kernels.h"
 
+// Loops over a kernel's accumulators must be unrolled so the accumulators
+// live in registers.
+#if defined(__clang__)
+#define HEARTH_UNROLL _Pragma("unroll")
+#else
+#define HEARTH_UNROLL _Pragma("GCC unroll 8")
+#endif
+#if defined(__clang__)
+#define HEARTH_NO_UNROLL _Pragma("nounroll")
+#else
+#define HEARTH_NO_UNROLL _Pragma("GCC unroll 1")
+#endif
+
 namespace hearth {
 
 // ref (kernels/src/ref): the spec
@@ -33,6 +46,10 @@ void gelu_ref(int n, float* x);
 void rope_ref(float* x, int n_heads, int head_dim, int n_rot, int pos, float freq_base, RopeMode mode);
 void f32_to_f16_row_ref(int n, const float* x, uint16_t* out);
 void axpy_f16_ref(int n, float a, const uint16_t* x, float* y);
+void attn_scores_f16_ref(int n_pos, int head_dim, const uint16_t* k, size_t kv_stride, const float* q, int n_q,
+                         float scale, float* sc, size_t sc_stride);
+void attn_values_f16_ref(int n_pos, int head_dim, const uint16_t* v, size_t kv_stride, const float* sc,
+                         size_t sc_stride, int n_q, float* out);
 
 // The 6-bit quant (0..63) of element e (0..255) of a Q6_K block; its value
 // is d * scales[e / 16] * (quant - 32).
@@ -67,6 +84,10 @@ void softmax_avx2(int n, float* x);
 void swiglu_avx2(int n, const float* gate, const float* up, float* out);
 void f32_to_f16_row_avx2(int n, const float* x, uint16_t* out);
 void axpy_f16_avx2(int n, float a, const uint16_t* x, float* y);
+void attn_scores_f16_avx2(int n_pos, int head_dim, const uint16_t* k, size_t kv_stride, const float* q, int n_q,
+                          float scale, float* sc, size_t sc_stride);
+void attn_values_f16_avx2(int n_pos, int head_dim, const uint16_t* v, size_t kv_stride, const float* sc,
+                          size_t sc_stride, int n_q, float* out);
 void mat_mul_q4_0_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q8_0_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);
 void mat_mul_q4_k_avx2(int n, int nrows, const void* w, size_t rb, int ncols, const void* act, size_t as, float* y, size_t ys);

@@ -283,6 +283,67 @@ TEST(KernelsVsRef, F16RowAndAxpy) {
   }
 }
 
+// GQA attention over an f16 head: the reference against a double-precision
+// sum, every variant against the reference, at head sizes with and
+// without a fast path, partial position blocks and padded strides.
+TEST(KernelsVsRef, AttentionF16) {
+  const KernelTable& ref = reference_kernels();
+  for (int head_dim : {8, 12, 24, 64, 72, 128, 264})
+    for (int n_pos : {1, 7, 8, 9, 16, 17, 33, 100})
+      for (int n_q : {1, 2, 7}) {
+        const size_t kv_stride = size_t(head_dim) * 2 + 3, sc_stride = size_t(n_pos) + 5;
+        std::vector<uint16_t> k(size_t(n_pos) * kv_stride + 1), v(k.size());
+        const std::vector<float> kf = random_floats(int(k.size()), 51u + n_pos), vf = random_floats(int(v.size()), 53u + n_pos);
+        ref.f32_to_f16_row(int(k.size()), kf.data(), k.data());
+        ref.f32_to_f16_row(int(v.size()), vf.data(), v.data());
+        const std::vector<float> q = random_floats(n_q * head_dim, 57u + head_dim);  // q.data() + 1: misaligned
+        const float scale = 0.125f;
+        std::vector<float> sc_ref(n_q * sc_stride, -7.f), out_ref(size_t(n_q) * head_dim + 1, 99.f);
+        ref.attn_scores_f16(n_pos, head_dim, k.data() + 1, kv_stride, q.data() + 1, n_q, scale, sc_ref.data(), sc_stride);
+        for (int h = 0; h < n_q; ++h)
+          for (int p = 0; p < n_pos; ++p) {
+            double want = 0, mag = 0;
+            for (int d = 0; d < head_dim; ++d) {
+              const double t = double(q[1 + size_t(h) * head_dim + d]) * f16_to_f32(k[1 + size_t(p) * kv_stride + d]);
+              want += t, mag += std::fabs(t);
+            }
+            ASSERT_NEAR(sc_ref[h * sc_stride + p], scale * want, 1e-6 * scale * mag + 1e-30) << "ref h=" << h << " p=" << p;
+          }
+        const std::vector<float> sc_raw = sc_ref;
+        for (int h = 0; h < n_q; ++h)  // weights as softmax leaves them: positive, summing to ~1 per head
+          for (int p = 0; p < n_pos; ++p) sc_ref[h * sc_stride + p] = (1.f + std::fabs(sc_ref[h * sc_stride + p])) / n_pos;
+        ref.attn_values_f16(n_pos, head_dim, v.data() + 1, kv_stride, sc_ref.data(), sc_stride, n_q, out_ref.data() + 1);
+        for (int h = 0; h < n_q; ++h)
+          for (int d = 0; d < head_dim; ++d) {
+            double want = 0, mag = 0;
+            for (int p = 0; p < n_pos; ++p) {
+              const double t = double(sc_ref[h * sc_stride + p]) * f16_to_f32(v[1 + size_t(p) * kv_stride + d]);
+              want += t, mag += std::fabs(t);
+            }
+            ASSERT_NEAR(out_ref[1 + size_t(h) * head_dim + d], want, 1e-6 * mag + 1e-30) << "ref h=" << h << " d=" << d;
+          }
+        ASSERT_EQ(out_ref[0], 99.f) << "wrote before out";
+        for (const KernelTable* var : supported_kernel_tables()) {
+          std::vector<float> sc(n_q * sc_stride, -7.f);
+          var->attn_scores_f16(n_pos, head_dim, k.data() + 1, kv_stride, q.data() + 1, n_q, scale, sc.data(), sc_stride);
+          std::vector<float> out(out_ref.size(), 99.f);
+          var->attn_values_f16(n_pos, head_dim, v.data() + 1, kv_stride, sc_ref.data(), sc_stride, n_q, out.data() + 1);
+          for (int h = 0; h < n_q; ++h) {
+            for (int p = 0; p < n_pos; ++p) {
+              const float want = sc_raw[h * sc_stride + p];
+              EXPECT_NEAR(sc[h * sc_stride + p], want, 1e-5f * (1.f + std::fabs(want)))
+                  << var->name << " head_dim=" << head_dim << " n_pos=" << n_pos << " h=" << h << " p=" << p;
+            }
+            for (size_t p = n_pos; p < sc_stride; ++p) EXPECT_EQ(sc[h * sc_stride + p], -7.f) << "wrote past n_pos";
+            for (int d = 0; d < head_dim; ++d)
+              EXPECT_NEAR(out[1 + size_t(h) * head_dim + d], out_ref[1 + size_t(h) * head_dim + d], 1e-5f)
+                  << var->name << " head_dim=" << head_dim << " n_pos=" << n_pos << " h=" << h << " d=" << d;
+          }
+          EXPECT_EQ(out[0], 99.f) << var->name << " wrote before out";
+        }
+      }
+}
+
 // The reference vec_dot must equal the dot product of the dequantized
 // weights with the dequantized activations (catches layout mistakes that
 // a ref-vs-SIMD comparison cannot).

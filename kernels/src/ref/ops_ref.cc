@@ -83,4 +83,23 @@ void axpy_f16_ref(int n, float a, const uint16_t* x, float* y) {
   for (int i = 0; i < n; ++i) y[i] += a * f16_to_f32(x[i]);
 }
 
+void attn_scores_f16_ref(int n_pos, int head_dim, const uint16_t* k, size_t kv_stride, const float* q, int n_q,
+                         float scale, float* sc, size_t sc_stride) {
+  for (int h = 0; h < n_q; ++h)
+    for (int p = 0; p < n_pos; ++p) {
+      float s = 0;
+      for (int d = 0; d < head_dim; ++d) s += q[size_t(h) * head_dim + d] * f16_to_f32(k[size_t(p) * kv_stride + d]);
+      sc[size_t(h) * sc_stride + p] = scale * s;
+    }
+}
+
+void attn_values_f16_ref(int n_pos, int head_dim, const uint16_t* v, size_t kv_stride, const float* sc,
+                         size_t sc_stride, int n_q, float* out) {
+  for (int h = 0; h < n_q; ++h) {
+    float* o = out + size_t(h) * head_dim;
+    std::fill(o, o + head_dim, 0.f);
+    for (int p = 0; p < n_pos; ++p) axpy_f16_ref(head_dim, sc[size_t(h) * sc_stride + p], v + size_t(p) * kv_stride, o);
+  }
+}
+
 }  // namespace hearth

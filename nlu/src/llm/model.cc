@@ -287,7 +287,6 @@ void Session::forward_batch(const Token* toks, int nt, int pos0) {
   const int E = hp.n_embd;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
   const bool f16 = kv_type_ == KvType::kF16;
-  const VecDotFn dot_f16 = kt_.vec_dot[static_cast<int>(WeightType::kF16)];
   for (int i = 0; i < nt; ++i)
     dequantize_row(m.tok_embd_.type, E,
                    static_cast<const unsigned char*>(m.tok_embd_.data) + size_t(toks[i]) * m.tok_embd_.row_bytes,
@@ -318,35 +317,48 @@ void Session::forward_batch(const Token* toks, int nt, int pos0) {
         std::copy(v, v + kv_dim, v_cache_.data() + at);
       }
     }
-    // attention, one (token, head) per task; head h reads kv head h / group (GQA)
+    // attention; head h reads kv head h / group (GQA). An f16 cache is read
+    // once per group: one (token, kv head) per task, its group of query
+    // heads at once. An f32 cache: one (token, head) per task.
     const auto t_att = ProfClock::now();
+    auto groups = [&](int u0, int u1) {
+      for (int u = u0; u < u1; ++u) {
+        const int i = u / hp.n_head_kv, g = u % hp.n_head_kv, n_pos = pos0 + i + 1;
+        const size_t head_off = layer_off + size_t(g) * hp.head_dim;
+        const size_t q_off = size_t(i) * q_dim + size_t(g) * group * hp.head_dim;
+        float* sc = scores_.data() + (size_t(i) * hp.n_head + size_t(g) * group) * n_ctx_;
+        kt_.attn_scores_f16(n_pos, hp.head_dim, k_cache16_.data() + head_off, size_t(kv_dim), q_.data() + q_off, group,
+                            scale, sc, size_t(n_ctx_));
+        for (int h = 0; h < group; ++h) kt_.softmax(n_pos, sc + size_t(h) * n_ctx_);
+        kt_.attn_values_f16(n_pos, hp.head_dim, v_cache16_.data() + head_off, size_t(kv_dim), sc, size_t(n_ctx_), group,
+                            att_out_.data() + q_off);
+      }
+    };
     auto heads = [&](int u0, int u1) {
       for (int u = u0; u < u1; ++u) {
         const int i = u / hp.n_head, h = u % hp.n_head, pos = pos0 + i;
         const float* qh = q_.data() + size_t(i) * q_dim + size_t(h) * hp.head_dim;
         const size_t head_off = layer_off + size_t(h / group) * hp.head_dim;
         float* sc = scores_.data() + size_t(u) * n_ctx_;
-        if (f16) {
-          for (int p = 0; p <= pos; ++p) sc[p] = dot_f16(hp.head_dim, k_cache16_.data() + head_off + size_t(p) * kv_dim, qh) * scale;
-        } else {
-          for (int p = 0; p <= pos; ++p) sc[p] = kt_.dot_f32(hp.head_dim, qh, k_cache_.data() + head_off + size_t(p) * kv_dim) * scale;
-        }
+        for (int p = 0; p <= pos; ++p) sc[p] = kt_.dot_f32(hp.head_dim, qh, k_cache_.data() + head_off + size_t(p) * kv_dim) * scale;
         kt_.softmax(pos + 1, sc);
         float* out = att_out_.data() + size_t(i) * q_dim + size_t(h) * hp.head_dim;
         std::fill(out, out + hp.head_dim, 0.f);
-        if (f16) {
-          for (int p = 0; p <= pos; ++p) kt_.axpy_f16(hp.head_dim, sc[p], v_cache16_.data() + head_off + size_t(p) * kv_dim, out);
-        } else {
-          for (int p = 0; p <= pos; ++p) {
-            const float* vp = v_cache_.data() + head_off + size_t(p) * kv_dim;
-            for (int d = 0; d < hp.head_dim; ++d) out[d] += sc[p] * vp[d];
-          }
+        for (int p = 0; p <= pos; ++p) {
+          const float* vp = v_cache_.data() + head_off + size_t(p) * kv_dim;
+          for (int d = 0; d < hp.head_dim; ++d) out[d] += sc[p] * vp[d];
         }
       }
     };
     const size_t kv_bytes = size_t(last_pos + 1) * kv_dim * (f16 ? 2 : 4) * 2 * size_t(nt);
-    if (kv_bytes < min_parallel_bytes_) heads(0, nt * hp.n_head);
-    else pool_.parallel_for(nt * hp.n_head, 1, heads);
+    const bool serial = kv_bytes < min_parallel_bytes_;
+    if (f16) {
+      if (serial) groups(0, nt * hp.n_head_kv);
+      else pool_.parallel_for(nt * hp.n_head_kv, 1, groups);
+    } else {
+      if (serial) heads(0, nt * hp.n_head);
+      else pool_.parallel_for(nt * hp.n_head, 1, heads);
+    }
     if (profiling_) profile_.attention_s += since(t_att);
     matmul({{&L.wo, xb_.data()}}, att_out_.data(), nt);
     for (size_t j = 0; j < size_t(nt) * E; ++j) x_[j] += xb_[j];

@@ -68,6 +68,16 @@ struct KernelTable {
   void (*f32_to_f16_row)(int n, const float* x, uint16_t* out);
   // y[i] += a * f16_to_f32(x[i]) (attention's weighted sum of V rows).
   void (*axpy_f16)(int n, float a, const uint16_t* x, float* y);
+  // Attention of the n_q query heads that share one f16 K/V head (GQA), over
+  // the n_pos cached positions, rows kv_stride elements apart. Scores:
+  //   sc[h * sc_stride + p] = scale * sum_d q[h * head_dim + d] * k[p * kv_stride + d]
+  // Values (out overwritten):
+  //   out[h * head_dim + d] = sum_p sc[h * sc_stride + p] * v[p * kv_stride + d]
+  // Each K and V row is read once for the whole group.
+  void (*attn_scores_f16)(int n_pos, int head_dim, const uint16_t* k, size_t kv_stride, const float* q, int n_q,
+                          float scale, float* sc, size_t sc_stride);
+  void (*attn_values_f16)(int n_pos, int head_dim, const uint16_t* v, size_t kv_stride, const float* sc,
+                          size_t sc_stride, int n_q, float* out);
 };
 
 // The best variant this CPU supports (or "ref" when HEARTH_KERNELS=ref).

@@ -1,6 +1,7 @@
 // AVX2 + FMA variants of the row operations in ref/ops_ref.cc.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "../../kernels_internal.h"
@@ -118,6 +119,122 @@ void axpy_f16_avx2(int n, float a, const uint16_t* x, float* y) {
     _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, xv, _mm256_loadu_ps(y + i)));
   }
   for (; i < n; ++i) y[i] += a * _cvtsh_ss(x[i]);
+}
+
+// Attention over an f16 K/V head shared by n_q query heads. K and V rows
+// are converted to f32 once per block of positions into a buffer on the
+// stack (it stays in L1) and used by every head of the group; head_dim a
+// multiple of 8 up to kMaxHeadDim, else the reference.
+namespace {
+
+constexpr int kMaxHeadDim = 256;
+
+// Converts the first np rows of x (stride elements apart) to f32 rows
+// head_dim floats apart; rows np..rows-1 of out are zero.
+void f16_rows_to_f32(int np, int rows, int head_dim, const uint16_t* x, size_t stride, float* out) {
+  for (int j = 0; j < rows; ++j) {
+    float* o = out + size_t(j) * head_dim;
+    if (j >= np) {
+      for (int d = 0; d < head_dim; d += 8) _mm256_store_ps(o + d, _mm256_setzero_ps());
+      continue;
+    }
+    const uint16_t* r = x + size_t(j) * stride;
+    for (int d = 0; d < head_dim; d += 8)
+      _mm256_store_ps(o + d, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r + d))));
+  }
+}
+
+}  // namespace
+
+void attn_scores_f16_avx2(int n_pos, int head_dim, const uint16_t* k, size_t kv_stride, const float* q, int n_q,
+                          float scale, float* sc, size_t sc_stride) {
+  if (head_dim % 8 != 0 || head_dim > kMaxHeadDim) {
+    attn_scores_f16_ref(n_pos, head_dim, k, kv_stride, q, n_q, scale, sc, sc_stride);
+    return;
+  }
+  constexpr int kP = 8;  // positions per block: one vector of scores per head
+  alignas(32) float kb[kP * kMaxHeadDim];
+  const __m256 vs = _mm256_set1_ps(scale);
+  for (int p0 = 0; p0 < n_pos; p0 += kP) {
+    const int np = std::min(kP, n_pos - p0);
+    f16_rows_to_f32(np, kP, head_dim, k + size_t(p0) * kv_stride, kv_stride, kb);
+    for (int h = 0; h < n_q; ++h) {
+      const float* qh = q + size_t(h) * head_dim;
+      __m256 acc[kP];
+      HEARTH_UNROLL
+      for (int j = 0; j < kP; ++j) acc[j] = _mm256_setzero_ps();
+      for (int d = 0; d < head_dim; d += 8) {
+        const __m256 qv = _mm256_loadu_ps(qh + d);
+        HEARTH_UNROLL
+        for (int j = 0; j < kP; ++j) acc[j] = _mm256_fmadd_ps(qv, _mm256_load_ps(kb + j * head_dim + d), acc[j]);
+      }
+      // lane j of the result: the sum of acc[j]'s 8 lanes
+      const __m256 s0123 = _mm256_hadd_ps(_mm256_hadd_ps(acc[0], acc[1]), _mm256_hadd_ps(acc[2], acc[3]));
+      const __m256 s4567 = _mm256_hadd_ps(_mm256_hadd_ps(acc[4], acc[5]), _mm256_hadd_ps(acc[6], acc[7]));
+      const __m256 s = _mm256_mul_ps(vs, _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20),
+                                                       _mm256_permute2f128_ps(s0123, s4567, 0x31)));
+      float* out = sc + size_t(h) * sc_stride + p0;
+      if (np == kP) {
+        _mm256_storeu_ps(out, s);
+      } else {
+        alignas(32) float tmp[kP];
+        _mm256_store_ps(tmp, s);
+        std::copy(tmp, tmp + np, out);
+      }
+    }
+  }
+}
+
+namespace {
+
+// out[0 .. 8 NV) += sum over the block's positions of w[p] * vb row p
+template <int NV>
+void axpy_rows(int np, int head_dim, const float* vb, const float* w, float* out) {
+  __m256 acc[NV];
+  HEARTH_UNROLL
+  for (int i = 0; i < NV; ++i) acc[i] = _mm256_loadu_ps(out + 8 * i);
+  for (int p = 0; p < np; ++p) {
+    const __m256 a = _mm256_set1_ps(w[p]);
+    const float* r = vb + size_t(p) * head_dim;
+    HEARTH_UNROLL
+    for (int i = 0; i < NV; ++i) acc[i] = _mm256_fmadd_ps(a, _mm256_load_ps(r + 8 * i), acc[i]);
+  }
+  HEARTH_UNROLL
+  for (int i = 0; i < NV; ++i) _mm256_storeu_ps(out + 8 * i, acc[i]);
+}
+
+}  // namespace
+
+void attn_values_f16_avx2(int n_pos, int head_dim, const uint16_t* v, size_t kv_stride, const float* sc,
+                          size_t sc_stride, int n_q, float* out) {
+  if (head_dim % 8 != 0 || head_dim > kMaxHeadDim) {
+    attn_values_f16_ref(n_pos, head_dim, v, kv_stride, sc, sc_stride, n_q, out);
+    return;
+  }
+  constexpr int kP = 16;  // positions per block (16 KiB of f32 at head_dim 256)
+  alignas(32) float vb[kP * kMaxHeadDim];
+  std::fill(out, out + size_t(n_q) * head_dim, 0.f);
+  for (int p0 = 0; p0 < n_pos; p0 += kP) {
+    const int np = std::min(kP, n_pos - p0);
+    f16_rows_to_f32(np, np, head_dim, v + size_t(p0) * kv_stride, kv_stride, vb);
+    for (int h = 0; h < n_q; ++h) {
+      const float* w = sc + size_t(h) * sc_stride + p0;
+      float* o = out + size_t(h) * head_dim;
+      for (int d = 0; d < head_dim; d += 64) {  // 8 vectors of the row at a time, in registers
+        const float* vd = vb + d;
+        switch (std::min(8, (head_dim - d) / 8)) {
+          case 8: axpy_rows<8>(np, head_dim, vd, w, o + d); break;
+          case 7: axpy_rows<7>(np, head_dim, vd, w, o + d); break;
+          case 6: axpy_rows<6>(np, head_dim, vd, w, o + d); break;
+          case 5: axpy_rows<5>(np, head_dim, vd, w, o + d); break;
+          case 4: axpy_rows<4>(np, head_dim, vd, w, o + d); break;
+          case 3: axpy_rows<3>(np, head_dim, vd, w, o + d); break;
+          case 2: axpy_rows<2>(np, head_dim, vd, w, o + d); break;
+          default: axpy_rows<1>(np, head_dim, vd, w, o + d); break;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace hearth
