@@ -170,6 +170,26 @@ void bm_row_op(benchmark::State& st, const KernelTable* k, int op) {
   st.SetItemsProcessed(st.iterations() * n);
 }
 
+// One GQA group's attention over n_pos cached positions (Qwen2-0.5B shape:
+// 7 query heads per kv head, head_dim 64, kv rows 128 elements apart).
+void bm_attention(benchmark::State& st, const KernelTable* k) {
+  const int n_pos = static_cast<int>(st.range(0)), head_dim = 64, n_q = 7;
+  const size_t kv_stride = 128;
+  const auto kf = random_floats(size_t(n_pos) * kv_stride, 6), vf = random_floats(size_t(n_pos) * kv_stride, 7);
+  std::vector<uint16_t> kc(kf.size()), vc(vf.size());
+  k->f32_to_f16_row(int(kf.size()), kf.data(), kc.data());
+  k->f32_to_f16_row(int(vf.size()), vf.data(), vc.data());
+  const auto q = random_floats(size_t(n_q) * head_dim, 8);
+  std::vector<float> sc(size_t(n_q) * n_pos), out(size_t(n_q) * head_dim);
+  for (auto _ : st) {
+    k->attn_scores_f16(n_pos, head_dim, kc.data(), kv_stride, q.data(), n_q, 0.125f, sc.data(), size_t(n_pos));
+    for (int h = 0; h < n_q; ++h) k->softmax(n_pos, sc.data() + size_t(h) * n_pos);
+    k->attn_values_f16(n_pos, head_dim, vc.data(), kv_stride, sc.data(), size_t(n_pos), n_q, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  st.SetBytesProcessed(st.iterations() * int64_t(n_pos) * head_dim * 2 * 2);  // K and V rows read
+}
+
 int register_all() {
   for (const KernelTable* k : hearth::supported_kernel_tables()) {
     for (WeightType t : kTypes) {
@@ -199,6 +219,7 @@ int register_all() {
     const char* ops[] = {"rms_norm", "softmax", "swiglu", "rope", "gelu"};
     for (int op = 0; op < 5; ++op)
       benchmark::RegisterBenchmark((std::string(ops[op]) + "/" + k->name).c_str(), bm_row_op, k, op)->Arg(4096);
+    benchmark::RegisterBenchmark((std::string("attention_gqa7/") + k->name).c_str(), bm_attention, k)->Arg(64)->Arg(512)->Arg(2048);
   }
   return 0;
 }
