@@ -13,7 +13,11 @@
 // latency shows the cost of home size). Failures are listed by category
 // with --show-failures; one that would be executed is marked
 // WRONG-ACTION(source), source being the answering layer (template, frames,
-// custom, llm), and each mode prints its wrong actions by source.
+// custom, llm), and each mode prints its wrong actions by source. A wrong
+// action whose answer resolves to the labelled devices with the labelled
+// values (the same command said another way, e.g. a device's name for its
+// area + kind) is marked WRONG-ACTION-SAME-EFFECT and counted apart as
+// well: "wrong actions N (... ; M with another effect)".
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -55,6 +59,40 @@ bool same_intent(const nlohmann::json& want, const std::optional<Intent>& got) {
   return true;
 }
 
+// The slots that pick devices; the others (values, timer names...) are
+// part of what the command does to them.
+bool targeting_slot(const std::string& k) {
+  return k == "name" || k == "area" || k == "floor" || k == "domain" || k == "device_class";
+}
+
+// Would the answer do what the label asks? Same intent, the same devices
+// once both are resolved on the home, and the same other slots. A label
+// and an answer that name one device two ways ("the speaker in the
+// bedroom" as area + kind, or as the device's name) agree here and not
+// in same_intent; wrong actions are counted both ways.
+bool same_effect(const Home& home, const nlohmann::json& want, const ParseResult& got) {
+  if (want.is_null() || !got.intent || got.problem || got.intent->name != want["name"].get<std::string>()) return false;
+  Intent w{want["name"].get<std::string>(), {}};
+  for (auto it = want["slots"].begin(); it != want["slots"].end(); ++it) {
+    const auto& v = it.value();
+    if (v.is_number_integer()) w.slots[it.key()] = v.get<int64_t>();
+    else if (v.is_number()) w.slots[it.key()] = v.get<double>();
+    else if (v.is_string()) w.slots[it.key()] = v.get<std::string>();
+    else return false;
+  }
+  auto targets = resolve_targets(home, w);
+  if (!targets || *targets != got.targets) return false;
+  size_t n_want = 0, n_got = 0;
+  for (auto it = want["slots"].begin(); it != want["slots"].end(); ++it) {
+    if (targeting_slot(it.key())) continue;
+    ++n_want;
+    auto g = got.intent->slots.find(it.key());
+    if (g == got.intent->slots.end() || !same_value(it.value(), g->second)) return false;
+  }
+  for (const auto& [k, v] : got.intent->slots) n_got += !targeting_slot(k);
+  return n_want == n_got;
+}
+
 std::string category(const nlohmann::json& line) {
   if (line["intent"].is_null()) return "out-of-domain";
   if (line.contains("error")) return "resolution-error";
@@ -67,7 +105,7 @@ std::string category(const nlohmann::json& line) {
 }
 
 struct Score {
-  int total = 0, ok = 0, executed = 0, wrong_action = 0, ood = 0, ood_rejected = 0;
+  int total = 0, ok = 0, executed = 0, wrong_action = 0, wrong_effect = 0, ood = 0, ood_rejected = 0;
   std::vector<double> ms;
   std::map<std::string, std::pair<int, int>> by_cat;  // category -> (ok, total)
   std::map<std::string, int> wrong_by_source;         // answering layer -> wrong actions
@@ -191,24 +229,28 @@ int main(int argc, char** argv) {
           ++s.ood;
           s.ood_rejected += !exec;
         }
+        const bool effect = !ok && exec && same_effect(*home, line["intent"], r.parse);
         if (exec) {
           ++s.executed;
           if (!ok) {
             ++s.wrong_action;
             ++s.wrong_by_source[r.parse.source];
+            s.wrong_effect += !effect;
           }
         }
         // A wrong answer that would be executed is marked with the layer that gave it.
         if (!ok && show)
-          s.failures.push_back(std::string(exec ? "  WRONG-ACTION(" + r.parse.source + ") [" : "  [") + category(line) +
+          s.failures.push_back(std::string(!exec ? "  ["
+                                           : (effect ? "  WRONG-ACTION-SAME-EFFECT(" : "  WRONG-ACTION(") + r.parse.source + ") [") +
+                               category(line) +
                                "] " + line["text"].get<std::string>() + "\n      want " +
                                line["intent"].dump() + "\n      got  " + cascade_result_to_json(r) +
                           (m.opt.llm && !m.opt.grammar ? "\n      llm  " + llm_raw->last_output() : std::string()));
       }
-      std::printf("%s %-8s exact %d/%d = %.2f%%  executed %d, wrong actions %d (%.2f%% of executed)  OOD rejected "
-                  "%d/%d  latency p50 %.3f ms p95 %.3f ms",
+      std::printf("%s %-8s exact %d/%d = %.2f%%  executed %d, wrong actions %d (%.2f%% of executed; %d with another "
+                  "effect)  OOD rejected %d/%d  latency p50 %.3f ms p95 %.3f ms",
                   set.substr(set.rfind('/') + 1).c_str(), m.name, s.ok, s.total, 100.0 * s.ok / s.total, s.executed,
-                  s.wrong_action, s.executed ? 100.0 * s.wrong_action / s.executed : 0.0, s.ood_rejected, s.ood,
+                  s.wrong_action, s.executed ? 100.0 * s.wrong_action / s.executed : 0.0, s.wrong_effect, s.ood_rejected, s.ood,
                   pct(s.ms, 0.5), pct(s.ms, 0.95));
       if (sampled > 0) std::printf("  (per sentence: %.1f sampled, %.1f forced tokens)", sampled / s.total, forced / s.total);
       std::printf("\n");

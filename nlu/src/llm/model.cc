@@ -308,29 +308,34 @@ void Session::forward_batch(const Token* toks, int nt, int pos0) {
       }
       kt_.rope(q, hp.n_head, hp.head_dim, hp.n_rot, pos0 + i, hp.rope_base, hp.rope_mode);
       kt_.rope(k, hp.n_head_kv, hp.head_dim, hp.n_rot, pos0 + i, hp.rope_base, hp.rope_mode);
-      const size_t at = layer_off + size_t(pos0 + i) * kv_dim;
-      if (f16) {
-        kt_.f32_to_f16_row(kv_dim, k, k_cache16_.data() + at);
-        kt_.f32_to_f16_row(kv_dim, v, v_cache16_.data() + at);
-      } else {
-        std::copy(k, k + kv_dim, k_cache_.data() + at);
-        std::copy(v, v + kv_dim, v_cache_.data() + at);
+      for (int g = 0; g < hp.n_head_kv; ++g) {  // head-major: [layer][kv head][pos][head_dim]
+        const size_t at = layer_off + (size_t(g) * n_ctx_ + size_t(pos0 + i)) * hp.head_dim;
+        const float* kg = k + size_t(g) * hp.head_dim;
+        const float* vg = v + size_t(g) * hp.head_dim;
+        if (f16) {
+          kt_.f32_to_f16_row(hp.head_dim, kg, k_cache16_.data() + at);
+          kt_.f32_to_f16_row(hp.head_dim, vg, v_cache16_.data() + at);
+        } else {
+          std::copy(kg, kg + hp.head_dim, k_cache_.data() + at);
+          std::copy(vg, vg + hp.head_dim, v_cache_.data() + at);
+        }
       }
     }
-    // attention; head h reads kv head h / group (GQA). An f16 cache is read
+    // attention; head h reads kv head h / group (GQA), whose cached rows
+    // are contiguous (one read stream per task). An f16 cache is read
     // once per group: one (token, kv head) per task, its group of query
     // heads at once. An f32 cache: one (token, head) per task.
     const auto t_att = ProfClock::now();
     auto groups = [&](int u0, int u1) {
       for (int u = u0; u < u1; ++u) {
         const int i = u / hp.n_head_kv, g = u % hp.n_head_kv, n_pos = pos0 + i + 1;
-        const size_t head_off = layer_off + size_t(g) * hp.head_dim;
+        const size_t head_off = layer_off + size_t(g) * n_ctx_ * hp.head_dim;
         const size_t q_off = size_t(i) * q_dim + size_t(g) * group * hp.head_dim;
         float* sc = scores_.data() + (size_t(i) * hp.n_head + size_t(g) * group) * n_ctx_;
-        kt_.attn_scores_f16(n_pos, hp.head_dim, k_cache16_.data() + head_off, size_t(kv_dim), q_.data() + q_off, group,
+        kt_.attn_scores_f16(n_pos, hp.head_dim, k_cache16_.data() + head_off, size_t(hp.head_dim), q_.data() + q_off, group,
                             scale, sc, size_t(n_ctx_));
         for (int h = 0; h < group; ++h) kt_.softmax(n_pos, sc + size_t(h) * n_ctx_);
-        kt_.attn_values_f16(n_pos, hp.head_dim, v_cache16_.data() + head_off, size_t(kv_dim), sc, size_t(n_ctx_), group,
+        kt_.attn_values_f16(n_pos, hp.head_dim, v_cache16_.data() + head_off, size_t(hp.head_dim), sc, size_t(n_ctx_), group,
                             att_out_.data() + q_off);
       }
     };
@@ -338,14 +343,14 @@ void Session::forward_batch(const Token* toks, int nt, int pos0) {
       for (int u = u0; u < u1; ++u) {
         const int i = u / hp.n_head, h = u % hp.n_head, pos = pos0 + i;
         const float* qh = q_.data() + size_t(i) * q_dim + size_t(h) * hp.head_dim;
-        const size_t head_off = layer_off + size_t(h / group) * hp.head_dim;
+        const size_t head_off = layer_off + size_t(h / group) * n_ctx_ * hp.head_dim;
         float* sc = scores_.data() + size_t(u) * n_ctx_;
-        for (int p = 0; p <= pos; ++p) sc[p] = kt_.dot_f32(hp.head_dim, qh, k_cache_.data() + head_off + size_t(p) * kv_dim) * scale;
+        for (int p = 0; p <= pos; ++p) sc[p] = kt_.dot_f32(hp.head_dim, qh, k_cache_.data() + head_off + size_t(p) * hp.head_dim) * scale;
         kt_.softmax(pos + 1, sc);
         float* out = att_out_.data() + size_t(i) * q_dim + size_t(h) * hp.head_dim;
         std::fill(out, out + hp.head_dim, 0.f);
         for (int p = 0; p <= pos; ++p) {
-          const float* vp = v_cache_.data() + head_off + size_t(p) * kv_dim;
+          const float* vp = v_cache_.data() + head_off + size_t(p) * hp.head_dim;
           for (int d = 0; d < hp.head_dim; ++d) out[d] += sc[p] * vp[d];
         }
       }

@@ -212,7 +212,7 @@ class Session {
   // thread: waking the pool costs microseconds, and stories260K decodes ~7x
   // faster single-threaded than with a pool wake per 64-row matrix.
   size_t min_parallel_bytes_ = 128 * 1024;
-  std::vector<float> k_cache_, v_cache_;       // f32: [layer][pos][n_head_kv * head_dim]
+  std::vector<float> k_cache_, v_cache_;       // f32: [layer][kv head][pos][head_dim]
   std::vector<uint16_t> k_cache16_, v_cache16_;  // f16: same layout
   // scratch for up to n_batch_ tokens, token-major
   std::vector<float> x_, xb_, q_, k_, v_, att_out_, gate_, up_, scores_, logits_;
