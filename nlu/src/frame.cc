@@ -515,7 +515,7 @@ class FrameReader {
                                                         s.words[i + 1] == "we" || s.words[i + 1] == "they"));
       if (first_content && ((in_list(kQuestionWords, w) && do_you) ||
                             (i + 1 < n && (w == "tell" || w == "give" || w == "remind") && s.words[i + 1] == "me") ||
-                            w == "check" || w == "have" || w == "status" || w == "state")) {
+                            w == "check" || w == "list" || w == "have" || w == "status" || w == "state")) {
         s.question = true;
         s.opener = w;
         s.wh_question = w == "why" || w == "who" || w == "how" || w == "where" || w == "when";
@@ -1081,6 +1081,12 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
         for (size_t j = 0; j < spotted.size(); ++j)
           if (j != i && reader.targets_of(spotted[j]).name) named_elsewhere = true;
         if (named_elsewhere) continue;
+        // "the telly's too loud, volume 18": another clause names a thing we
+        // do not know (an unknown word after a determiner); with no target,
+        // the command would reach every device of its kind.
+        for (size_t j = 0; j < spotted.size(); ++j)
+          for (int u : spotted[j].unexplained)
+            if (j != i && u >= 1 && is_det(spotted[j].words[u - 1])) return std::nullopt;
       }
       if (m->custom < 0 && in_list(kPlaceIntents, m->intent) && has(m->slots, "domain") && !has(m->slots, "name") &&
           !has(m->slots, "area") && !has(m->slots, "floor") && !(spotted[i].cues & kCueAll)) {

@@ -94,6 +94,17 @@ TEST_F(FrameTest, OtherTimesOwnActionsAndCountsAreRefused) {
   EXPECT_EQ(parse("how late is it getting"), "HassGetCurrentTime {} frames");
 }
 
+// Session 10: "list ..." asks, it does not switch; a command with no
+// target does not reach every device of its kind when another clause
+// names a thing the home does not have.
+TEST_F(FrameTest, ListingAsksAndUnknownThingsStopTargetlessCommands) {
+  EXPECT_NE(parse("list the fans that are on").rfind("HassTurnOn", 0), 0u);
+  EXPECT_EQ(parse("the wireless is too quiet, volume 30"), "none");
+  EXPECT_EQ(parse("my gramophone's far too loud, volume five please"), "none");
+  // A clause with no unknown thing still lends nothing and stops nothing.
+  EXPECT_EQ(parse("this song is awful, next track"), "HassMediaNext {} frames");
+}
+
 TEST_F(FrameTest, TooManyUnexplainedWordsAreRefused) {
   EXPECT_EQ(parse("big light on while the aunt reads her novel"), "none");
   EXPECT_EQ(parse("big light on for the party"), "HassTurnOn {name=Kitchen Light} frames");

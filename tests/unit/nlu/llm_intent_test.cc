@@ -391,23 +391,27 @@ TEST(CascadeAccuracy, DevSets) {
   // dev4 was the round-3 held-out set (measured in sessions 6-8, last at
   // 325 / 362 and 12 wrong actions); a dev set since round 4. Session 9's
   // frame refusals (another time, the speaker's own action, "what time
-  // does X open", "how many") were written from its failures: 329, 8.
+  // does X open", "how many") were written from its failures: 329, 8;
+  // session 10's ("list ..." asks; no target-less command when another
+  // clause names an unknown thing): 331, 6.
   const CascadeScore d4 = score_cascade(kSentenceDir + "dev4.jsonl");
-  EXPECT_GE(d4.exact, 329);
-  EXPECT_LE(d4.wrong_actions, 8);
+  EXPECT_GE(d4.exact, 331);
+  EXPECT_LE(d4.wrong_actions, 6);
 }
 
 // Held out (round 4: written in session 9 by a hand that never saw nlu/,
 // tools/nlu/ or any parser output; never read, never tuned on). Measured
-// once with the session 8 frames and model (2026-11-23 14:00 UTC): 321 / 363
-// exact, 17 wrong actions. The floor guards the measured level against
-// regressions; it was not set by looking at the set's lines.
+// with the session 8 frames and model (2026-11-23 14:00 UTC): 321 / 363
+// exact, 17 wrong actions; again in session 10 after frame changes chosen
+// on dev4 (322, 16; bench_nlu_eval: 14 of the 16 with another effect than
+// the label's). The floor guards the measured level against regressions;
+// it was not set by looking at the set's lines.
 TEST(CascadeAccuracy, HeldOut) {
   const std::string path = kSentenceDir + "test.jsonl";
   if (!std::ifstream(path).good()) GTEST_SKIP() << "no held-out set at " << path;
   const CascadeScore t = score_cascade(path);
-  EXPECT_GE(t.exact, 321);
-  EXPECT_LE(t.wrong_actions, 17);
+  EXPECT_GE(t.exact, 322);
+  EXPECT_LE(t.wrong_actions, 16);
 }
 
 }  // namespace
