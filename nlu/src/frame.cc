@@ -269,6 +269,16 @@ bool is_det(std::string_view w) { return in_list(kDeterminers, w); }
 // Prepositions that open a place ("in the den", "at the cabin").
 const char* const kPlacePrepositions[] = {"in", "on", "at", "inside", "near", "by"};
 
+// Whether a clause's unplaced words may be a timer's name ("25 minutes,
+// essay"): not when the clause opens with a person doing something ("I'm
+// brushing my teeth", "we are racing"), which gives the reason, not a name.
+bool may_name_timer(const Spotted& s) {
+  if (s.unexplained.empty()) return false;
+  const bool person = !s.words.empty() && (s.words[0] == "i" || s.words[0] == "we" || s.words[0] == "they" ||
+                                           s.words[0] == "he" || s.words[0] == "she");
+  return !(person && s.words.size() >= 3);
+}
+
 bool is_unexplained(const Spotted& s, int pos) {
   return std::find(s.unexplained.begin(), s.unexplained.end(), pos) != s.unexplained.end();
 }
@@ -824,7 +834,7 @@ class FrameReader {
         // ("25 minutes, essay"): a timer without it is wrong.
         if (m.slots.find("timer_name") == m.slots.end())
           for (const Spotted* o : context)
-            if (!o->unexplained.empty()) return std::nullopt;
+            if (may_name_timer(*o)) return std::nullopt;
         const DurationReading& d = duration->duration;
         if (d.hours >= 0) m.slots["hours"] = static_cast<int64_t>(d.hours);
         if (d.minutes >= 0) m.slots["minutes"] = static_cast<int64_t>(d.minutes);
@@ -1039,11 +1049,6 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
   // "all the lights off, except the porch": no clause may be read alone.
   for (const Spotted& s : spotted)
     if (takes_out(s)) return std::nullopt;
-  auto others_leave_words = [&](size_t i) {
-    for (size_t j = 0; j < spotted.size(); ++j)
-      if (j != i && !spotted[j].unexplained.empty()) return true;
-    return false;
-  };
 
   // 1. The strict grammar on each clause; a kind with no place takes the one
   //    area the other clauses mention.
@@ -1071,7 +1076,9 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
         std::optional<GrammarMatch> whole = reader.compose(reader.spot(text), {});
         if (whole && whole->intent == m->intent && whole->slots.size() > m->slots.size()) return whole;
         // Words we could not place may be the timer's name ("making rice, twelve minute timer").
-        if (!has(m->slots, "timer_name") && others_leave_words(i)) return std::nullopt;
+        if (!has(m->slots, "timer_name"))
+          for (size_t j = 0; j < spotted.size(); ++j)
+            if (j != i && may_name_timer(spotted[j])) return std::nullopt;
       }
       // "kitchen speaker is too loud, volume fifteen": a device command with no
       // target while another clause names one; the frames below join them.
@@ -1127,7 +1134,7 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
   // "the bread needs forty minutes, start a timer": an unplaced word may be the timer's name.
   if (whole->intent == "HassStartTimer" && !has(whole->slots, "timer_name"))
     for (const Spotted& s : spotted)
-      if (!s.unexplained.empty()) return std::nullopt;
+      if (may_name_timer(s)) return std::nullopt;
   return whole;
 }
 

@@ -105,6 +105,14 @@ TEST_F(FrameTest, ListingAsksAndUnknownThingsStopTargetlessCommands) {
   EXPECT_EQ(parse("this song is awful, next track"), "HassMediaNext {} frames");
 }
 
+// A clause where a person does something gives a timer's reason, not its
+// name; a bare word still may be the name, so that reading is refused.
+TEST_F(FrameTest, TimerReasonsAreNoNames) {
+  EXPECT_EQ(parse("a four minute timer, i am steeping tea"), "HassStartTimer {minutes=4} frames");
+  EXPECT_EQ(parse("start a twenty second timer, we're doing planks"), "HassStartTimer {seconds=20} frames");
+  EXPECT_EQ(parse("twelve minutes, pasta"), "none");
+}
+
 TEST_F(FrameTest, TooManyUnexplainedWordsAreRefused) {
   EXPECT_EQ(parse("big light on while the aunt reads her novel"), "none");
   EXPECT_EQ(parse("big light on for the party"), "HassTurnOn {name=Kitchen Light} frames");

@@ -393,9 +393,10 @@ TEST(CascadeAccuracy, DevSets) {
   // frame refusals (another time, the speaker's own action, "what time
   // does X open", "how many") were written from its failures: 329, 8;
   // session 10's ("list ..." asks; no target-less command when another
-  // clause names an unknown thing): 331, 6.
+  // clause names an unknown thing; a person's clause is a timer's reason,
+  // not its name): 334, 6.
   const CascadeScore d4 = score_cascade(kSentenceDir + "dev4.jsonl");
-  EXPECT_GE(d4.exact, 331);
+  EXPECT_GE(d4.exact, 334);
   EXPECT_LE(d4.wrong_actions, 6);
 }
 
