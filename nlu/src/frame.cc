@@ -818,6 +818,14 @@ class FrameReader {
                                            (s.words[u - 1] == "it" && u >= 2 && s.words[u - 2] == "call"));
         const bool for_the = u >= 2 && s.words[u - 1] == "the" && s.words[u - 2] == "for" &&
                              u + 1 == static_cast<int>(s.words.size());
+        // Two words before it: "screen time timer", "pasta pot timer".
+        const bool two_before = s.timer_at >= 0 && u + 2 == s.timer_at &&
+                                (is_unexplained(s, u + 1) || s.words[u + 1] == "time");
+        if (two_before) {
+          m.slots["timer_name"] = s.words[u] + " " + s.words[u + 1];
+          n_unexplained -= is_unexplained(s, u + 1) ? 2 : 1;
+          break;
+        }
         if (before_timer || after_call || for_the) {
           m.slots["timer_name"] = s.words[u];
           --n_unexplained;

@@ -113,6 +113,13 @@ TEST_F(FrameTest, TimerReasonsAreNoNames) {
   EXPECT_EQ(parse("twelve minutes, pasta"), "none");
 }
 
+// A timer's name may be two words before "timer", "time" among them.
+TEST_F(FrameTest, TwoWordTimerNames) {
+  EXPECT_EQ(parse("start a ten minute bread dough timer for the twins"),
+            "HassStartTimer {minutes=10, timer_name=bread dough} frames");
+  EXPECT_EQ(parse("you can stop the bath time timer, they're out"), "HassCancelTimer {timer_name=bath time} frames");
+}
+
 TEST_F(FrameTest, TooManyUnexplainedWordsAreRefused) {
   EXPECT_EQ(parse("big light on while the aunt reads her novel"), "none");
   EXPECT_EQ(parse("big light on for the party"), "HassTurnOn {name=Kitchen Light} frames");

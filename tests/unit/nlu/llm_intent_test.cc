@@ -394,10 +394,10 @@ TEST(CascadeAccuracy, DevSets) {
   // does X open", "how many") were written from its failures: 329, 8;
   // session 10's ("list ..." asks; no target-less command when another
   // clause names an unknown thing; a person's clause is a timer's reason,
-  // not its name): 334, 6.
+  // not its name; two-word timer names): 336, 4.
   const CascadeScore d4 = score_cascade(kSentenceDir + "dev4.jsonl");
-  EXPECT_GE(d4.exact, 334);
-  EXPECT_LE(d4.wrong_actions, 6);
+  EXPECT_GE(d4.exact, 336);
+  EXPECT_LE(d4.wrong_actions, 4);
 }
 
 // Held out (round 4: written in session 9 by a hand that never saw nlu/,
