@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "hearth/common/value_json.h"
 #include "hearth/nlu/cascade.h"
 
 using namespace hearth;
@@ -74,11 +75,9 @@ bool same_effect(const Home& home, const nlohmann::json& want, const ParseResult
   if (want.is_null() || !got.intent || got.problem || got.intent->name != want["name"].get<std::string>()) return false;
   Intent w{want["name"].get<std::string>(), {}};
   for (auto it = want["slots"].begin(); it != want["slots"].end(); ++it) {
-    const auto& v = it.value();
-    if (v.is_number_integer()) w.slots[it.key()] = v.get<int64_t>();
-    else if (v.is_number()) w.slots[it.key()] = v.get<double>();
-    else if (v.is_string()) w.slots[it.key()] = v.get<std::string>();
-    else return false;
+    bool scalar = false;
+    w.slots[it.key()] = value_from_json(it.value(), &scalar);
+    if (!scalar) return false;
   }
   auto targets = resolve_targets(home, w);
   if (!targets || *targets != got.targets) return false;

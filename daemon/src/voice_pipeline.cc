@@ -147,9 +147,8 @@ void PauseActions::on_frame(RecognizerStream& stream, const Endpointer& ep, bool
   }
 }
 
-bool PauseActions::end_early(RecognizerStream& stream, const Endpointer& ep, const CompleteFn& complete,
+bool PauseActions::end_early(const RecognizerStream& stream, const Endpointer& ep, const CompleteFn& complete,
                              std::string* asked) {
-  if (stream.is_ready()) (void)stream.decode();
   const std::string partial = stream.result().text;
   const double floor = ep.early_end_floor();
   if (partial == last_checked_ && floor == last_floor_) return false;
@@ -583,6 +582,7 @@ void VoicePipeline::feed(std::span<const float> pcm, const std::vector<uint8_t>&
     auto complete = [&](const std::string& text, double floor) {
       return parser && is_complete_command(*parser, text, ends, floor);
     };
+    if (stream_->is_ready()) (void)stream_->decode();
     if (pause_.end_early(*stream_, ep_, complete)) {
       ep_.end_early();
       ended = true;

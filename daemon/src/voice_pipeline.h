@@ -117,12 +117,11 @@ class PauseActions {
   }
   // After `ep` took a frame that did not end the utterance.
   void on_frame(RecognizerStream& stream, const Endpointer& ep, bool speech);
-  // At a silent frame where ep.early_candidate(): decodes what is pending
-  // (errors are the caller's to see: decode first to get them) and asks
-  // `complete` about the partial at the floor
+  // At a silent frame where ep.early_candidate(), after the caller decoded
+  // what is pending: asks `complete` about the partial at the floor
   // ep.early_end_floor() (again only when either changed); true = end now.
   // `asked` (optional) receives the partial asked about.
-  bool end_early(RecognizerStream& stream, const Endpointer& ep, const CompleteFn& complete,
+  bool end_early(const RecognizerStream& stream, const Endpointer& ep, const CompleteFn& complete,
                  std::string* asked = nullptr);
 
  private:

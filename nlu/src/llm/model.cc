@@ -356,14 +356,10 @@ void Session::forward_batch(const Token* toks, int nt, int pos0) {
       }
     };
     const size_t kv_bytes = size_t(last_pos + 1) * kv_dim * (f16 ? 2 : 4) * 2 * size_t(nt);
-    const bool serial = kv_bytes < min_parallel_bytes_;
-    if (f16) {
-      if (serial) groups(0, nt * hp.n_head_kv);
-      else pool_.parallel_for(nt * hp.n_head_kv, 1, groups);
-    } else {
-      if (serial) heads(0, nt * hp.n_head);
-      else pool_.parallel_for(nt * hp.n_head, 1, heads);
-    }
+    const int n_tasks = nt * (f16 ? hp.n_head_kv : hp.n_head);
+    auto tasks = [&](int u0, int u1) { f16 ? groups(u0, u1) : heads(u0, u1); };
+    if (kv_bytes < min_parallel_bytes_) tasks(0, n_tasks);
+    else pool_.parallel_for(n_tasks, 1, tasks);
     if (profiling_) profile_.attention_s += since(t_att);
     matmul({{&L.wo, xb_.data()}}, att_out_.data(), nt);
     for (size_t j = 0; j < size_t(nt) * E; ++j) x_[j] += xb_[j];
