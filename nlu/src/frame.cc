@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <unordered_map>
 
+#include "hearth/nlu/nlu.h"
 #include "text.h"
 
 namespace hearth::nlu {
@@ -362,6 +363,22 @@ void merge(ValueMap& out, const ValueMap* m) {
   for (const auto& [k, v] : *m) out[k] = v;
 }
 
+// Whether `rest` (the text after a space) opens a reason or purpose clause.
+bool starts_reason(std::string_view rest) {
+  auto opens = [&](std::string_view w) {
+    if (rest.size() < w.size()) return false;
+    for (size_t k = 0; k < w.size(); ++k)
+      if (std::tolower(static_cast<unsigned char>(rest[k])) != w[k]) return false;
+    return rest.size() == w.size() || !std::isalnum(static_cast<unsigned char>(rest[w.size()]));
+  };
+  static constexpr std::string_view kReasons[] = {"because", "cause", "cos", "cuz", "so that", "so i", "so we",
+                                                  "so nobody", "so no one", "so they", "so you", "so everyone",
+                                                  "so the kids", "so the baby"};
+  for (std::string_view w : kReasons)
+    if (opens(w)) return true;
+  return false;
+}
+
 }  // namespace
 
 std::vector<std::string> split_clauses(std::string_view text) {
@@ -381,6 +398,13 @@ std::vector<std::string> split_clauses(std::string_view text) {
         std::isdigit(static_cast<unsigned char>(text[i + 1]));
     if ((c == '.' && !decimal_point) || c == '!' || c == '?' || c == ';' || c == ',') {
       if (c == '?') cur += c;  // kept: a question mark makes the clause a question
+      flush();
+      continue;
+    }
+    // A reason or purpose starts a clause: "lights off because it's late",
+    // "stair light on so nobody trips" ("so" only before a subject: "so
+    // bright" is no clause).
+    if (c == ' ' && starts_reason(text.substr(i + 1))) {
       flush();
       continue;
     }
@@ -1080,6 +1104,17 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
     for (size_t i = 0; i < clauses.size(); ++i) {
       std::optional<GrammarMatch>& m = strict[i];
       if (!m) continue;
+      // Free words read as an unknown name ("switch off the lights outdoors,
+      // it's late"): as for a whole sentence (template_parser.cc), a frame
+      // reading of the clause with a place that resolves is the better one.
+      Result<std::vector<std::string>> named =
+          m->custom < 0 && has(m->slots, "name") ? resolve_targets(grammar_.home(), Intent{m->intent, m->slots})
+                                                  : Result<std::vector<std::string>>(std::vector<std::string>{});
+      if (!named && named.error().code == Code::kNotFound) {
+        std::optional<GrammarMatch> f = reader.compose(spotted[i], others(i));
+        const bool placed = f && (has(f->slots, "name") || has(f->slots, "area") || has(f->slots, "floor"));
+        if (placed && resolve_targets(grammar_.home(), Intent{f->intent, f->slots})) m = std::move(f);
+      }
       if (m->intent == "HassStartTimer") {
         std::optional<GrammarMatch> whole = reader.compose(reader.spot(text), {});
         if (whole && whole->intent == m->intent && whole->slots.size() > m->slots.size()) return whole;

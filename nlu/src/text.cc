@@ -33,6 +33,8 @@ constexpr Unapostrophed kUnapostrophed[] = {
     {"didnt", "did", "not"},   {"cant", "can", "not"},    {"isnt", "is", "not"},     {"arent", "are", "not"},
     {"wasnt", "was", "not"},   {"havent", "have", "not"}, {"im", "i", "am"},         {"ive", "i", "have"},
     {"youre", "you", "are"},   {"whatevers", "whatever", "is"},
+    // Spoken run-togethers: "gimme the time", "i wanna read".
+    {"gimme", "give", "me"},   {"wanna", "want", "to"},   {"gonna", "going", "to"},  {"lemme", "let", "me"},
 };
 
 // Appends `word` (which may hold one apostrophe) to `out`, expanding contractions.

@@ -24,6 +24,18 @@ TEST(SplitClauses, Punctuation) {
   EXPECT_TRUE(split_clauses("").empty());
 }
 
+TEST(SplitClauses, ReasonsAndPurposes) {
+  EXPECT_EQ(split_clauses("hall light off because we're going up"),
+            (std::vector<std::string>{"hall light off", "because we're going up"}));
+  EXPECT_EQ(split_clauses("porch light on So the kids can see"),
+            (std::vector<std::string>{"porch light on", "So the kids can see"}));
+  EXPECT_EQ(split_clauses("lamp on cos it's gloomy"), (std::vector<std::string>{"lamp on", "cos it's gloomy"}));
+  // "so" before no subject, and words that only begin with a marker, cut nothing.
+  EXPECT_EQ(split_clauses("make it so bright"), (std::vector<std::string>{"make it so bright"}));
+  EXPECT_EQ(split_clauses("turn on the causeway light"), (std::vector<std::string>{"turn on the causeway light"}));
+  EXPECT_EQ(split_clauses("lamp on so ingrid can read"), (std::vector<std::string>{"lamp on so ingrid can read"}));
+}
+
 class FrameTest : public ::testing::Test {
  protected:
   // "Intent {slot=value, ...} source" or "none", through the whole parser.
@@ -55,6 +67,12 @@ TEST_F(FrameTest, StrictMatchesStayTemplates) {
 
 TEST_F(FrameTest, JustificationClauseIsIgnored) {
   EXPECT_EQ(parse("big light on, I'm expecting a delivery"), "HassTurnOn {name=Kitchen Light} frames");
+  EXPECT_EQ(parse("big light on because I'm expecting a delivery"), "HassTurnOn {name=Kitchen Light} frames");
+  EXPECT_EQ(parse("turn on the big light so we can see"), "HassTurnOn {name=Kitchen Light} frames");
+  // A clause's free words that name nothing give way to a frame reading with a
+  // place that resolves, as a whole sentence's do; one without a place stays unknown.
+  EXPECT_EQ(parse("switch off the lights kitchen, it's late"), "HassTurnOff {area=Kitchen, domain=light} frames");
+  EXPECT_EQ(parse("switch off the lava lamp, it's late"), "HassTurnOff {name=lava lamp} frames");
   EXPECT_EQ(parse("we have guests coming, switch on the big light"), "HassTurnOn {name=Kitchen Light} frames");
   ParseResult r = parser_->parse("big light on, I'm expecting a delivery");
   EXPECT_DOUBLE_EQ(r.confidence, 0.85);

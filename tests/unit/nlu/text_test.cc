@@ -23,6 +23,7 @@ TEST(Tokenize, ExpandsContractionsAndDropsPossessives) {
 TEST(Tokenize, ContractionsTypedWithoutApostrophe) {
   EXPECT_EQ(tokenize("whats the time dont"), (Words{"what", "is", "the", "time", "do", "not"}));
   EXPECT_EQ(tokenize("its dock"), (Words{"its", "dock"}));  // "its" is also a word: kept
+  EXPECT_EQ(tokenize("gimme the time, i wanna read"), (Words{"give", "me", "the", "time", "i", "want", "to", "read"}));
   EXPECT_EQ(tokenize("how long's left, whatever's playing"),
             (Words{"how", "long", "is", "left", "whatever", "is", "playing"}));
 }
