@@ -10,6 +10,7 @@
 
 #include "frame.h"
 #include "grammar.h"
+#include "sounds_like.h"
 #include "hearth/common/value_json.h"
 #include "hearth/nlu/nlu.h"
 
@@ -71,6 +72,19 @@ class GrammarTemplateParser final : public TemplateParser {
         const bool placed = f && (f->slots.count("name") || f->slots.count("area") || f->slots.count("floor"));
         if (placed && resolve_targets(home_, Intent{f->intent, f->slots})) {
           m = std::move(f);
+          from_frames = true;
+        }
+      }
+    }
+    // A name that sounds like one device's but is spelled otherwise ("turn off
+    // the desk lamb"): a recognizer's homophone, read as that device (frame
+    // confidence). A name like none stays unknown (sounds_like.h).
+    if (m && m->custom < 0) {
+      auto it = m->slots.find("name");
+      const std::string* spoken = it != m->slots.end() ? std::get_if<std::string>(&it->second) : nullptr;
+      if (spoken != nullptr && home_.devices_named(*spoken).empty()) {
+        if (const Device* d = nlu::closest_device(home_, *spoken)) {
+          it->second = d->name;
           from_frames = true;
         }
       }
