@@ -131,4 +131,45 @@ const Device* closest_device(const Home& home, std::string_view spoken) {
   return tie ? nullptr : best;
 }
 
+namespace {
+
+std::vector<std::string> words_of(std::string_view name) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char ch : name) {
+    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      w += c;
+    } else if (c != '\'') {
+      if (!w.empty()) out.push_back(std::move(w));
+      w.clear();
+    }
+  }
+  if (!w.empty()) out.push_back(std::move(w));
+  return out;
+}
+
+}  // namespace
+
+const Device* device_by_part(const Home& home, std::string_view spoken) {
+  const std::vector<std::string> said = words_of(spoken);
+  if (said.empty()) return nullptr;
+  auto contains = [&](std::string_view name) {
+    const std::vector<std::string> w = words_of(name);
+    if (w.size() <= said.size()) return false;  // a part, not the whole
+    for (const std::string& s : said)
+      if (std::find(w.begin(), w.end(), s) == w.end()) return false;
+    return true;
+  };
+  const Device* found = nullptr;
+  for (const Device& d : home.devices()) {
+    bool match = contains(d.name);
+    for (const std::string& a : d.aliases) match = match || contains(a);
+    if (!match) continue;
+    if (found != nullptr) return nullptr;  // two devices: which one is for the user to say
+    found = &d;
+  }
+  return found;
+}
+
 }  // namespace hearth::nlu

@@ -1,6 +1,7 @@
-// nlu/src/sounds_like.h (private): names as they sound, for words a speech
-// recognizer spelled another way ("desk lamb", "night lite", "chandelear",
-// "rite bedside lamp", "bed side lamp").
+// nlu/src/sounds_like.h (private): device names said loosely: spelled the
+// way a speech recognizer heard them ("desk lamb", "night lite",
+// "chandelear", "rite bedside lamp", "bed side lamp") or cut short ("the
+// extractor" for Extractor Fan).
 //
 // sound_key() writes a name the way it is pronounced, roughly: silent and
 // doubled letters dropped, letters that sound alike merged (c/k/q, z/s, ph/f,
@@ -29,5 +30,10 @@ int key_distance(std::string_view a, std::string_view b);
 
 // The one device `spoken` most likely means by sound, or nullptr.
 const Device* closest_device(const Home& home, std::string_view spoken);
+
+// The one device whose name or an alias holds every word of `spoken` and more
+// ("the extractor" -> Extractor Fan, "the coffee" -> Coffee Maker), or
+// nullptr when none or several do ("the ceiling").
+const Device* device_by_part(const Home& home, std::string_view spoken);
 
 }  // namespace hearth::nlu

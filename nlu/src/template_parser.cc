@@ -76,14 +76,17 @@ class GrammarTemplateParser final : public TemplateParser {
         }
       }
     }
-    // A name that sounds like one device's but is spelled otherwise ("turn off
-    // the desk lamb"): a recognizer's homophone, read as that device (frame
-    // confidence). A name like none stays unknown (sounds_like.h).
+    // A name cut short ("turn on the extractor") or that sounds like one
+    // device's but is spelled otherwise ("turn off the desk lamb", a
+    // recognizer's homophone): read as that device, at frame confidence. A
+    // name like none, or like several, stays unknown (sounds_like.h).
     if (m && m->custom < 0) {
       auto it = m->slots.find("name");
       const std::string* spoken = it != m->slots.end() ? std::get_if<std::string>(&it->second) : nullptr;
       if (spoken != nullptr && home_.devices_named(*spoken).empty()) {
-        if (const Device* d = nlu::closest_device(home_, *spoken)) {
+        const Device* d = nlu::device_by_part(home_, *spoken);
+        if (d == nullptr) d = nlu::closest_device(home_, *spoken);
+        if (d != nullptr) {
           it->second = d->name;
           from_frames = true;
         }

@@ -66,6 +66,21 @@ TEST_F(ClosestDevice, UnknownOrUndecidedNamesFindNothing) {
   EXPECT_EQ(closest(""), "none");
 }
 
+TEST_F(ClosestDevice, PartOfOneNameFindsItsDevice) {
+  auto part = [&](const char* spoken) {
+    const Device* d = device_by_part(home_, spoken);
+    return d ? d->name : std::string("none");
+  };
+  EXPECT_EQ(part("speaker"), "Kitchen Speaker");
+  EXPECT_EQ(part("thermostat"), "Hall Thermostat");
+  EXPECT_EQ(part("big"), "Kitchen Light");  // through the alias "big light"
+  EXPECT_EQ(part("lamp"), "none");          // two lamps
+  EXPECT_EQ(part("kitchen"), "none");       // a light and a speaker
+  EXPECT_EQ(part("humidity"), "none");      // the whole name, not a part of one
+  EXPECT_EQ(part("garden"), "none");
+  EXPECT_EQ(part(""), "none");
+}
+
 TEST(SoundsLikeParse, ParserReadsAMisspeltNameAsTheDevice) {
   Home home = load_test_home();
   auto p = make_template_parser(home, NluConfig{});
@@ -76,6 +91,9 @@ TEST(SoundsLikeParse, ParserReadsAMisspeltNameAsTheDevice) {
   EXPECT_EQ(r.targets, std::vector<std::string>{"light.kitchen"});
   EXPECT_EQ(r.source, "frames");
   EXPECT_FALSE(r.problem);
+  ParseResult part = (*p)->parse("pause the speaker please");
+  ASSERT_TRUE(part.intent);
+  EXPECT_EQ(part.targets, std::vector<std::string>{"media_player.speaker"});
   ParseResult u = (*p)->parse("turn off the lava lamp");
   ASSERT_TRUE(u.intent);
   ASSERT_TRUE(u.problem);
