@@ -133,6 +133,7 @@ std::vector<std::string> tokenize(std::string_view text) {
       merged.push_back(std::move(out[i]));
     }
   }
+  repair_number_homophones(merged);
   return merged;
 }
 
@@ -397,6 +398,27 @@ std::vector<std::string> number_and_duration_words() {
                         "hr", "hrs", "h", "minute", "minutes", "min", "mins", "second", "seconds", "sec", "secs"})
     out.push_back(w);
   return out;
+}
+
+void repair_number_homophones(std::vector<std::string>& w) {
+  auto is_number = [](std::string_view x) {
+    return !x.empty() && (is_digit(x[0]) || unit_value(x) >= 0 || teen_value(x) >= 0 || tens_value(x) >= 0);
+  };
+  for (size_t i = 0; i < w.size(); ++i) {
+    const bool next_unit = i + 1 < w.size() && unit_of(w[i + 1]) >= 0;
+    // "a timer for for minutes": no duration is "for minutes".
+    if (w[i] == "for" && next_unit && i > 0 && !is_number(w[i - 1])) w[i] = "four";
+    // "twenty won"
+    if (w[i] == "won" && i > 0 && tens_value(w[i - 1]) >= 0) w[i] = "one";
+    // "dim it two twenty percent": "two" and a number of tens is "to" that number
+    // (the words after "two" cannot continue it).
+    // After "to" or "at" it is a number cut short ("to two thirty"): left for the readers to refuse.
+    if ((w[i] == "two" || w[i] == "too") && i + 1 < w.size() && i > 0 && !is_number(w[i - 1]) &&
+        w[i - 1] != "to" && w[i - 1] != "at" &&
+        (tens_value(w[i + 1]) >= 0 || teen_value(w[i + 1]) >= 0 ||
+         (is_digit(w[i + 1][0]) && w[i + 1].size() >= 2)))
+      w[i] = "to";
+  }
 }
 
 }  // namespace hearth::nlu

@@ -19,6 +19,12 @@ namespace hearth::nlu {
 //    any other apostrophe is dropped ("kid's" -> kids), as normalize_name does.
 std::vector<std::string> tokenize(std::string_view text);
 
+// Words a speech recognizer writes for numbers, put back (tokenize() calls
+// it): "for" before a time unit is "four" ("a timer for for minutes"), "won"
+// after twenty..ninety is "one", "two"/"too" before a number of ten or more
+// is "to" ("dim it two twenty percent"; "two twenty" is no number).
+void repair_number_homophones(std::vector<std::string>& words);
+
 // Words [begin, end) joined with single spaces.
 std::string join_words(const std::vector<std::string>& words, size_t begin, size_t end);
 

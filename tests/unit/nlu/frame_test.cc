@@ -249,7 +249,8 @@ TEST_F(FrameTest, CompoundSaidAsTwoWords) {
 }
 
 TEST_F(FrameTest, ValueCutShortOrUnreadIsRefused) {
-  EXPECT_EQ(parse("radiator to twenty won"), "none");                 // "twenty one" misheard
+  // "twenty one" misheard is read since session 11 (repair_number_homophones in text.h).
+  EXPECT_EQ(parse("radiator to twenty won"), "HassClimateSetTemperature {name=Radiator, temperature=21} template");
   EXPECT_EQ(parse("bedside lamps to two thirty percent"), "none");    // two numbers
   EXPECT_EQ(parse("bedroom blind a quarter open"), "none");          // a fraction we cannot read
   EXPECT_EQ(parse("big light at ten percent tonight"), "HassLightSet {brightness=10, name=Kitchen Light} frames");

@@ -28,6 +28,20 @@ TEST(Tokenize, ContractionsTypedWithoutApostrophe) {
             (Words{"how", "long", "is", "left", "whatever", "is", "playing"}));
 }
 
+TEST(Tokenize, NumberHomophonesFromSpeech) {
+  EXPECT_EQ(tokenize("timer for for minutes"), (Words{"timer", "for", "four", "minutes"}));
+  EXPECT_EQ(tokenize("twenty won degrees"), (Words{"twenty", "one", "degrees"}));
+  EXPECT_EQ(tokenize("dim it two twenty percent"), (Words{"dim", "it", "to", "twenty", "percent"}));
+  EXPECT_EQ(tokenize("heat too 21"), (Words{"heat", "to", "21"}));
+  // Left alone: a real "for", a real "two", a "won" that is a word.
+  EXPECT_EQ(tokenize("for a minute"), (Words{"for", "a", "minute"}));
+  EXPECT_EQ(tokenize("twenty for minutes"), (Words{"twenty", "for", "minutes"}));
+  EXPECT_EQ(tokenize("two minutes"), (Words{"two", "minutes"}));
+  EXPECT_EQ(tokenize("thirty two twenty"), (Words{"thirty", "two", "twenty"}));
+  EXPECT_EQ(tokenize("to two thirty"), (Words{"to", "two", "thirty"}));
+  EXPECT_EQ(tokenize("we won"), (Words{"we", "won"}));
+}
+
 TEST(Tokenize, PercentDegreesAndDecimals) {
   EXPECT_EQ(tokenize("30% 40 per cent"), (Words{"30", "percent", "40", "percent"}));
   EXPECT_EQ(tokenize("21.5\xC2\xB0"), (Words{"21.5", "degrees"}));
