@@ -157,7 +157,10 @@ TEST_F(RecognizerTest, ResetBetweenUtterances) {
   stream_->reset();
   EXPECT_TRUE(stream_->result().text.empty());
   EXPECT_FALSE(stream_->is_endpoint());
-  EXPECT_EQ(run(load("kitchen_on_espeak.wav")).text, "turn on the kitchen lights");
+  // What the utterance after a reset must still get right; espeak's "lights"
+  // comes out singular with some LMs (see KitchenLightsEspeak).
+  const std::string text = run(load("kitchen_on_espeak.wav")).text;
+  EXPECT_NE(text.find("turn on the kitchen light"), std::string::npos) << text;
 }
 
 // The speculative batch pass (final_pass "batch"): started at a pause on a
