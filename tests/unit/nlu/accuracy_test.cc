@@ -36,10 +36,11 @@ constexpr double kMinAccuracy = 0.97;     // dev, dev2 and probe
 // is NOT met; this floor only guards the measured level against
 // regressions. The whole cascade is measured by CascadeAccuracy.HeldOut
 // (llm_intent_test.cc).
-constexpr double kMinAccuracyHeldOut = 0.829;
+constexpr double kMinAccuracyHeldOut = 0.831;  // session 11: 302 / 363
 // dev4: the third held-out set (round 3), measured in sessions 6, 7 and 8
-// (324, then 315 / 362 after session 8's frame refusals); a dev set since.
-constexpr double kMinAccuracyDev4 = 0.87;
+// (324, then 315 / 362 after session 8's frame refusals); a dev set since
+// (session 11: 332 / 362).
+constexpr double kMinAccuracyDev4 = 0.91;
 constexpr double kMinAccuracyDev3 = 0.98;  // dev3: the second held-out set, measured at 62.2 % before frames
 
 bool same_value(const nlohmann::json& want, const Value& got) {

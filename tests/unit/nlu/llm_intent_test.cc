@@ -380,13 +380,15 @@ const std::string kSentenceDir = std::string(HEARTH_TEST_DATA_DIR) + "/sentences
 
 // Development sets (their failures were read to build the grammar's frame
 // layer and the corpus): measured 2026-11-23 with the session 8 frames and
-// model (llm_eval 486 / 535 and 14 wrong actions, dev3 357 / 360 and none).
+// model (llm_eval 486 / 535 and 14 wrong actions, dev3 357 / 360 and none);
+// with session 11's grammar and retrained model: llm_eval 509 and 14, dev3
+// 356 and none.
 TEST(CascadeAccuracy, DevSets) {
   const CascadeScore e = score_cascade(kSentenceDir + "llm_eval.jsonl");
-  EXPECT_GE(e.exact, 481);
-  EXPECT_LE(e.wrong_actions, 15);
+  EXPECT_GE(e.exact, 509);
+  EXPECT_LE(e.wrong_actions, 14);
   const CascadeScore d = score_cascade(kSentenceDir + "dev3.jsonl");
-  EXPECT_GE(d.exact, 355);
+  EXPECT_GE(d.exact, 356);
   EXPECT_EQ(d.wrong_actions, 0);
   // dev4 was the round-3 held-out set (measured in sessions 6-8, last at
   // 325 / 362 and 12 wrong actions); a dev set since round 4. Session 9's
@@ -394,9 +396,11 @@ TEST(CascadeAccuracy, DevSets) {
   // does X open", "how many") were written from its failures: 329, 8;
   // session 10's ("list ..." asks; no target-less command when another
   // clause names an unknown thing; a person's clause is a timer's reason,
-  // not its name; two-word timer names): 336, 4.
+  // not its name; two-word timer names): 336, 4; session 11's grammar
+  // (reasons after "because"/"so", names said loosely, more templates) and
+  // retrained model: 345, 4.
   const CascadeScore d4 = score_cascade(kSentenceDir + "dev4.jsonl");
-  EXPECT_GE(d4.exact, 336);
+  EXPECT_GE(d4.exact, 345);
   EXPECT_LE(d4.wrong_actions, 4);
 }
 
@@ -405,14 +409,16 @@ TEST(CascadeAccuracy, DevSets) {
 // with the session 8 frames and model (2026-11-23 14:00 UTC): 321 / 363
 // exact, 17 wrong actions; again in session 10 after frame changes chosen
 // on dev4 (322, 16; bench_nlu_eval: 14 of the 16 with another effect than
-// the label's). The floor guards the measured level against regressions;
-// it was not set by looking at the set's lines.
+// the label's); a third time in session 11 after the grammar changes and the
+// retrained model, both chosen on the dev sets (335, 15; 13 with another
+// effect). The floor guards the measured level against regressions; it was
+// not set by looking at the set's lines.
 TEST(CascadeAccuracy, HeldOut) {
   const std::string path = kSentenceDir + "test.jsonl";
   if (!std::ifstream(path).good()) GTEST_SKIP() << "no held-out set at " << path;
   const CascadeScore t = score_cascade(path);
-  EXPECT_GE(t.exact, 322);
-  EXPECT_LE(t.wrong_actions, 16);
+  EXPECT_GE(t.exact, 335);
+  EXPECT_LE(t.wrong_actions, 15);
 }
 
 }  // namespace
