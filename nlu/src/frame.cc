@@ -1060,6 +1060,17 @@ bool has(const ValueMap& m, const char* key) { return m.find(key) != m.end(); }
 
 }  // namespace
 
+bool names_unknown_device(const Home& home, const GrammarMatch& m) {
+  if (m.custom >= 0 || !has(m.slots, "name")) return false;
+  Result<std::vector<std::string>> r = resolve_targets(home, Intent{m.intent, m.slots});
+  return !r && r.error().code == Code::kNotFound;
+}
+
+bool placed_and_resolves(const Home& home, const std::optional<GrammarMatch>& f) {
+  const bool placed = f && (has(f->slots, "name") || has(f->slots, "area") || has(f->slots, "floor"));
+  return placed && resolve_targets(home, Intent{f->intent, f->slots});
+}
+
 std::optional<GrammarMatch> FrameParser::match_frame_for_test(std::string_view clause) const {
   FrameReader reader(grammar_);
   return reader.compose(reader.spot(clause), {});
@@ -1107,13 +1118,9 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
       // Free words read as an unknown name ("switch off the lights outdoors,
       // it's late"): as for a whole sentence (template_parser.cc), a frame
       // reading of the clause with a place that resolves is the better one.
-      Result<std::vector<std::string>> named =
-          m->custom < 0 && has(m->slots, "name") ? resolve_targets(grammar_.home(), Intent{m->intent, m->slots})
-                                                  : Result<std::vector<std::string>>(std::vector<std::string>{});
-      if (!named && named.error().code == Code::kNotFound) {
+      if (names_unknown_device(grammar_.home(), *m)) {
         std::optional<GrammarMatch> f = reader.compose(spotted[i], others(i));
-        const bool placed = f && (has(f->slots, "name") || has(f->slots, "area") || has(f->slots, "floor"));
-        if (placed && resolve_targets(grammar_.home(), Intent{f->intent, f->slots})) m = std::move(f);
+        if (placed_and_resolves(grammar_.home(), f)) m = std::move(f);
       }
       if (m->intent == "HassStartTimer") {
         std::optional<GrammarMatch> whole = reader.compose(reader.spot(text), {});

@@ -72,10 +72,18 @@
 
 namespace hearth::nlu {
 
-// Cuts `text` at . ! ? ; , and "and then". Returns the non-empty pieces as
-// they were written (tokenize() them to match), a "?" kept at the end of its
-// clause; a sentence with none of those marks is one clause.
+// Cuts `text` at . ! ? ; , and "and then", and before a reason or purpose
+// ("because ...", "so nobody ..."). Returns the non-empty pieces as they were
+// written (tokenize() them to match), a "?" kept at the end of its clause; a
+// sentence with none of those marks is one clause.
 std::vector<std::string> split_clauses(std::string_view text);
+
+// Whether `m` (a built-in reading) names, by free words, a device the home
+// does not have ("switch off the lights outdoors" read as a name).
+bool names_unknown_device(const Home& home, const GrammarMatch& m);
+// Whether `f` is a reading with a place (a name, area or floor) whose targets
+// resolve: the frame reading preferred over an unknown name.
+bool placed_and_resolves(const Home& home, const std::optional<GrammarMatch>& f);
 
 inline constexpr int kMaxUnexplainedWords = 2;  // content words a command frame may leave unexplained
 

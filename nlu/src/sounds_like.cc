@@ -10,11 +10,32 @@
 namespace hearth::nlu {
 namespace {
 
+// A name's words as the home compares names: lower case, no punctuation,
+// apostrophes dropped (normalize_name).
+std::vector<std::string> words_of(std::string_view name) {
+  std::vector<std::string> out;
+  const std::string n = normalize_name(name);
+  for (size_t b = 0; b < n.size();) {
+    size_t e = n.find(' ', b);
+    if (e == std::string::npos) e = n.size();
+    out.push_back(n.substr(b, e - b));
+    b = e + 1;
+  }
+  return out;
+}
+
+// The words run together: "Bed side-lamp" -> "bedsidelamp".
+std::string letters(std::string_view name) {
+  std::string out;
+  for (const std::string& w : words_of(name)) out += w;
+  return out;
+}
+
 bool is_vowel(char c) { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y'; }
 
 bool starts(std::string_view s, size_t i, std::string_view w) { return s.substr(i, w.size()) == w; }
 
-// One word (lower-case letters and digits) to its key.
+// One word (normalize_name's lower case) to its key.
 void word_key(std::string_view w, std::string& out) {
   size_t i = 0;
   if (starts(w, 0, "wr") || starts(w, 0, "kn") || starts(w, 0, "ps")) i = 1;  // silent first letter
@@ -57,17 +78,8 @@ void word_key(std::string_view w, std::string& out) {
 }  // namespace
 
 std::string sound_key(std::string_view name) {
-  std::string out, word;
-  auto flush = [&] {
-    if (!word.empty()) word_key(word, out);
-    word.clear();
-  };
-  for (char ch : name) {
-    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) word += c;
-    else if (c != '\'') flush();
-  }
-  flush();
+  std::string out;
+  for (const std::string& w : words_of(name)) word_key(w, out);
   return out;
 }
 
@@ -84,16 +96,6 @@ int key_distance(std::string_view a, std::string_view b) {
     }
   }
   return row[b.size()];
-}
-
-// Letters and digits only, lower-case: "Bed side-lamp" -> "bedsidelamp".
-std::string letters(std::string_view name) {
-  std::string out;
-  for (char ch : name) {
-    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out += c;
-  }
-  return out;
 }
 
 const Device* closest_device(const Home& home, std::string_view spoken) {
@@ -130,26 +132,6 @@ const Device* closest_device(const Home& home, std::string_view spoken) {
   }
   return tie ? nullptr : best;
 }
-
-namespace {
-
-std::vector<std::string> words_of(std::string_view name) {
-  std::vector<std::string> out;
-  std::string w;
-  for (char ch : name) {
-    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-      w += c;
-    } else if (c != '\'') {
-      if (!w.empty()) out.push_back(std::move(w));
-      w.clear();
-    }
-  }
-  if (!w.empty()) out.push_back(std::move(w));
-  return out;
-}
-
-}  // namespace
 
 const Device* device_by_part(const Home& home, std::string_view spoken) {
   const std::vector<std::string> said = words_of(spoken);

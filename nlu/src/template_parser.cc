@@ -62,18 +62,14 @@ class GrammarTemplateParser final : public TemplateParser {
     if (!m) {
       m = frames_.match(text);
       from_frames = m.has_value();
-    } else if (m->custom < 0 && m->slots.count("name")) {
+    } else if (nlu::names_unknown_device(home_, *m)) {
       // Free words read as an unknown name ("switch off the upstairs lights
-      // before bed"): a frame reading that resolves is the better one.
-      Result<std::vector<std::string>> strict = resolve_targets(home_, Intent{m->intent, m->slots});
-      if (!strict && strict.error().code == Code::kNotFound) {
-        std::optional<nlu::GrammarMatch> f = frames_.match(text);
-        // Only a reading with a place: "switch off the lava lamp" is not every light.
-        const bool placed = f && (f->slots.count("name") || f->slots.count("area") || f->slots.count("floor"));
-        if (placed && resolve_targets(home_, Intent{f->intent, f->slots})) {
-          m = std::move(f);
-          from_frames = true;
-        }
+      // before bed"): a frame reading with a place that resolves is the
+      // better one ("switch off the lava lamp" is not every light).
+      std::optional<nlu::GrammarMatch> f = frames_.match(text);
+      if (nlu::placed_and_resolves(home_, f)) {
+        m = std::move(f);
+        from_frames = true;
       }
     }
     // A name cut short ("turn on the extractor") or that sounds like one
