@@ -79,6 +79,8 @@ void AsrConfig::validate(ConfigErrors& out, std::string_view path) const {
   pocketsphinx.validate(out, config_path(path, "pocketsphinx"));
   endpoint.validate(out, config_path(path, "endpoint"));
   check_int(out, path, "lm_order", lm_order, 1, 4);
+  if (lm_sampling != "trie" && lm_sampling != "per_template")
+    out.add(config_path(path, "lm_sampling"), "must be trie or per_template, got '" + lm_sampling + "'");
   if (lm_sentences < 100 || lm_sentences > 1000000)
     out.add(config_path(path, "lm_sentences"), "must be in 100..1000000, got " + std::to_string(lm_sentences));
   check_num(out, path, "min_confidence", min_confidence, 0.0, 1.0);
@@ -87,7 +89,7 @@ void AsrConfig::validate(ConfigErrors& out, std::string_view path) const {
 
 std::string AsrConfig::to_string() const {
   return "AsrConfig(backend=" + backend + ", lm_order=" + std::to_string(lm_order) +
-         ", lm_sentences=" + std::to_string(lm_sentences) + ", lm_custom_share=" + fmt(lm_custom_share) + ", min_confidence=" + fmt(min_confidence) +
+         ", lm_sentences=" + std::to_string(lm_sentences) + ", lm_custom_share=" + fmt(lm_custom_share) + ", lm_sampling=" + lm_sampling + ", min_confidence=" + fmt(min_confidence) +
          ", endpoint=(hangover_ms=" + std::to_string(endpoint.hangover_ms) +
          ", max_utterance_ms=" + std::to_string(endpoint.max_utterance_ms) +
          ", no_speech_timeout_ms=" + std::to_string(endpoint.no_speech_timeout_ms) + "), " + pocketsphinx.to_string() + ")";
@@ -106,7 +108,9 @@ void parse_asr_config(std::string_view json_text, AsrConfig* out, ConfigErrors& 
     return;
   }
   ConfigReader r{root, std::string(path), errors};
-  r.keys({"backend", "lm_order", "lm_sentences", "lm_custom_share", "min_confidence", "pocketsphinx", "endpoint"});
+  r.keys({"backend", "lm_order", "lm_sentences", "lm_custom_share", "lm_sampling", "min_confidence", "pocketsphinx",
+          "endpoint"});
+  r.str("lm_sampling", &out->lm_sampling);
   r.number("lm_custom_share", &out->lm_custom_share);
   r.str("backend", &out->backend);
   r.integer("lm_order", &out->lm_order);

@@ -88,6 +88,7 @@ Result<std::shared_ptr<const VoiceModels>> build_voice_models(const Home& home, 
   SentenceSampleOptions opt;
   opt.n_sentences = asr.lm_sentences;
   opt.custom_share = asr.lm_custom_share;
+  opt.per_template = asr.lm_sampling == "per_template";
   auto lang = sample_command_language(home, nlu, opt);
   if (!lang) return lang.error().with_context("asr: sampling the command language");
   if (cancelled()) return stopped;
@@ -95,7 +96,19 @@ Result<std::shared_ptr<const VoiceModels>> build_voice_models(const Home& home, 
   auto compiled = compile_language_model(lang->sentences, home, asr, models->dir);
   if (!compiled) return compiled.error();
   models->lang = *compiled;
-  models->ends = EndOfSentenceModel::build(lang->sentences);
+  // The end-of-sentence model keeps the merged-trie walks it was tuned on:
+  // they stop at any template's end, so "turn on the kitchen lights" is
+  // often a whole sentence there; sampled per template, every longer
+  // template through the same words makes it look unfinished.
+  if (opt.per_template) {
+    SentenceSampleOptions trie = opt;
+    trie.per_template = false;
+    auto walks = sample_command_language(home, nlu, trie);
+    if (!walks) return walks.error().with_context("asr: sampling the command language");
+    models->ends = EndOfSentenceModel::build(walks->sentences);
+  } else {
+    models->ends = EndOfSentenceModel::build(lang->sentences);
+  }
   if (cancelled()) return stopped;
   auto rec = make_pocketsphinx_recognizer(asr, &models->lang);
   if (!rec) return rec.error();

@@ -5,9 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "hearth/common/log.h"
+#include "frame.h"
 #include "hearth/nlu/cascade.h"
 
 namespace hearth {
+
+namespace {
+bool has_slot(const Intent& in, const char* key) { return in.slots.find(key) != in.slots.end(); }
+}  // namespace
 
 std::string builtin_intent_model_path() {
   const char* env = std::getenv("HEARTH_NLU_DIR");
@@ -107,7 +112,13 @@ class CascadeImpl final : public Cascade {
       out.layers.push_back("llm");
       ParseResult l = llm_->parse(text);
       out.times.push_back({"llm", l.latency});
-      if (l.intent && !l.problem) {
+      // "all the lights off except the porch" that the grammar could not
+      // read: a group answer from the model would act on what was left out,
+      // so it is only offered, never run silently.
+      const bool unread_exception = l.intent && !has_slot(*l.intent, "name") && !has_slot(*l.intent, "except_name") &&
+                                    !has_slot(*l.intent, "except_area") && !has_slot(*l.intent, "except_floor") &&
+                                    nlu::says_exception(text);
+      if (l.intent && !l.problem && !unread_exception) {
         const double need = required_confidence(home_, llm_cfg_, *l.intent, l.targets);
         if (l.confidence >= need) return finish(std::move(out), std::move(l), t0);
       }

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "hearth/nlu/nlu.h"
+#include "sounds_like.h"
 #include "text.h"
 
 namespace hearth::nlu {
@@ -273,11 +274,26 @@ const char* const kPlacePrepositions[] = {"in", "on", "at", "inside", "near", "b
 // Whether a clause's unplaced words may be a timer's name ("25 minutes,
 // essay"): not when the clause opens with a person doing something ("I'm
 // brushing my teeth", "we are racing"), which gives the reason, not a name.
-bool may_name_timer(const Spotted& s) {
-  if (s.unexplained.empty()) return false;
+// Whether a clause opens with a person doing something ("i missed the
+// chorus", "we are racing").
+bool opens_with_person(const Spotted& s) {
   const bool person = !s.words.empty() && (s.words[0] == "i" || s.words[0] == "we" || s.words[0] == "they" ||
                                            s.words[0] == "he" || s.words[0] == "she");
-  return !(person && s.words.size() >= 3);
+  return person && s.words.size() >= 3;
+}
+
+// Whether a clause states how things are rather than asking ("it's way too
+// dark in the kitchen", "i can't see a thing in the study").
+bool complains(const Spotted& s) {
+  const std::vector<std::string>& w = s.words;
+  auto at = [&](size_t i, std::string_view v) { return i < w.size() && w[i] == v; };
+  return (at(0, "it") && at(1, "is")) || (at(0, "its")) ||
+         (at(0, "i") && ((at(1, "can") && at(2, "not") && at(3, "see")) || (at(1, "cannot") && at(2, "see"))));
+}
+
+bool may_name_timer(const Spotted& s) {
+  if (s.unexplained.empty()) return false;
+  return !opens_with_person(s);
 }
 
 bool is_unexplained(const Spotted& s, int pos) {
@@ -373,13 +389,82 @@ bool starts_reason(std::string_view rest) {
   };
   static constexpr std::string_view kReasons[] = {"because", "cause", "cos", "cuz", "so that", "so i", "so we",
                                                   "so nobody", "so no one", "so they", "so you", "so everyone",
-                                                  "so the kids", "so the baby"};
+                                                  "so the", "so my", "so our", "so it", "so he", "so she",
+                                                  "while i", "while we", "while you", "while they", "while he",
+                                                  "while she", "while the", "whilst"};
   for (std::string_view w : kReasons)
     if (opens(w)) return true;
   return false;
 }
 
+// Lower-cased words of a clause, letters and digits only.
+std::vector<std::string> plain_words(std::string_view text) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'') {
+      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!w.empty()) {
+      out.push_back(std::move(w));
+      w.clear();
+    }
+  }
+  if (!w.empty()) out.push_back(std::move(w));
+  return out;
+}
+
 }  // namespace
+
+bool leaves_as_is(std::string_view clause) {
+  const std::vector<std::string> w = plain_words(clause);
+  static constexpr std::string_view kHold[] = {"keep", "leave", "stay", "stays", "remain", "remains"};
+  static constexpr std::string_view kAsIs[] = {"on", "alone", "lit", "open", "running", "going", "be", "is", "as", "where"};
+  bool hold = false;
+  bool as_is = false;
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (std::isdigit(static_cast<unsigned char>(w[i][0]))) return false;  // "keep it at 20" sets a value
+    for (std::string_view h : kHold) hold |= w[i] == h;
+    // the state comes after the hold word: "keep the floor lamp on"
+    if (hold)
+      for (std::string_view a : kAsIs) as_is |= w[i] == a;
+  }
+  return hold && as_is;
+}
+
+std::optional<Exception> split_exception(std::string_view text) {
+  std::string low(text);
+  for (char& c : low) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static constexpr std::string_view kMarkers[] = {"except for", "except", "excepting", "excluding", "other than",
+                                                  "apart from", "but not", "besides", "not", "but"};
+  for (size_t p = 1; p < low.size(); ++p) {
+    if (!std::isalpha(static_cast<unsigned char>(low[p])) || std::isalnum(static_cast<unsigned char>(low[p - 1])))
+      continue;
+    for (std::string_view m : kMarkers) {
+      if (low.compare(p, m.size(), m) != 0) continue;
+      const size_t end = p + m.size();
+      if (end < low.size() && std::isalnum(static_cast<unsigned char>(low[end]))) continue;
+      // a bare "not" only after a comma: "all the lights off, not the porch"
+      if (m == "not") {
+        size_t b = p;
+        while (b > 0 && low[b - 1] == ' ') --b;
+        if (b == 0 || low[b - 1] != ',') continue;
+      }
+      Exception e;
+      e.command = std::string(text.substr(0, p));
+      while (!e.command.empty() && (e.command.back() == ' ' || e.command.back() == ',')) e.command.pop_back();
+      e.left_out = std::string(text.substr(end));
+      e.bare_but = m == "but";
+      if (e.command.empty() || e.left_out.find_first_not_of(" ,.!?") == std::string::npos) return std::nullopt;
+      return e;
+    }
+  }
+  return std::nullopt;
+}
+
+bool says_exception(std::string_view text) {
+  std::optional<Exception> e = split_exception(text);
+  return e && !e->bare_but;
+}
 
 std::vector<std::string> split_clauses(std::string_view text) {
   std::vector<std::string> out;
@@ -408,6 +493,17 @@ std::vector<std::string> split_clauses(std::string_view text) {
       flush();
       continue;
     }
+    // What is to stay as it is ends at "and" or "but" ("keep the floor lamp
+    // on and switch the tv backlight off") and starts at them ("turn off the
+    // garden lights but leave the porch light on").
+    if (c == ' ' && (leaves_as_is(cur) || leaves_as_is(text.substr(i + 1, text.find_first_of(",.;!?", i + 1) - i - 1)))) {
+      const std::vector<std::string> next = plain_words(text.substr(i + 1, 5));
+      if (!next.empty() && (next[0] == "and" || next[0] == "but")) {
+        flush();
+        i += 4;  // past "and " / "but "
+        continue;
+      }
+    }
     cur += c;
     // "and then" ends a clause: look for " and then " with word boundaries.
     if (cur.size() >= 9) {
@@ -432,7 +528,9 @@ class FrameReader {
     for (size_t k = 0; k < std::size(kLists); ++k) lists_[k] = &g_.list(kLists[k].key);
   }
 
-  Spotted spot(std::string_view clause) const {
+  // `called`: the clause is one of several, so a clause of one name word
+  // calls that device ("vacuum, ...").
+  Spotted spot(std::string_view clause, bool called = false) const {
     Spotted s;
     s.words = tokenize(clause);
     join_split_words(s.words);
@@ -497,9 +595,12 @@ class FrameReader {
         }
       }
       // A one-word name that is also a verb ("vacuum the floors") is the verb
-      // unless a determiner comes before it ("run the vacuum").
+      // unless a determiner comes before it ("run the vacuum"), it is called
+      // by name ("vacuum, stop and go to your dock": a clause of its own), or
+      // it is told where to go ("hoover go charge", "hoover back to the dock").
       if (best_end == i + 1 && (best_span.type == SpanType::kName || best_span.type == SpanType::kKind) &&
-          in_list(kVerbLikeWords, w) && !(i > 0 && (is_det(s.words[i - 1]) || (cue_of(s.words[i - 1]) & kCueAll))))
+          in_list(kVerbLikeWords, w) && !(i > 0 && (is_det(s.words[i - 1]) || (cue_of(s.words[i - 1]) & kCueAll))) &&
+          !(called && n == 1) && !(i == 0 && i + 1 < n && (cue_of(s.words[i + 1]) & (kCueGo | kCueBack | kCueDock))))
         best_end = -1;
       // "how warm is it": a temperature word, not a light's white.
       if (best_end == i + 1 && best_span.type == SpanType::kColorTemp && (cue_of(w) & kCueTemp)) s.cues |= kCueTemp;
@@ -1076,13 +1177,100 @@ std::optional<GrammarMatch> FrameParser::match_frame_for_test(std::string_view c
   return reader.compose(reader.spot(clause), {});
 }
 
-std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
+std::optional<GrammarMatch> FrameParser::leave_out(GrammarMatch m, std::string_view left_out, bool strict) const {
+  // Only a group can leave something out; "the porch light except the porch" is no command.
+  if (has(m.slots, "name") || !in_list(kPlaceIntents, m.intent)) return std::nullopt;
   FrameReader reader(grammar_);
-  const std::vector<std::string> clauses = split_clauses(text);
+  const Spotted s = reader.spot(left_out);
+  // "but" leaves out only a thing said right after it ("everything off but
+  // the fridge"), not a second command ("... but turn on the hall light").
+  if (strict) {
+    if (s.words.empty()) return std::nullopt;
+    const bool thing_first = is_det(s.words[0]) || (!s.spans.empty() && s.spans[0].begin == 0 &&
+                                                     s.spans[0].type != SpanType::kNumber &&
+                                                     s.spans[0].type != SpanType::kDuration);
+    if (!thing_first || s.cues != 0) return std::nullopt;
+  }
+  const Targets t = reader.targets_of(s);
+  if (t.conflict) return std::nullopt;
+  // "except the porch": the one device whose name holds the words said.
+  const Device* part = nullptr;
+  if (!t.any()) {
+    std::string spoken;
+    for (int u : s.unexplained)
+      if (!is_det(s.words[u])) spoken += (spoken.empty() ? "" : " ") + s.words[u];
+    part = device_by_part(grammar_.home(), spoken);
+  }
+  if (const std::string* name = str_of(t.name, "name")) {
+    m.slots["except_name"] = *name;
+  } else if (part != nullptr) {
+    m.slots["except_name"] = part->name;
+  } else if (const std::string* area = str_of(t.area, "area"); area != nullptr && t.kind == nullptr) {
+    m.slots["except_area"] = *area;
+  } else if (const std::string* floor = str_of(t.floor, "floor"); floor != nullptr && t.kind == nullptr) {
+    m.slots["except_floor"] = *floor;
+  } else {
+    return std::nullopt;
+  }
+  if (!resolve_targets(grammar_.home(), Intent{m.intent, m.slots})) return std::nullopt;
+  return m;
+}
+
+std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
+  // "kill the lights downstairs except the hallway": the command, less what
+  // it leaves out; an exception we cannot read is no command at all.
+  if (std::optional<Exception> e = split_exception(text)) {
+    std::optional<GrammarMatch> m = grammar_.match(e->command);
+    if (!m) m = match(e->command);
+    if (m) {
+      if (std::optional<GrammarMatch> out = leave_out(std::move(*m), e->left_out, e->bare_but)) return out;
+    }
+    if (!e->bare_but) return std::nullopt;
+  }
+  std::vector<std::string> clauses = split_clauses(text);
+  if (clauses.size() <= 1) return match_clauses(text, clauses);
+  // "leave the porch light alone and turn off the garden lights": what is to
+  // stay as it is asks for nothing; the rest is the command.
+  std::vector<std::string> acting;
+  std::vector<std::string> kept;
+  for (std::string& c : clauses) (leaves_as_is(c) ? kept : acting).push_back(std::move(c));
+  if (kept.empty()) return match_clauses(text, acting);
+  if (acting.empty()) return std::nullopt;
+  std::optional<GrammarMatch> m;
+  if (acting.size() == 1) m = grammar_.match(acting[0]);
+  if (!m) m = match_clauses(text, acting);
+  if (!m) return std::nullopt;
+  // "switch the kitchen lights off, keep the counter light on": what is kept
+  // is left out of the command (an exception we cannot express is no command).
+  Result<std::vector<std::string>> acts = resolve_targets(grammar_.home(), Intent{m->intent, m->slots});
+  if (!acts) return m;
+  FrameReader reader(grammar_);
+  for (const std::string& k : kept) {
+    // What is kept must be read: "... but leave the bedside lamps on" said
+    // in words we cannot place may be inside the command's group.
+    const Targets kt = reader.targets_of(reader.spot(k));
+    if (!kt.any() || kt.conflict) return std::nullopt;
+    ValueMap kept_slots;
+    for (const ValueMap* part : {kt.name, kt.kind, kt.area, kt.floor}) merge(kept_slots, part);
+    Result<std::vector<std::string>> keeps = resolve_targets(grammar_.home(), Intent{"HassGetState", kept_slots});
+    bool overlap = !keeps;
+    if (keeps)
+      for (const std::string& id : *keeps) overlap |= std::find(acts->begin(), acts->end(), id) != acts->end();
+    if (!overlap) continue;
+    std::optional<GrammarMatch> out = leave_out(std::move(*m), k, false);
+    if (!out) return std::nullopt;
+    m = std::move(out);
+  }
+  return m;
+}
+
+std::optional<GrammarMatch> FrameParser::match_clauses(std::string_view text,
+                                                       const std::vector<std::string>& clauses) const {
+  FrameReader reader(grammar_);
   if (clauses.empty()) return std::nullopt;
   std::vector<Spotted> spotted;
   spotted.reserve(clauses.size());
-  for (const std::string& c : clauses) spotted.push_back(reader.spot(c));
+  for (const std::string& c : clauses) spotted.push_back(reader.spot(c, clauses.size() > 1));
   auto others = [&](size_t i) {
     std::vector<const Spotted*> out;
     for (size_t j = 0; j < spotted.size(); ++j)
@@ -1097,12 +1285,24 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
   //    area the other clauses mention.
   if (clauses.size() > 1) {
     std::vector<std::optional<GrammarMatch>> strict(clauses.size());
-    for (size_t i = 0; i < clauses.size(); ++i) strict[i] = grammar_.match(clauses[i]);
+    for (size_t i = 0; i < clauses.size(); ++i) {
+      // A clause that only calls a device by name ("vacuum, stop and go to
+      // your dock") is no command of its own.
+      const Spotted& si = spotted[i];
+      if (si.words.size() == 1 && si.spans.size() == 1 && si.spans[0].type == SpanType::kName) continue;
+      strict[i] = grammar_.match(clauses[i]);
+    }
     // "no wait, the bedside lamp, turn it off", "lights off, no, never
     // mind": a cancel next to a command is a correction. Which part stands
     // is for the later layers to judge.
     for (size_t i = 0; i < clauses.size(); ++i) {
       if (!strict[i] || strict[i]->intent != "HassNevermind") continue;
+      // "the egg timer, cancel it": the cancel is the timer's.
+      for (size_t j = 0; j < clauses.size(); ++j) {
+        if (j == i || spotted[j].timer_at < 0) continue;
+        std::optional<GrammarMatch> whole = reader.compose(reader.spot(text), {});
+        if (whole && whole->intent == "HassCancelTimer") return whole;
+      }
       // A command: a template, or a frame (its target may come from the
       // other clauses). "never mind, i'll sort it out myself" gives none.
       for (size_t j = 0; j < clauses.size(); ++j) {
@@ -1112,7 +1312,14 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
         if (command) return std::nullopt;
       }
     }
-    for (size_t i = 0; i < clauses.size(); ++i) {
+    // A complaint ("it's too dark in the kitchen") is a command only when no
+    // other clause gives one: "it's dark in here, turn on the hall light".
+    std::vector<size_t> order;
+    for (size_t i = 0; i < clauses.size(); ++i)
+      if (!complains(spotted[i])) order.push_back(i);
+    for (size_t i = 0; i < clauses.size(); ++i)
+      if (complains(spotted[i])) order.push_back(i);
+    for (size_t i : order) {
       std::optional<GrammarMatch>& m = strict[i];
       if (!m) continue;
       // Free words read as an unknown name ("switch off the lights outdoors,
@@ -1122,9 +1329,12 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
         std::optional<GrammarMatch> f = reader.compose(spotted[i], others(i));
         if (placed_and_resolves(grammar_.home(), f)) m = std::move(f);
       }
-      if (m->intent == "HassStartTimer") {
+      if (in_list(kTimerIntents, m->intent)) {
+        // "roast timer, how long to go?": the timer's name in another clause.
         std::optional<GrammarMatch> whole = reader.compose(reader.spot(text), {});
         if (whole && whole->intent == m->intent && whole->slots.size() > m->slots.size()) return whole;
+      }
+      if (m->intent == "HassStartTimer") {
         // Words we could not place may be the timer's name ("making rice, twelve minute timer").
         if (!has(m->slots, "timer_name"))
           for (size_t j = 0; j < spotted.size(); ++j)
@@ -1141,9 +1351,12 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
         // "the telly's too loud, volume 18": another clause names a thing we
         // do not know (an unknown word after a determiner); with no target,
         // the command would reach every device of its kind.
+        // ("go back one song, i missed the chorus": a person doing something
+        // gives a reason, not a device.)
         for (size_t j = 0; j < spotted.size(); ++j)
           for (int u : spotted[j].unexplained)
-            if (j != i && u >= 1 && is_det(spotted[j].words[u - 1])) return std::nullopt;
+            if (j != i && u >= 1 && is_det(spotted[j].words[u - 1]) && !opens_with_person(spotted[j]))
+              return std::nullopt;
       }
       if (m->custom < 0 && in_list(kPlaceIntents, m->intent) && has(m->slots, "domain") && !has(m->slots, "name") &&
           !has(m->slots, "area") && !has(m->slots, "floor") && !(spotted[i].cues & kCueAll)) {

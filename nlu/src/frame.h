@@ -78,6 +78,25 @@ namespace hearth::nlu {
 // sentence with none of those marks is one clause.
 std::vector<std::string> split_clauses(std::string_view text);
 
+// A command with an exception ("all the lights off except the porch light",
+// "everything off but the fridge"): the command's text and the text of what
+// it leaves out. `bare_but`: the marker was a plain "but", which may also
+// join two commands.
+struct Exception {
+  std::string command;
+  std::string left_out;
+  bool bare_but = false;
+};
+std::optional<Exception> split_exception(std::string_view text);
+// Whether `text` says an exception with a marker that only ever means one
+// ("except", "apart from", "but not", ...; not a bare "but").
+bool says_exception(std::string_view text);
+
+// Whether a clause says what is to stay as it is ("keep the floor lamp on",
+// "the hallway light should stay on", "leave the porch light alone"): no
+// command of its own next to another clause.
+bool leaves_as_is(std::string_view clause);
+
 // Whether `m` (a built-in reading) names, by free words, a device the home
 // does not have ("switch off the lights outdoors" read as a name).
 bool names_unknown_device(const Home& home, const GrammarMatch& m);
@@ -101,6 +120,11 @@ class FrameParser {
   std::optional<GrammarMatch> match_frame_for_test(std::string_view clause) const;
 
  private:
+  std::optional<GrammarMatch> match_clauses(std::string_view text, const std::vector<std::string>& clauses) const;
+  // `m` (a group command) less the device or area named in `left_out`, as
+  // except_name / except_area slots; nullopt when that cannot be said.
+  std::optional<GrammarMatch> leave_out(GrammarMatch m, std::string_view left_out, bool strict) const;
+
   const Grammar& grammar_;
 };
 

@@ -186,6 +186,34 @@ Result<std::vector<std::string>> resolve_targets(const Home& home, const Intent&
     if (can_do(*d, *rule, intent)) able.push_back(d);
   if (able.empty()) return Error{Code::kUnsupported, "no " + what + where + " can " + rule->verb};
 
+  // Exceptions ("all the lights off except the porch light", "... except in
+  // the hallway"): taken out of the group; naming something the home does not
+  // have is an error, not a silent "all".
+  const std::string except_name = slot_string(intent, "except_name");
+  const std::string except_area = slot_string(intent, "except_area");
+  const std::string except_floor = slot_string(intent, "except_floor");
+  if (!except_name.empty() || !except_area.empty() || !except_floor.empty()) {
+    std::vector<const Device*> out;
+    if (!except_name.empty()) {
+      out = home.devices_named(except_name);
+      if (out.empty()) return Error{Code::kNotFound, "no device called '" + except_name + "'"};
+    }
+    if (!except_area.empty()) {
+      const Area* ea = home.area_named(except_area);
+      if (ea == nullptr) return Error{Code::kNotFound, "no area called '" + except_area + "'"};
+      for (const Device* d : home.devices_in_area(ea->id)) out.push_back(d);
+    }
+    if (!except_floor.empty()) {
+      const Floor* ef = home.floor_named(except_floor);
+      if (ef == nullptr) return Error{Code::kNotFound, "no floor called '" + except_floor + "'"};
+      for (const Device* d : home.devices_on_floor(ef->id)) out.push_back(d);
+    }
+    auto taken_out = [&](const Device* d) { return std::find(out.begin(), out.end(), d) != out.end(); };
+    selected.erase(std::remove_if(selected.begin(), selected.end(), taken_out), selected.end());
+    able.erase(std::remove_if(able.begin(), able.end(), taken_out), able.end());
+    if (selected.empty()) return Error{Code::kNotFound, "no " + what + where + " is left after the exception"};
+  }
+
   if (untargeted && rule->needs_one && able.size() > 1)
     return Error{Code::kAmbiguous, "which one: " + join_names(able) + "?"};
   // Groups keep every selected device (the handler skips the ones that cannot);

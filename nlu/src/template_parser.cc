@@ -65,9 +65,12 @@ class GrammarTemplateParser final : public TemplateParser {
     } else if (nlu::names_unknown_device(home_, *m)) {
       // Free words read as an unknown name ("switch off the upstairs lights
       // before bed"): a frame reading with a place that resolves is the
-      // better one ("switch off the lava lamp" is not every light).
+      // better one ("switch off the lava lamp" is not every light). A name
+      // read across clauses ("turn on the electric blanket, bed's freezing")
+      // is cut to its clause's words by the clause reading.
       std::optional<nlu::GrammarMatch> f = frames_.match(text);
-      if (nlu::placed_and_resolves(home_, f)) {
+      const bool across_clauses = nlu::split_clauses(text).size() > 1 && f && f->intent == m->intent;
+      if (nlu::placed_and_resolves(home_, f) || across_clauses) {
         m = std::move(f);
         from_frames = true;
       }

@@ -218,6 +218,48 @@ class SentenceSampler {
 
 }  // namespace nlu
 
+namespace {
+
+// The built-in source cut into its macro lines and one intent block per
+// template line, so each template can be sampled from a grammar of its own.
+struct TemplateSource {
+  std::string macros;
+  std::vector<std::string> blocks;  // "intent X\n  <template>\n"
+};
+
+TemplateSource split_templates(std::string_view src) {
+  TemplateSource out;
+  std::string intent;
+  for (size_t pos = 0; pos < src.size();) {
+    size_t end = src.find('\n', pos);
+    if (end == std::string_view::npos) end = src.size();
+    std::string_view line = src.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] == '$') {
+      (out.macros += line) += '\n';
+    } else if (line.rfind("intent ", 0) == 0) {
+      intent = std::string(line);
+    } else if (line[0] == ' ') {
+      const size_t first = line.find_first_not_of(' ');
+      if (first == std::string_view::npos || line[first] == '#' || intent.empty()) continue;
+      out.blocks.push_back(intent + "\n" + std::string(line) + "\n");
+    }
+  }
+  return out;
+}
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
 Result<CommandLanguage> sample_command_language(const Home& home, const NluConfig& cfg,
                                                 const SentenceSampleOptions& opt) {
   nlu::Grammar grammar(home);
@@ -241,9 +283,29 @@ Result<CommandLanguage> sample_command_language(const Home& home, const NluConfi
   nlu::SentenceSampler sampler(grammar, opt, cfg.skip_words, /*contractions=*/false);
   CommandLanguage lang;
   lang.sentences.reserve(opt.n_sentences + cfg.custom_intents.size() * 8);
-  for (size_t i = 0; i < opt.n_sentences; ++i) {
-    std::string s = sampler.sample();
-    if (!s.empty()) lang.sentences.push_back(std::move(s));
+  if (opt.per_template) {
+    // Each template's walks come from a grammar of its own, seeded by the
+    // template's text: adding or editing one template leaves every other
+    // template's sentences as they were.
+    const TemplateSource src = split_templates(kBuiltinTemplates);
+    const size_t per = (opt.n_sentences + src.blocks.size() - 1) / std::max<size_t>(src.blocks.size(), 1);
+    for (const std::string& block : src.blocks) {
+      nlu::Grammar one(home);
+      HEARTH_TRY(one.add_source(src.macros + block, "templates_en.inc"));
+      one.finish();
+      SentenceSampleOptions o = opt;
+      o.seed = opt.seed ^ fnv1a(block);
+      nlu::SentenceSampler walk(one, o, cfg.skip_words, /*contractions=*/false);
+      for (size_t i = 0; i < per; ++i) {
+        std::string s = walk.sample();
+        if (!s.empty()) lang.sentences.push_back(std::move(s));
+      }
+    }
+  } else {
+    for (size_t i = 0; i < opt.n_sentences; ++i) {
+      std::string s = sampler.sample();
+      if (!s.empty()) lang.sentences.push_back(std::move(s));
+    }
   }
   lang.vocabulary = sampler.vocabulary();
   if (!cfg.custom_intents.empty()) {

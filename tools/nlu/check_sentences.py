@@ -21,8 +21,11 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 SENT = os.path.join(ROOT, 'tests', 'data', 'sentences')
 _others = sorted(f for f in os.listdir(SENT) if f.endswith('.jsonl')
                  and os.path.realpath(os.path.join(SENT, f)) != os.path.realpath(OURS))
-READABLE = [f for f in _others if f != 'test.jsonl']
-HIDDEN = [f for f in _others if f == 'test.jsonl']
+# held-out sets (test.jsonl, roundN.jsonl): only their near-duplicates are counted, never shown
+def _held_out(f):
+    return f == 'test.jsonl' or f.startswith('round')
+READABLE = [f for f in _others if not _held_out(f)]
+HIDDEN = [f for f in _others if _held_out(f)]
 HOME = json.load(open(os.path.join(ROOT, 'assets', 'homes', 'demo.json')))
 
 INTENTS = {'HassTurnOn', 'HassTurnOff', 'HassLightSet', 'HassClimateSetTemperature',

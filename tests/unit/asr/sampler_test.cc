@@ -2,6 +2,8 @@
 // language — the template parser understands them — and it is deterministic.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "hearth/nlu/nlu.h"
 #include "hearth/nlu/sentences.h"
 
@@ -48,6 +50,40 @@ TEST(SamplerTest, DeterministicAndSeeded) {
   ASSERT_TRUE(a && b && c);
   EXPECT_EQ(a->sentences, b->sentences);
   EXPECT_NE(a->sentences, c->sentences);
+}
+
+// Sampled per template (the default LM since session 12): every template gets
+// its share of walks, so every built-in intent is in the sample, nearly all of
+// it parses, and the same seed gives the same sentences.
+TEST(SamplerTest, PerTemplateCoversEveryIntent) {
+  Home home = demo_home();
+  SentenceSampleOptions opt;
+  opt.n_sentences = 3000;
+  opt.per_template = true;
+  auto lang = sample_command_language(home, NluConfig{}, opt);
+  ASSERT_TRUE(lang) << lang.error().message;
+  EXPECT_GE(lang->sentences.size(), 3000u);
+  EXPECT_LT(lang->sentences.size(), 3000u + 400u);  // rounded up to whole walks per template
+  auto parser = make_template_parser(home, NluConfig{});
+  ASSERT_TRUE(parser);
+  std::set<std::string> intents;
+  size_t parsed = 0;
+  for (const std::string& s : lang->sentences) {
+    ParseResult r = (*parser)->parse(s);
+    if (!r.intent) continue;
+    ++parsed;
+    intents.insert(r.intent->name);
+  }
+  EXPECT_GE(parsed, lang->sentences.size() * 95 / 100);
+  for (const char* i : {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassClimateSetTemperature",
+                        "HassClimateGetTemperature", "HassGetState", "HassSetPosition", "HassMediaPause",
+                        "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious", "HassSetVolume", "HassVacuumStart",
+                        "HassVacuumReturnToBase", "HassStartTimer", "HassCancelTimer", "HassTimerStatus",
+                        "HassGetCurrentTime", "HassGetCurrentDate", "HassNevermind"})
+    EXPECT_TRUE(intents.count(i)) << i;
+  auto again = sample_command_language(home, NluConfig{}, opt);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->sentences, lang->sentences);
 }
 
 TEST(SamplerTest, CustomSentencesIncluded) {

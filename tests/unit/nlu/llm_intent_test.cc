@@ -343,6 +343,34 @@ TEST(LlmIntent, BadModelPathIsAClearError) {
 // no cloud) over the hand-written sets: exact intent + slots and the
 // answers it would execute wrongly. Floors guard measured levels against
 // regressions; they are not the issue's goal (95 % exact, no wrong action).
+
+// An exception the grammar reads is taken out of the group; one it cannot
+// read (a thing the home does not have) must not reach the devices through a
+// model's group answer, which would act on what was left out.
+TEST(CascadeExceptions, ReadOrNeverRunSilently) {
+  Home home = demo_home();
+  auto grammar = make_template_parser(home, NluConfig{});
+  ASSERT_TRUE(grammar) << grammar.error().message;
+  LlmIntentConfig lc;
+  lc.model_path = kOwnModel;
+  auto llm = make_llm_intent_parser(home, lc);
+  ASSERT_TRUE(llm) << llm.error().message;
+  auto cascade = make_cascade(home, **grammar, std::move(*llm), lc, nullptr, CloudConfig{}, nullptr);
+  CascadeResult read = cascade->parse("kill every light except the porch light");
+  ASSERT_TRUE(read.parse.intent);
+  EXPECT_EQ(read.parse.source, "frames");
+  EXPECT_TRUE(read.executable());
+  const std::vector<std::string>& t = read.parse.targets;
+  EXPECT_GT(t.size(), 5u);
+  EXPECT_EQ(std::find(t.begin(), t.end(), "light.porch"), t.end());
+  EXPECT_NE(std::find(t.begin(), t.end(), "light.hallway"), t.end());
+  for (const char* text : {"turn off all the lights except the jacuzzi",
+                           "switch every light off apart from the porch light and the hallway light"}) {
+    CascadeResult r = cascade->parse(text);
+    EXPECT_FALSE(r.executable()) << text << ": " << cascade_result_to_json(r);
+  }
+}
+
 struct CascadeScore {
   int total = 0, exact = 0, executed = 0, wrong_actions = 0;
 };
@@ -382,13 +410,14 @@ const std::string kSentenceDir = std::string(HEARTH_TEST_DATA_DIR) + "/sentences
 // layer and the corpus): measured 2026-11-23 with the session 8 frames and
 // model (llm_eval 486 / 535 and 14 wrong actions, dev3 357 / 360 and none);
 // with session 11's grammar and retrained model: llm_eval 509 and 14, dev3
-// 356 and none.
+// 356 and none; session 12's grammar (exceptions, what stays as it is,
+// complaints, called names, "while" clauses): llm_eval 514 and 10, dev3 357.
 TEST(CascadeAccuracy, DevSets) {
   const CascadeScore e = score_cascade(kSentenceDir + "llm_eval.jsonl");
-  EXPECT_GE(e.exact, 509);
-  EXPECT_LE(e.wrong_actions, 14);
+  EXPECT_GE(e.exact, 514);
+  EXPECT_LE(e.wrong_actions, 10);
   const CascadeScore d = score_cascade(kSentenceDir + "dev3.jsonl");
-  EXPECT_GE(d.exact, 356);
+  EXPECT_GE(d.exact, 357);
   EXPECT_EQ(d.wrong_actions, 0);
   // dev4 was the round-3 held-out set (measured in sessions 6-8, last at
   // 325 / 362 and 12 wrong actions); a dev set since round 4. Session 9's
@@ -398,10 +427,16 @@ TEST(CascadeAccuracy, DevSets) {
   // clause names an unknown thing; a person's clause is a timer's reason,
   // not its name; two-word timer names): 336, 4; session 11's grammar
   // (reasons after "because"/"so", names said loosely, more templates) and
-  // retrained model: 345, 4.
+  // retrained model: 345, 4; session 12's grammar: 348, 1.
   const CascadeScore d4 = score_cascade(kSentenceDir + "dev4.jsonl");
-  EXPECT_GE(d4.exact, 345);
-  EXPECT_LE(d4.wrong_actions, 4);
+  EXPECT_GE(d4.exact, 348);
+  EXPECT_LE(d4.wrong_actions, 1);
+  // dev5 was written in session 12 by a helper from the contract alone and
+  // read to build that session's grammar: 331 / 357 and 8 wrong actions
+  // before, 349 and 2 after.
+  const CascadeScore d5 = score_cascade(kSentenceDir + "dev5.jsonl");
+  EXPECT_GE(d5.exact, 349);
+  EXPECT_LE(d5.wrong_actions, 2);
 }
 
 // A held-out set's floors: measured levels, guarded against regressions; a

@@ -27,6 +27,28 @@ TEST_F(ResolveTest, NameAndAlias) {
   EXPECT_EQ(*r, Ids{"light.kitchen"});
 }
 
+TEST_F(ResolveTest, ExceptionsLeaveDevicesOutOfAGroup) {
+  auto r = resolve("HassTurnOff", {{"domain", std::string("light")}, {"except_name", std::string("big light")}});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, (Ids{"light.left", "light.right"}));
+  // A shared alias leaves out every device that has it.
+  r = resolve("HassTurnOff", {{"domain", std::string("light")}, {"except_name", std::string("bedside lamp")}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, Ids{"light.kitchen"});
+  r = resolve("HassTurnOff", {{"domain", std::string("light")}, {"except_area", std::string("Bedroom")}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, Ids{"light.kitchen"});
+  // Leaving out what the home does not have, or everything, is an error, never "all".
+  r = resolve("HassTurnOff", {{"domain", std::string("light")}, {"except_name", std::string("jacuzzi")}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::kNotFound);
+  r = resolve("HassTurnOff", {{"domain", std::string("light")}, {"except_floor", std::string("Ground Floor")}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::kNotFound);
+  r = resolve("HassTurnOff", {{"domain", std::string("light")}, {"except_area", std::string("Attic")}});
+  ASSERT_FALSE(r);
+}
+
 TEST_F(ResolveTest, SharedAliasIsAmbiguousAndNamesTheCandidates) {
   auto r = resolve("HassTurnOn", {{"name", std::string("bedside lamp")}});
   ASSERT_FALSE(r);

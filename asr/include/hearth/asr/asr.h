@@ -184,13 +184,17 @@ struct AsrConfig {
   // Extra sentences sampled from the custom intents alone, as a share of
   // lm_sentences: how much of the LM's mass the user's own sentences get.
   double lm_custom_share = 0.3;
+  // How the template sentences are drawn: "trie" (random walks over all
+  // templates merged) or "per_template" (each template on its own, seeded by
+  // its text, so editing one template leaves the rest of the LM as it was).
+  std::string lm_sampling = "per_template";
   float min_confidence = 0.15f;     // below: "not understood" (daemon)
   void validate(ConfigErrors& out, std::string_view path = "$.asr") const;
   std::string to_string() const;
 };
 
 // Parses the "asr" object of the daemon config (JSON text):
-//   {"backend", "lm_order", "lm_sentences", "lm_custom_share", "min_confidence",
+//   {"backend", "lm_order", "lm_sentences", "lm_custom_share", "lm_sampling", "min_confidence",
 //    "pocketsphinx": {model_dir, dict, generic_lm, phone_lm, beam, wbeam, pbeam, lw, wip, cmn, final_pass, fwdflat, bestpath, fwdflatlw, bestpathlw,
 //                     maxhmmpf, nbest, phone_loop, open_vocabulary, open_threshold,
 //                     reject_deficit, reject_slope},

@@ -20,6 +20,10 @@ struct SentenceSampleOptions {
   double p_the = 0.6;          // "the" said before a name/area/kind list phrase (templates drop it)
   double p_polite = 0.08;      // "please" / "could you" at the start or end
   double custom_share = 0.3;   // extra sentences from the custom intents alone (× n_sentences)
+  // Sample each built-in template on its own (n_sentences / templates walks
+  // each, seeded by its text) instead of walking the merged trie: a template
+  // change then leaves the others' sentences alone.
+  bool per_template = false;
 };
 
 struct CommandLanguage {
