@@ -1178,8 +1178,7 @@ std::optional<GrammarMatch> FrameParser::match_frame_for_test(std::string_view c
 }
 
 std::optional<GrammarMatch> FrameParser::leave_out(GrammarMatch m, std::string_view left_out, bool strict) const {
-  // Only a group can leave something out; "the porch light except the porch" is no command.
-  if (has(m.slots, "name") || !in_list(kPlaceIntents, m.intent)) return std::nullopt;
+  if (!in_list(kPlaceIntents, m.intent)) return std::nullopt;
   FrameReader reader(grammar_);
   const Spotted s = reader.spot(left_out);
   // "but" leaves out only a thing said right after it ("everything off but
@@ -1201,17 +1200,34 @@ std::optional<GrammarMatch> FrameParser::leave_out(GrammarMatch m, std::string_v
       if (!is_det(s.words[u])) spoken += (spoken.empty() ? "" : " ") + s.words[u];
     part = device_by_part(grammar_.home(), spoken);
   }
+  ValueMap out;  // what is left out, as name / area / floor
   if (const std::string* name = str_of(t.name, "name")) {
-    m.slots["except_name"] = *name;
+    out["name"] = *name;
   } else if (part != nullptr) {
-    m.slots["except_name"] = part->name;
+    out["name"] = part->name;
   } else if (const std::string* area = str_of(t.area, "area"); area != nullptr && t.kind == nullptr) {
-    m.slots["except_area"] = *area;
+    out["area"] = *area;
   } else if (const std::string* floor = str_of(t.floor, "floor"); floor != nullptr && t.kind == nullptr) {
-    m.slots["except_floor"] = *floor;
+    out["floor"] = *floor;
   } else {
     return std::nullopt;
   }
+  // A named device leaves nothing out: "turn off the tv but not the lights"
+  // stands as it is; "the porch light except the porch" is no command.
+  if (has(m.slots, "name")) {
+    Result<std::vector<std::string>> acts = resolve_targets(grammar_.home(), Intent{m.intent, m.slots});
+    std::vector<std::string> kept;
+    if (const std::string* name = str_of(&out, "name")) {
+      for (const Device* d : grammar_.home().devices_named(*name)) kept.push_back(d->id);  // shared aliases too
+    } else if (Result<std::vector<std::string>> r = resolve_targets(grammar_.home(), Intent{"HassGetState", out})) {
+      kept = std::move(*r);
+    }
+    if (!acts || kept.empty()) return std::nullopt;
+    for (const std::string& id : kept)
+      if (std::find(acts->begin(), acts->end(), id) != acts->end()) return std::nullopt;
+    return m;
+  }
+  for (const auto& [k, v] : out) m.slots["except_" + k] = v;
   if (!resolve_targets(grammar_.home(), Intent{m.intent, m.slots})) return std::nullopt;
   return m;
 }

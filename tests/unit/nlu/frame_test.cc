@@ -205,7 +205,7 @@ TEST_F(FrameTest, ExceptionsWeCannotReadAreRefused) {
                            "all the lights off except the jacuzzi",
                            // a kind is no exception the slots can say
                            "all the lights off except the lamps",
-                           // a named device leaves nothing out
+                           // a named device cannot leave out itself
                            "the big light off except the kitchen",
                            // two things left out
                            "all lights off apart from the big light and the bedside lamp"})
@@ -213,6 +213,8 @@ TEST_F(FrameTest, ExceptionsWeCannotReadAreRefused) {
   // "but" before no thing only qualifies the command.
   EXPECT_EQ(parse("shut the bedroom blind, but slowly"), "HassTurnOff {name=Bedroom Blind} frames");
   EXPECT_EQ(parse("turn off the big light but turn on the bedside lamp"), "none");
+  // Leaving out what the command does not touch changes nothing.
+  EXPECT_EQ(parse("turn off the big light but not the bedside lamp"), "HassTurnOff {name=Kitchen Light} frames");
 }
 
 TEST_F(FrameTest, WhatStaysAsItIsIsNoCommand) {
