@@ -536,7 +536,7 @@ class FrameReader {
     join_split_words(s.words);
     const int n = static_cast<int>(s.words.size());
     std::vector<int> ids(n);
-    for (int i = 0; i < n; ++i) ids[i] = g_.word_id(s.words[i]);
+    for (int i = 0; i < n; ++i) ids[i] = g_.input_word_id(s.words[i]);
     std::vector<int> fillers;
     std::vector<NumberReading> numbers;
     std::vector<DurationReading> durations;

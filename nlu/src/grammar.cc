@@ -452,6 +452,12 @@ int Grammar::word_id(std::string_view word) const {
   return it == vocab_.end() ? -1 : it->second;
 }
 
+int Grammar::input_word_id(std::string_view word) const {
+  const int id = word_id(word);
+  if (id >= 0 || word.size() < 4 || word.back() != 's') return id;
+  return word_id(word.substr(0, word.size() - 1));
+}
+
 void Grammar::filler_lengths_at(const std::vector<int>& ids, int pos, std::vector<int>& out) const {
   out.clear();
   const int n = static_cast<int>(ids.size());
@@ -1059,7 +1065,7 @@ std::optional<GrammarMatch> Grammar::match(std::string_view text) const {
   const int n = static_cast<int>(tokens.size());
   if (n == 0) return std::nullopt;
   std::vector<int> ids(n);
-  for (int i = 0; i < n; ++i) ids[i] = word_id(tokens[i]);
+  for (int i = 0; i < n; ++i) ids[i] = input_word_id(tokens[i]);
   auto is_filler_at = [&](int i) {
     return ids[i] >= 0 && static_cast<size_t>(ids[i]) < filler_word_.size() && filler_word_[ids[i]];
   };

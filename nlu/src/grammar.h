@@ -160,6 +160,9 @@ class Grammar {
   // phrases in sentences that no template covers.
   const Home& home() const { return home_; }
   int word_id(std::string_view word) const;  // -1 when unknown
+  // word_id(), but an unknown word ending in "s" may be a known word with a
+  // possessive "'s" (tokenize() drops the apostrophe: "the lounge's blinds").
+  int input_word_id(std::string_view word) const;
   // A built-in phrase list by key: "name", "area", "floor", "kind", "color", "color_temp".
   const PhraseList& list(std::string_view key) const { return lists_[list_by_key_.at(std::string(key))]; }
   // Lengths of the filler phrases that start at ids[pos] (the word ids of a sentence).
