@@ -268,9 +268,16 @@ int cmd_eval(const Args& a, std::ostream& out, std::ostream& err) {
     for (float s : pos_scores) m += s < t;
     return static_cast<double>(m) / pos_scores.size();
   };
-  // thresholds: fine grid in logit space
+  // thresholds: fine grid in logit space, up to where float scores stop
+  // being distinct (1 - 2^-24 is logit ~16.6): a long-trained model puts
+  // both its takes and its worst negatives above logit 14
   std::vector<float> grid;
-  for (double z = -6; z <= 14; z += 0.05) grid.push_back(static_cast<float>(1.0 / (1.0 + std::exp(-z))));
+  float last = -1.f;
+  for (double z = -6; z <= 16.6; z += 0.05) {
+    const float t = static_cast<float>(1.0 / (1.0 + std::exp(-z)));
+    if (t > last) grid.push_back(t);
+    last = t;
+  }
   json det = json::array();
   for (float t : grid) det.push_back({{"threshold", t}, {"fa_per_hour", fa_per_hour(t)}, {"miss", miss(t)}});
   json table = json::array();

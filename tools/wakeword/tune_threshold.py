@@ -15,7 +15,8 @@ the TEST split the benchmark reports on:
              benchmark uses 99+), the VAL split of speech_negatives and of the
              other words' recordings, and the VAL noise.
 The threshold is the lowest one of the evaluator's grid with no false alarm on
-those negatives, then --margin higher in logit space. Prints a JSON summary.
+those negatives (or with at most --max-fa-per-hour), then --margin higher in
+logit space. Prints a JSON summary.
 """
 import argparse
 import json
@@ -63,6 +64,10 @@ def main():
     ap.add_argument("--recordings", default="")
     ap.add_argument("--hours", type=float, default=3.0)
     ap.add_argument("--margin", type=float, default=0.25, help="logit units above the zero-FA threshold")
+    ap.add_argument("--max-fa-per-hour", type=float, default=0.0,
+                    help="aim at this false-alarm rate instead of none (with --hours 10 and 0.1: at most one "
+                         "false alarm in the 10 h, the issue's operating point); a model whose scores saturate "
+                         "on some negatives has no zero-FA threshold on long validation audio")
     ap.add_argument("--cache", default=os.path.join(train.REPO, "build-wakeword-cache", "val"))
     ap.add_argument("--dry-run", action="store_true", help="print, do not patch the model")
     ap.add_argument("--tts-positives", type=int, default=0,
@@ -120,15 +125,15 @@ def main():
     if r.returncode != 0:
         sys.exit(r.stderr)
     j = json.loads(r.stdout)
-    zero = [p for p in j["det"] if p["fa_per_hour"] == 0]
+    zero = [p for p in j["det"] if p["fa_per_hour"] <= a.max_fa_per_hour]
     if not zero:
-        sys.exit("no threshold without false alarms")
+        sys.exit("no threshold with at most %g false alarms per hour" % a.max_fa_per_hour)
     t0 = zero[0]["threshold"]
     z = math.log(t0 / (1 - t0)) + a.margin if t0 < 1 - 1e-6 else 14.0
     thr = 1.0 / (1.0 + math.exp(-z))
     at = [p for p in j["det"] if p["threshold"] >= thr]
     summary = {"model": a.model, "keyword": kw, "val_positives": j["positives"], "val_negative_hours": round(j["negative_hours"], 3),
-               "zero_fa_threshold": round(t0, 5), "threshold": round(thr, 5),
+               "max_fa_per_hour": a.max_fa_per_hour, "zero_fa_threshold": round(t0, 7), "threshold": round(thr, 7),
                "val_miss_at_threshold": at[0]["miss"] if at else 1.0,
                "previous_threshold": round(j["default_threshold"], 5),
                "val_miss_at_previous": j["miss_at_default"], "val_fa_per_hour_at_previous": round(j["fa_per_hour_at_default"], 3)}
