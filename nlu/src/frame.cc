@@ -271,9 +271,6 @@ bool is_det(std::string_view w) { return in_list(kDeterminers, w); }
 // Prepositions that open a place ("in the den", "at the cabin").
 const char* const kPlacePrepositions[] = {"in", "on", "at", "inside", "near", "by"};
 
-// Whether a clause's unplaced words may be a timer's name ("25 minutes,
-// essay"): not when the clause opens with a person doing something ("I'm
-// brushing my teeth", "we are racing"), which gives the reason, not a name.
 // Whether a clause opens with a person doing something ("i missed the
 // chorus", "we are racing").
 bool opens_with_person(const Spotted& s) {
@@ -291,6 +288,9 @@ bool complains(const Spotted& s) {
          (at(0, "i") && ((at(1, "can") && at(2, "not") && at(3, "see")) || (at(1, "cannot") && at(2, "see"))));
 }
 
+// Whether a clause's unplaced words may be a timer's name ("25 minutes,
+// essay"): not when the clause opens with a person doing something ("I'm
+// brushing my teeth"), which gives the reason, not a name.
 bool may_name_timer(const Spotted& s) {
   if (s.unexplained.empty()) return false;
   return !opens_with_person(s);
@@ -496,9 +496,10 @@ std::vector<std::string> split_clauses(std::string_view text) {
     // What is to stay as it is ends at "and" or "but" ("keep the floor lamp
     // on and switch the tv backlight off") and starts at them ("turn off the
     // garden lights but leave the porch light on").
-    if (c == ' ' && (leaves_as_is(cur) || leaves_as_is(text.substr(i + 1, text.find_first_of(",.;!?", i + 1) - i - 1)))) {
+    if (c == ' ') {
       const std::vector<std::string> next = plain_words(text.substr(i + 1, 5));
-      if (!next.empty() && (next[0] == "and" || next[0] == "but")) {
+      const bool joint = !next.empty() && (next[0] == "and" || next[0] == "but");
+      if (joint && (leaves_as_is(cur) || leaves_as_is(text.substr(i + 1, text.find_first_of(",.;!?", i + 1) - i - 1)))) {
         flush();
         i += 4;  // past "and " / "but "
         continue;
