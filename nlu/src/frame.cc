@@ -413,6 +413,42 @@ std::vector<std::string> plain_words(std::string_view text) {
   return out;
 }
 
+// Whether `rest` (the text after a space) opens a new sentence said without
+// punctuation, as a recognizer writes it: a subject ("... the big light i
+// dropped an earring", "... dishwasher now it is full") after a word that
+// does not lead into it ("can i", "what we", "if it is").
+bool starts_unpunctuated_sentence(std::string_view before, std::string_view rest) {
+  const std::vector<std::string> next = plain_words(rest.substr(0, 40));
+  const std::vector<std::string> prev = plain_words(before);
+  if (next.empty() || prev.size() < 2) return false;
+  static constexpr std::string_view kSubjects[] = {"i", "we", "they", "he", "she"};
+  bool subject = false;
+  for (std::string_view w : kSubjects) subject |= next[0] == w;
+  // "it is" / "it's" / "its" + a word: "now it is full"
+  const bool it_is = (next[0] == "it" && next.size() > 1 && next[1] == "is") || next[0] == "it's" ||
+                     (next[0] == "its" && next.size() > 1);
+  // "the <noun> is ...", "the <noun>'s ...": "the roast is carved", "the
+  // kids should be doing homework", "the moment's passed"
+  static constexpr std::string_view kAux[] = {"is", "are", "was", "were", "should", "has", "have", "had",
+                                               "will", "can", "must", "keeps", "just", "always", "never"};
+  bool noun_subject = false;
+  if ((next[0] == "the" || next[0] == "my" || next[0] == "our") && next.size() >= 3) {
+    noun_subject = next[1].size() > 2 && next[1].compare(next[1].size() - 2, 2, "'s") == 0;
+    for (std::string_view w : kAux) noun_subject |= next[2] == w;
+  }
+  if (!subject && !it_is && !noun_subject) return false;
+  static constexpr std::string_view kLeadIns[] = {
+      "can",  "could", "would", "will",  "should", "shall", "may",   "might", "must", "do",    "does",  "did",
+      "if",   "when",  "that",  "so",    "because", "cause", "cos",  "and",   "or",   "but",   "what",  "where",
+      "how",  "why",   "who",   "which", "as",     "than",  "until", "till",  "before", "after", "while", "unless",
+      "have", "has",   "am",    "is",    "are",    "was",   "were",  "let",   "whether", "once", "since", "though",
+      "sure", "see",   "check", "know",  "think",  "tell",  "said",  "says",  "hope", "guess", "bet", "like",
+      "in",   "on",    "at",    "of",    "for",    "from",  "to",    "with",  "by",   "into",  "near", "about"};
+  for (std::string_view w : kLeadIns)
+    if (prev.back() == w) return false;
+  return true;
+}
+
 }  // namespace
 
 bool leaves_as_is(std::string_view clause) {
@@ -489,7 +525,7 @@ std::vector<std::string> split_clauses(std::string_view text) {
     // A reason or purpose starts a clause: "lights off because it's late",
     // "stair light on so nobody trips" ("so" only before a subject: "so
     // bright" is no clause).
-    if (c == ' ' && starts_reason(text.substr(i + 1))) {
+    if (c == ' ' && (starts_reason(text.substr(i + 1)) || starts_unpunctuated_sentence(cur, text.substr(i + 1)))) {
       flush();
       continue;
     }

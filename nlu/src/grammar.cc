@@ -26,7 +26,7 @@ const char* const kFillers[] = {
     "no wait", "alright", "all right", "yeah", "sorry", "so",
     // Politeness frames; what is left is the terse command ("i need a timer for five minutes").
     "i need", "i want", "i would like", "i would love", "i would love you to", "could i have", "can i have",
-    "can i get", "could i get", "may i have", "could we have", "can we have", "you can", "could we get", "can we get", "quick", "do you know", "do you mind", "would you be able to",
+    "can i get", "could i get", "may i have", "could we have", "can we have", "you can", "could we get", "can we get", "quick", "roughly", "approximately", "do you know", "do you mind", "would you be able to",
     "are you able to", "if you can", "if you could", "if you would", "would it be possible to",
     "is it possible to",
     "when you get a chance", "cheers", "we need", "we want", "we would like", "and", "for us",

@@ -36,6 +36,22 @@ TEST(SplitClauses, ReasonsAndPurposes) {
   EXPECT_EQ(split_clauses("lamp on so ingrid can read"), (std::vector<std::string>{"lamp on so ingrid can read"}));
 }
 
+// Speech-recognizer text has no punctuation: a subject after a word that does
+// not lead into it starts a sentence of its own.
+TEST(SplitClauses, UnpunctuatedSentences) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(split_clauses("switch on the big light i dropped an earring"),
+            (V{"switch on the big light", "i dropped an earring"}));
+  EXPECT_EQ(split_clauses("turn on the dishwasher now it is full"), (V{"turn on the dishwasher now", "it is full"}));
+  EXPECT_EQ(split_clauses("start the dinner scene the roast is carved"),
+            (V{"start the dinner scene", "the roast is carved"}));
+  EXPECT_EQ(split_clauses("forget it the moment's passed"), (V{"forget it", "the moment's passed"}));
+  for (const char* one : {"can i have the lights on", "the fan in the bathroom can go off", "what time is it",
+                          "make sure the door is locked", "tell me if we left the garage open",
+                          "how warm is it in the bedroom", "i need the lights on"})
+    EXPECT_EQ(split_clauses(one), V{one}) << one;
+}
+
 class FrameTest : public ::testing::Test {
  protected:
   // "Intent {slot=value, ...} source" or "none", through the whole parser.

@@ -440,8 +440,14 @@ TEST(CascadeAccuracy, DevSets) {
   // read to build that session's grammar: 331 / 357 and 8 wrong actions
   // before, 349 and 2 after.
   const CascadeScore d5 = score_cascade(kSentenceDir + "dev5.jsonl");
-  EXPECT_GE(d5.exact, 349);
+  EXPECT_GE(d5.exact, 350);
   EXPECT_LE(d5.wrong_actions, 2);
+  // dev6, written the same way late in session 12 (after round 6 was
+  // measured): 318 / 332 and 4 wrong actions, then 325 and 1 after the
+  // unpunctuated-sentence split and three templates.
+  const CascadeScore d6 = score_cascade(kSentenceDir + "dev6.jsonl");
+  EXPECT_GE(d6.exact, 325);
+  EXPECT_LE(d6.wrong_actions, 1);
 }
 
 // A held-out set's floors: measured levels, guarded against regressions; a
