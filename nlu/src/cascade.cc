@@ -118,7 +118,10 @@ class CascadeImpl final : public Cascade {
       const bool unread_exception = l.intent && !has_slot(*l.intent, "name") && !has_slot(*l.intent, "except_name") &&
                                     !has_slot(*l.intent, "except_area") && !has_slot(*l.intent, "except_floor") &&
                                     nlu::says_exception(text);
-      if (l.intent && !l.problem && !unread_exception) {
+      // "the hoover ate my sock again": a statement about what happened asks
+      // for nothing; a model's reading of it is only offered.
+      const bool told = l.intent && grammar_.only_tells(text);
+      if (l.intent && !l.problem && !unread_exception && !told) {
         const double need = required_confidence(home_, llm_cfg_, *l.intent, l.targets);
         if (l.confidence >= need) return finish(std::move(out), std::move(l), t0);
       }

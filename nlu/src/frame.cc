@@ -106,6 +106,8 @@ const CueWord kCueWords[] = {
     {"opened", kCueReport}, {"closed", kCueReport}, {"was", kCueReport}, {"were", kCueReport},
     {"been", kCueReport}, {"had", kCueReport}, {"did", kCueReport}, {"forgot", kCueReport}, {"went", kCueReport},
     {"leaves", kCueReport}, {"invented", kCueReport}, {"broke", kCueReport}, {"broken", kCueReport},
+    {"ate", kCueReport}, {"fell", kCueReport}, {"dropped", kCueReport}, {"spilled", kCueReport},
+    {"knocked", kCueReport}, {"heard", kCueReport}, {"saw", kCueReport}, {"told", kCueReport},
     {"go", kCueGo}, {"going", kCueGo}, {"come", kCueGo},
     {"back", kCueBack},
     {"music", kCueMediaNoun}, {"song", kCueMediaNoun}, {"songs", kCueMediaNoun}, {"track", kCueMediaNoun},
@@ -479,11 +481,14 @@ std::optional<Exception> split_exception(std::string_view text) {
       if (low.compare(p, m.size(), m) != 0) continue;
       const size_t end = p + m.size();
       if (end < low.size() && std::isalnum(static_cast<unsigned char>(low[end]))) continue;
-      // a bare "not" only after a comma: "all the lights off, not the porch"
+      // a bare "not" only after a comma and before a thing: "all the lights
+      // off, not the porch" ("volume 45 please, not more" leaves nothing out)
       if (m == "not") {
         size_t b = p;
         while (b > 0 && low[b - 1] == ' ') --b;
         if (b == 0 || low[b - 1] != ',') continue;
+        const std::vector<std::string> after = plain_words(std::string_view(low).substr(end, 8));
+        if (after.empty() || !(after[0] == "the" || after[0] == "my" || after[0] == "our")) continue;
       }
       Exception e;
       e.command = std::string(text.substr(0, p));
@@ -1207,6 +1212,24 @@ bool names_unknown_device(const Home& home, const GrammarMatch& m) {
 bool placed_and_resolves(const Home& home, const std::optional<GrammarMatch>& f) {
   const bool placed = f && (has(f->slots, "name") || has(f->slots, "area") || has(f->slots, "floor"));
   return placed && resolve_targets(home, Intent{f->intent, f->slots});
+}
+
+bool FrameParser::only_tells(std::string_view text) const {
+  FrameReader reader(grammar_);
+  const std::vector<std::string> clauses = split_clauses(text);
+  if (clauses.empty()) return false;
+  // Any action, setting or media word may be a request said in the past
+  // ("i was wondering if you could turn the tree off", "previous track,
+  // that was my favourite"); a clause opening like a question asks.
+  const uint64_t asks = kCueOn | kCueOff | kCueLock | kCueUnlock | kCueOpen | kCueClose | kCueActivate | kCueKill |
+                        kCueMedia | kCueVolume | kCueBright | kCueColorWord | kCuePause | kCueResume | kCueNext |
+                        kCuePrevious | kCueDock | kCueTimer | kCueCancel | kCueSetVerb | kCueNeed;
+  for (const std::string& c : clauses) {
+    const Spotted s = reader.spot(c);
+    if (s.question || !s.opener.empty() || (s.cues & asks) || !(s.cues & (kCueReport | kCueLongAgo))) return false;
+    if (!s.words.empty() && in_list(kYesNoOpeners, s.words[0])) return false;
+  }
+  return true;
 }
 
 std::optional<GrammarMatch> FrameParser::match_frame_for_test(std::string_view clause) const {

@@ -116,6 +116,10 @@ class FrameParser {
   // neither reads the sentence.
   std::optional<GrammarMatch> match(std::string_view text) const;
 
+  // TemplateParser::only_tells() (nlu.h): every clause a statement with a
+  // past tense or another time.
+  bool only_tells(std::string_view text) const;
+
   // Only the frame reading of one clause (no strict grammar), for tests.
   std::optional<GrammarMatch> match_frame_for_test(std::string_view clause) const;
 

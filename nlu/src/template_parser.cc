@@ -117,6 +117,7 @@ class GrammarTemplateParser final : public TemplateParser {
   }
 
   size_t template_count() const override { return grammar_.template_count(); }
+  bool only_tells(std::string_view text) const override { return frames_.only_tells(text); }
 
  private:
   const Home& home_;

@@ -266,7 +266,18 @@ TEST(SplitException, Markers) {
   EXPECT_FALSE(split_exception("turn on the exceptional lamp"));
   EXPECT_FALSE(split_exception("all lights off except"));
   EXPECT_TRUE(says_exception("lights off apart from the hall"));
+  EXPECT_FALSE(says_exception("volume 45 please, not more"));
   EXPECT_FALSE(says_exception("lights on but dim"));
+}
+
+TEST_F(FrameTest, StatementsAboutWhatHappenedOnlyTell) {
+  for (const char* text : {"the big light broke again", "i already locked the front door",
+                           "the kids knocked the bedside lamp over yesterday"})
+    EXPECT_TRUE(parser_->only_tells(text)) << text;
+  for (const char* text : {"turn off the big light", "was the front door locked",
+                           "i was wondering if you could turn the big light off", "big light on, i dropped a ring",
+                           "previous track please that was my favourite"})
+    EXPECT_FALSE(parser_->only_tells(text)) << text;
 }
 
 TEST_F(FrameTest, ComplaintsAskForLight) {

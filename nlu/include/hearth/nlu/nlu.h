@@ -95,6 +95,14 @@ class TemplateParser {
   virtual ParseResult parse(std::string_view text) const = 0;
   // Number of compiled templates (built-in + custom), for logs.
   virtual size_t template_count() const = 0;
+  // Whether the sentence only tells about something that happened ("the
+  // hoover ate my sock again", "i already locked the back door"): no
+  // question, no request, a past tense or another time in every clause. The
+  // cascade never runs a model's answer to such a sentence unconfirmed.
+  virtual bool only_tells(std::string_view text) const {
+    (void)text;
+    return false;
+  }
 };
 
 // Compiles the built-in English templates plus `cfg`'s custom sentences
