@@ -129,8 +129,10 @@ def main():
     if not zero:
         sys.exit("no threshold with at most %g false alarms per hour" % a.max_fa_per_hour)
     t0 = zero[0]["threshold"]
-    z = math.log(t0 / (1 - t0)) + a.margin if t0 < 1 - 1e-6 else 14.0
-    thr = 1.0 / (1.0 + math.exp(-z))
+    # the margin in logit space, up to where float32 scores stop being distinct
+    # (logit ~16.6), never below the zero-FA threshold itself
+    z = min(math.log(t0 / (1 - t0)) + a.margin, 16.6) if t0 < 1.0 else 16.6
+    thr = max(t0, 1.0 / (1.0 + math.exp(-z)))
     at = [p for p in j["det"] if p["threshold"] >= thr]
     summary = {"model": a.model, "keyword": kw, "val_positives": j["positives"], "val_negative_hours": round(j["negative_hours"], 3),
                "max_fa_per_hour": a.max_fa_per_hour, "zero_fa_threshold": round(t0, 7), "threshold": round(thr, 7),
