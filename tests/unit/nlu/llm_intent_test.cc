@@ -423,6 +423,14 @@ CascadeScore score_cascade(const std::string& path) {
 
 const std::string kSentenceDir = std::string(HEARTH_TEST_DATA_DIR) + "/sentences/";
 
+// A set's floors: its measured exact count and wrong actions, guarded
+// against regressions.
+void expect_floor(const char* file, int min_exact, int max_wrong_actions) {
+  const CascadeScore t = score_cascade(kSentenceDir + file);
+  EXPECT_GE(t.exact, min_exact) << file;
+  EXPECT_LE(t.wrong_actions, max_wrong_actions) << file;
+}
+
 // Development sets (their failures were read to build the grammar's frame
 // layer and the corpus): measured 2026-11-23 with the session 8 frames and
 // model (llm_eval 486 / 535 and 14 wrong actions, dev3 357 / 360 and none);
@@ -430,12 +438,8 @@ const std::string kSentenceDir = std::string(HEARTH_TEST_DATA_DIR) + "/sentences
 // 356 and none; session 12's grammar (exceptions, what stays as it is,
 // complaints, called names, "while" clauses): llm_eval 514 and 10, dev3 357.
 TEST(CascadeAccuracy, DevSets) {
-  const CascadeScore e = score_cascade(kSentenceDir + "llm_eval.jsonl");
-  EXPECT_GE(e.exact, 514);
-  EXPECT_LE(e.wrong_actions, 10);
-  const CascadeScore d = score_cascade(kSentenceDir + "dev3.jsonl");
-  EXPECT_GE(d.exact, 357);
-  EXPECT_EQ(d.wrong_actions, 0);
+  expect_floor("llm_eval.jsonl", 514, 10);
+  expect_floor("dev3.jsonl", 357, 0);
   // dev4 was the round-3 held-out set (measured in sessions 6-8, last at
   // 325 / 362 and 12 wrong actions); a dev set since round 4. Session 9's
   // frame refusals (another time, the speaker's own action, "what time
@@ -445,22 +449,16 @@ TEST(CascadeAccuracy, DevSets) {
   // not its name; two-word timer names): 336, 4; session 11's grammar
   // (reasons after "because"/"so", names said loosely, more templates) and
   // retrained model: 345, 4; session 12's grammar: 348, 1.
-  const CascadeScore d4 = score_cascade(kSentenceDir + "dev4.jsonl");
-  EXPECT_GE(d4.exact, 348);
-  EXPECT_LE(d4.wrong_actions, 1);
+  expect_floor("dev4.jsonl", 348, 1);
   // dev5 was written in session 12 by a helper from the contract alone and
   // read to build that session's grammar: 331 / 357 and 8 wrong actions
-  // before, 349 and 2 after.
-  const CascadeScore d5 = score_cascade(kSentenceDir + "dev5.jsonl");
-  EXPECT_GE(d5.exact, 350);
-  EXPECT_LE(d5.wrong_actions, 2);
+  // before, 350 and 2 after.
+  expect_floor("dev5.jsonl", 350, 2);
   // dev6, written the same way late in session 12 (after round 6 was
   // measured): 318 / 332 and 4 wrong actions, then 325 and 1 after the
   // unpunctuated-sentence split and three templates, and 0 once a model's
   // reading of a statement about the past is only offered.
-  const CascadeScore d6 = score_cascade(kSentenceDir + "dev6.jsonl");
-  EXPECT_GE(d6.exact, 325);
-  EXPECT_EQ(d6.wrong_actions, 0);
+  expect_floor("dev6.jsonl", 325, 0);
 }
 
 // A held-out set's floors: measured levels, guarded against regressions; a
@@ -468,9 +466,7 @@ TEST(CascadeAccuracy, DevSets) {
 void expect_held_out(const char* file, int min_exact, int max_wrong_actions) {
   const std::string path = kSentenceDir + file;
   if (!std::ifstream(path).good()) GTEST_SKIP() << "no held-out set at " << path;
-  const CascadeScore t = score_cascade(path);
-  EXPECT_GE(t.exact, min_exact);
-  EXPECT_LE(t.wrong_actions, max_wrong_actions);
+  expect_floor(file, min_exact, max_wrong_actions);
 }
 
 // Held out (round 4: written in session 9 by a hand that never saw nlu/,
