@@ -273,12 +273,13 @@ bool is_det(std::string_view w) { return in_list(kDeterminers, w); }
 // Prepositions that open a place ("in the den", "at the cabin").
 const char* const kPlacePrepositions[] = {"in", "on", "at", "inside", "near", "by"};
 
+// Subject pronouns of a person: "i missed the chorus", "we are racing".
+const char* const kPersons[] = {"i", "we", "they", "he", "she"};
+
 // Whether a clause opens with a person doing something ("i missed the
 // chorus", "we are racing").
 bool opens_with_person(const Spotted& s) {
-  const bool person = !s.words.empty() && (s.words[0] == "i" || s.words[0] == "we" || s.words[0] == "they" ||
-                                           s.words[0] == "he" || s.words[0] == "she");
-  return person && s.words.size() >= 3;
+  return s.words.size() >= 3 && in_list(kPersons, s.words[0]);
 }
 
 // Whether a clause states how things are rather than asking ("it's way too
@@ -415,17 +416,26 @@ std::vector<std::string> plain_words(std::string_view text) {
   return out;
 }
 
-// Whether `rest` (the text after a space) opens a new sentence said without
+// The last word of `clause`, lower-cased, and whether a word comes before it.
+std::pair<std::string, bool> last_word(std::string_view clause) {
+  size_t end = clause.size();
+  while (end > 0 && !std::isalnum(static_cast<unsigned char>(clause[end - 1])) && clause[end - 1] != '\'') --end;
+  size_t begin = end;
+  while (begin > 0 && (std::isalnum(static_cast<unsigned char>(clause[begin - 1])) || clause[begin - 1] == '\'')) --begin;
+  std::string w(clause.substr(begin, end - begin));
+  for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const bool more = clause.substr(0, begin).find_first_not_of(" ") != std::string_view::npos;
+  return {std::move(w), more};
+}
+
+// Whether the words `next` (after a space) open a new sentence said without
 // punctuation, as a recognizer writes it: a subject ("... the big light i
-// dropped an earring", "... dishwasher now it is full") after a word that
-// does not lead into it ("can i", "what we", "if it is").
-bool starts_unpunctuated_sentence(std::string_view before, std::string_view rest) {
-  const std::vector<std::string> next = plain_words(rest.substr(0, 40));
-  const std::vector<std::string> prev = plain_words(before);
-  if (next.empty() || prev.size() < 2) return false;
-  static constexpr std::string_view kSubjects[] = {"i", "we", "they", "he", "she"};
-  bool subject = false;
-  for (std::string_view w : kSubjects) subject |= next[0] == w;
+// dropped an earring", "... dishwasher now it is full") after a word of
+// `before` (the clause so far) that does not lead into it ("can i", "what
+// we", "if it is").
+bool starts_unpunctuated_sentence(std::string_view before, const std::vector<std::string>& next) {
+  if (next.empty()) return false;
+  const bool subject = in_list(kPersons, next[0]);
   // "it is" / "it's" / "its" + a word: "now it is full"
   const bool it_is = (next[0] == "it" && next.size() > 1 && next[1] == "is") || next[0] == "it's" ||
                      (next[0] == "its" && next.size() > 1);
@@ -439,6 +449,8 @@ bool starts_unpunctuated_sentence(std::string_view before, std::string_view rest
     for (std::string_view w : kAux) noun_subject |= next[2] == w;
   }
   if (!subject && !it_is && !noun_subject) return false;
+  const auto [prev, more] = last_word(before);
+  if (prev.empty() || !more) return false;
   static constexpr std::string_view kLeadIns[] = {
       "can",  "could", "would", "will",  "should", "shall", "may",   "might", "must", "do",    "does",  "did",
       "if",   "when",  "that",  "so",    "because", "cause", "cos",  "and",   "or",   "but",   "what",  "where",
@@ -447,7 +459,7 @@ bool starts_unpunctuated_sentence(std::string_view before, std::string_view rest
       "sure", "see",   "check", "know",  "think",  "tell",  "said",  "says",  "hope", "guess", "bet", "like",
       "in",   "on",    "at",    "of",    "for",    "from",  "to",    "with",  "by",   "into",  "near", "about"};
   for (std::string_view w : kLeadIns)
-    if (prev.back() == w) return false;
+    if (prev == w) return false;
   return true;
 }
 
@@ -530,7 +542,8 @@ std::vector<std::string> split_clauses(std::string_view text) {
     // A reason or purpose starts a clause: "lights off because it's late",
     // "stair light on so nobody trips" ("so" only before a subject: "so
     // bright" is no clause).
-    if (c == ' ' && (starts_reason(text.substr(i + 1)) || starts_unpunctuated_sentence(cur, text.substr(i + 1)))) {
+    const std::vector<std::string> next = c == ' ' ? plain_words(text.substr(i + 1, 40)) : std::vector<std::string>{};
+    if (c == ' ' && (starts_reason(text.substr(i + 1)) || starts_unpunctuated_sentence(cur, next))) {
       flush();
       continue;
     }
@@ -538,7 +551,6 @@ std::vector<std::string> split_clauses(std::string_view text) {
     // on and switch the tv backlight off") and starts at them ("turn off the
     // garden lights but leave the porch light on").
     if (c == ' ') {
-      const std::vector<std::string> next = plain_words(text.substr(i + 1, 5));
       const bool joint = !next.empty() && (next[0] == "and" || next[0] == "but");
       if (joint && (leaves_as_is(cur) || leaves_as_is(text.substr(i + 1, text.find_first_of(",.;!?", i + 1) - i - 1)))) {
         flush();
@@ -1214,6 +1226,29 @@ bool placed_and_resolves(const Home& home, const std::optional<GrammarMatch>& f)
   return placed && resolve_targets(home, Intent{f->intent, f->slots});
 }
 
+namespace {
+
+// The devices a target (name, or kind / area / floor slots) stands for: a
+// name's every device, shared aliases too ("the bedside lamps"); empty when
+// the home has none.
+std::vector<std::string> target_ids(const Home& home, const ValueMap& target) {
+  std::vector<std::string> ids;
+  if (const std::string* name = str_of(&target, "name")) {
+    for (const Device* d : home.devices_named(*name)) ids.push_back(d->id);
+  } else if (Result<std::vector<std::string>> r = resolve_targets(home, Intent{"HassGetState", target})) {
+    ids = std::move(*r);
+  }
+  return ids;
+}
+
+bool shares_any(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  for (const std::string& id : a)
+    if (std::find(b.begin(), b.end(), id) != b.end()) return true;
+  return false;
+}
+
+}  // namespace
+
 bool FrameParser::only_tells(std::string_view text) const {
   FrameReader reader(grammar_);
   const std::vector<std::string> clauses = split_clauses(text);
@@ -1276,15 +1311,8 @@ std::optional<GrammarMatch> FrameParser::leave_out(GrammarMatch m, std::string_v
   // stands as it is; "the porch light except the porch" is no command.
   if (has(m.slots, "name")) {
     Result<std::vector<std::string>> acts = resolve_targets(grammar_.home(), Intent{m.intent, m.slots});
-    std::vector<std::string> kept;
-    if (const std::string* name = str_of(&out, "name")) {
-      for (const Device* d : grammar_.home().devices_named(*name)) kept.push_back(d->id);  // shared aliases too
-    } else if (Result<std::vector<std::string>> r = resolve_targets(grammar_.home(), Intent{"HassGetState", out})) {
-      kept = std::move(*r);
-    }
-    if (!acts || kept.empty()) return std::nullopt;
-    for (const std::string& id : kept)
-      if (std::find(acts->begin(), acts->end(), id) != acts->end()) return std::nullopt;
+    const std::vector<std::string> kept = target_ids(grammar_.home(), out);
+    if (!acts || kept.empty() || shares_any(kept, *acts)) return std::nullopt;
     return m;
   }
   for (const auto& [k, v] : out) m.slots["except_" + k] = v;
@@ -1328,11 +1356,8 @@ std::optional<GrammarMatch> FrameParser::match(std::string_view text) const {
     if (!kt.any() || kt.conflict) return std::nullopt;
     ValueMap kept_slots;
     for (const ValueMap* part : {kt.name, kt.kind, kt.area, kt.floor}) merge(kept_slots, part);
-    Result<std::vector<std::string>> keeps = resolve_targets(grammar_.home(), Intent{"HassGetState", kept_slots});
-    bool overlap = !keeps;
-    if (keeps)
-      for (const std::string& id : *keeps) overlap |= std::find(acts->begin(), acts->end(), id) != acts->end();
-    if (!overlap) continue;
+    const std::vector<std::string> keeps = target_ids(grammar_.home(), kept_slots);
+    if (!keeps.empty() && !shares_any(keeps, *acts)) continue;  // unplaced: may be inside the group
     std::optional<GrammarMatch> out = leave_out(std::move(*m), k, false);
     if (!out) return std::nullopt;
     m = std::move(out);
