@@ -30,7 +30,7 @@ using nlohmann::json;
 
 constexpr const char* kUsage =
     "usage: hearth wakeword detect --model FILE [--model FILE ...] [--threshold T] [--sensitivity S] AUDIO...\n"
-    "         one JSON line per file: {\"file\", \"detections\": [{\"keyword\", \"time_s\", \"score\"}]}\n"
+    "         one JSON line per file: {\"file\", \"detections\": [{\"keyword\", \"time_s\", \"score\", \"logit\"}]}\n"
     "       hearth wakeword eval --model FILE --positives DIR|FILE... [--negatives DIR|FILE...]\n"
     "                            [--noise DIR|FILE...] [--snr DB] [--seed N] [--json]\n"
     "         DET table: miss rate at 0.1, 0.5, 1 and 5 false alarms per hour; positives are\n"
@@ -158,7 +158,8 @@ int cmd_detect(const Args& a, std::ostream& out, std::ostream& err) {
       if (auto e = (*d)->accept(std::span<const float>(x).subspan(i, kHop)))
         dets.push_back({{"keyword", e->keyword},
                         {"time_s", std::round(e->end_offset.count()) / 1000.0},
-                        {"score", std::round(e->score * 1e4) / 1e4}});
+                        {"score", std::round(e->score * 1e4) / 1e4},
+                        {"logit", std::round(e->logit * 1e3) / 1e3}});
     line["detections"] = std::move(dets);
     out << line.dump() << "\n";
   }
@@ -172,7 +173,7 @@ double rms(std::span<const float> x) {
 }
 
 // Lowest-threshold search over the score grid: false alarms per hour at t.
-int count_events(const std::vector<float>& s, float t) {
+int count_events(const std::vector<float>& s, double t) {
   int n = 0;
   for (size_t i = 0; i < s.size(); ++i)
     if (s[i] >= t) {
@@ -199,9 +200,10 @@ int cmd_eval(const Args& a, std::ostream& out, std::ostream& err) {
   for (const std::string& f : expand(a.noise))
     if (auto x = read_audio_file(f); x && x->size() > 16000) noise.push_back(std::move(*x));
   // positives: word in noise at SNR, 0.5 s before, 1 s after; score = max over the clip
+  // every score and threshold here is a logit of the smoothed posterior (wake_scores)
   std::vector<float> pos_scores;
   std::vector<double> latency_ms;  // first frame over the default threshold - end of the word
-  const float t_default = model.default_threshold();
+  const double t_default = model.default_threshold_logit();
   int unreadable = 0;
   for (const std::string& f : expand(a.positives)) {
     auto x = read_audio_file(f);
@@ -258,34 +260,33 @@ int cmd_eval(const Args& a, std::ostream& out, std::ostream& err) {
     err << "hearth wakeword: no readable positives\n";
     return 1;
   }
-  auto fa_per_hour = [&](float t) {
+  auto fa_per_hour = [&](double t) {
     int n = 0;
     for (const auto& tr : neg_traces) n += count_events(tr, t);
     return neg_hours > 0 ? n / neg_hours : 0.0;
   };
-  auto miss = [&](float t) {
+  auto miss = [&](double t) {
     size_t m = 0;
     for (float s : pos_scores) m += s < t;
     return static_cast<double>(m) / pos_scores.size();
   };
-  // thresholds: fine grid in logit space, up to where float scores stop
-  // being distinct (1 - 2^-24 is logit ~16.6): a long-trained model puts
-  // both its takes and its worst negatives above logit 14
-  std::vector<float> grid;
-  float last = -1.f;
-  for (double z = -6; z <= 16.6; z += 0.05) {
-    const float t = static_cast<float>(1.0 / (1.0 + std::exp(-z)));
-    if (t > last) grid.push_back(t);
-    last = t;
-  }
+  // thresholds: a grid in logit space, 0.05 apart up to logit 20, 0.1 apart
+  // up to 40 (a long-trained model puts both its takes and its loudest
+  // negatives above logit 16.6, where float32 probabilities all round to 1)
+  std::vector<double> grid;
+  for (int i = 0; i <= 520; ++i) grid.push_back(-6.0 + 0.05 * i);
+  for (int i = 1; i <= 200; ++i) grid.push_back(20.0 + 0.1 * i);
+  auto prob = [](double z) { return 1.0 / (1.0 + std::exp(-z)); };
   json det = json::array();
-  for (float t : grid) det.push_back({{"threshold", t}, {"fa_per_hour", fa_per_hour(t)}, {"miss", miss(t)}});
+  for (double z : grid)
+    det.push_back({{"logit", std::round(z * 100) / 100}, {"threshold", prob(z)}, {"fa_per_hour", fa_per_hour(z)}, {"miss", miss(z)}});
   json table = json::array();
   for (double target : {0.1, 0.5, 1.0, 5.0}) {
     // lowest threshold whose false-alarm rate is within the target
     json row = {{"fa_per_hour_target", target}};
     for (const auto& p : det)
       if (p["fa_per_hour"].get<double>() <= target) {
+        row["logit"] = p["logit"];
         row["threshold"] = p["threshold"];
         row["miss"] = p["miss"];
         row["fa_per_hour"] = p["fa_per_hour"];
@@ -294,13 +295,13 @@ int cmd_eval(const Args& a, std::ostream& out, std::ostream& err) {
     if (!row.contains("miss")) row["miss"] = 1.0;
     table.push_back(row);
   }
-  const float t0 = t_default;
+  const double t0 = t_default;
   std::sort(latency_ms.begin(), latency_ms.end());
   auto pct = [&](double q) { return latency_ms.empty() ? 0.0 : latency_ms[static_cast<size_t>(q * (latency_ms.size() - 1))]; };
   json r = {{"rtf", neg_hours > 0 ? cpu_s / (neg_hours * 3600.0) : 0.0},
             {"latency_ms_p50", pct(0.5)}, {"latency_ms_p90", pct(0.9)}, {"params", model.n_params()},{"model", a.models[0]}, {"keyword", model.keyword()}, {"positives", pos_scores.size()},
             {"unreadable", unreadable}, {"negative_hours", neg_hours}, {"snr_db", a.snr_db},
-            {"default_threshold", t0}, {"miss_at_default", miss(t0)}, {"fa_per_hour_at_default", fa_per_hour(t0)},
+            {"default_threshold", prob(t0)}, {"default_threshold_logit", t0}, {"miss_at_default", miss(t0)}, {"fa_per_hour_at_default", fa_per_hour(t0)},
             {"table", table}, {"det", det}};
   if (a.json_out) {
     out << r.dump() << "\n";
@@ -308,15 +309,15 @@ int cmd_eval(const Args& a, std::ostream& out, std::ostream& err) {
   }
   out << "model " << a.models[0] << " (" << model.keyword() << "): " << pos_scores.size() << " positives at "
       << a.snr_db << " dB SNR, " << std::fixed << std::setprecision(3) << neg_hours << " h of negatives\n";
-  out << "FA/h target  threshold  FA/h     miss\n";
+  out << "FA/h target  logit      FA/h     miss\n";
   for (const auto& row : table)
     out << std::setw(11) << row["fa_per_hour_target"].get<double>() << "  "
-        << std::setw(9) << (row.contains("threshold") ? row["threshold"].get<double>() : 1.0) << "  "
+        << std::setw(9) << (row.contains("logit") ? row["logit"].get<double>() : 40.0) << "  "
         << std::setw(7) << (row.contains("fa_per_hour") ? row["fa_per_hour"].get<double>() : 0.0) << "  "
         << std::setw(6) << std::setprecision(2) << 100.0 * row["miss"].get<double>() << "%\n" << std::setprecision(3);
   out << "real-time factor (one core, front end + net): " << std::setprecision(5) << r["rtf"].get<double>()
       << "; detection latency after the word's end p50 " << std::setprecision(0) << pct(0.5) << " ms, p90 " << pct(0.9) << " ms\n";
-  out << std::setprecision(3) << "at the model's threshold " << t0 << ": miss " << std::setprecision(2) << 100.0 * miss(t0) << "%, "
+  out << std::setprecision(3) << "at the model's threshold (logit " << t0 << "): miss " << std::setprecision(2) << 100.0 * miss(t0) << "%, "
       << fa_per_hour(t0) << " FA/h\n";
   return 0;
 }

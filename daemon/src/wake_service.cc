@@ -122,6 +122,7 @@ Result<std::unique_ptr<WakeService>> WakeService::create(const WakewordConfig& c
     info.path = p;
     info.description = (*model)->description();
     info.threshold = effective_threshold(spec);
+    info.threshold_logit = effective_threshold_logit(spec);
     s->words_.push_back(std::move(info));
     specs.push_back(std::move(spec));
   }
@@ -131,8 +132,8 @@ Result<std::unique_ptr<WakeService>> WakeService::create(const WakewordConfig& c
   if (!d) return d.error().with_context("wakeword");
   s->detector_ = std::move(*d);
   for (const WordInfo& w : s->words_)
-    HEARTH_LOG_INFO("wakeword", "listening for '%s' (threshold %.3f): %s", w.keyword.c_str(),
-                    static_cast<double>(w.threshold), w.description.c_str());
+    HEARTH_LOG_INFO("wakeword", "listening for '%s' (threshold logit %.2f): %s", w.keyword.c_str(),
+                    w.threshold_logit, w.description.c_str());
   return s;
 }
 
@@ -151,13 +152,14 @@ void WakeService::on_frame(const AudioFrame& frame) noexcept {
     last_ = *ev;
   }
   const double t_end = static_cast<double>(ev->end_offset.count()) / 1000.0;
-  HEARTH_LOG_INFO("wakeword", "wake '%s' at %.2f s (score %.3f)", ev->keyword.c_str(), t_end,
-                  static_cast<double>(ev->score));
+  HEARTH_LOG_INFO("wakeword", "wake '%s' at %.2f s (score %.3f, logit %.2f)", ev->keyword.c_str(), t_end,
+                  static_cast<double>(ev->score), static_cast<double>(ev->logit));
   try {
     if (events_) {
       json d;
       d["keyword"] = ev->keyword;
       d["score"] = ev->score;
+      d["logit"] = ev->logit;
       d["time_s"] = t_end;
       d["start_s"] = static_cast<double>(ev->start_offset.count()) / 1000.0;
       d["end_s"] = t_end;
@@ -174,7 +176,7 @@ json WakeService::health() const {
   j["enabled"] = true;
   j["state"] = "running";
   json words = json::array();
-  for (const WordInfo& w : words_) words.push_back({{"keyword", w.keyword}, {"threshold", w.threshold}, {"model", w.path}});
+  for (const WordInfo& w : words_) words.push_back({{"keyword", w.keyword}, {"threshold", w.threshold}, {"threshold_logit", w.threshold_logit}, {"model", w.path}});
   j["words"] = std::move(words);
   j["wakes"] = wakes_.load();
   j["frames"] = frames_.load();
@@ -182,6 +184,7 @@ json WakeService::health() const {
   if (last_) {
     j["last"] = {{"keyword", last_->keyword},
                  {"score", last_->score},
+                 {"logit", last_->logit},
                  {"time_s", static_cast<double>(last_->end_offset.count()) / 1000.0}};
   } else {
     j["last"] = nullptr;

@@ -39,7 +39,7 @@ class WakeService final : public AudioFrameConsumer {
 
   void on_frame(const AudioFrame& frame) noexcept override;
 
-  // {"enabled", "words": [{"keyword", "threshold", "model"}], "wakes", "last": {...} | null,
+  // {"enabled", "words": [{"keyword", "threshold", "threshold_logit", "model"}], "wakes", "last": {...} | null,
   //  "frames"}. Any thread.
   nlohmann::json health() const;
   uint64_t wakes() const { return wakes_.load(); }
@@ -49,7 +49,8 @@ class WakeService final : public AudioFrameConsumer {
 
   struct WordInfo {
     std::string keyword, path, description;
-    float threshold = 0;
+    float threshold = 0;          // effective, as a probability
+    double threshold_logit = 0;   // the same as a logit (exact near 1)
   };
   std::unique_ptr<WakeWordDetector> detector_;
   std::vector<WordInfo> words_;

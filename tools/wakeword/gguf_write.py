@@ -1,7 +1,8 @@
 """Small GGUF (v3) writer for hearth-kws models: metadata + F32/I8 tensors.
 Layout: header, key/values, tensor infos, padding to 32 bytes, tensor data
 (each tensor 32-byte aligned). Read back by wakeword/src/kws_model.cc and by
-tools/llm_gguf.py."""
+tools/llm_gguf.py. set_f32() changes or adds one FLOAT32 key of a file."""
+import os
 import struct
 
 import numpy as np
@@ -60,3 +61,65 @@ def write_gguf(path, metadata, tensors):
         f.write(meta)
         for b in blobs:
             f.write(b)
+
+
+# bytes of one scalar of each GGUF value type (8 string, 9 array handled apart)
+_SCALAR = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
+def _skip_value(blob, j, vtype):
+    if vtype == T_STRING:
+        (n,) = struct.unpack_from("<Q", blob, j)
+        return j + 8 + n
+    if vtype == T_ARRAY:
+        etype, n = struct.unpack_from("<IQ", blob, j)
+        j += 12
+        if etype == T_STRING:
+            for _ in range(n):
+                j = _skip_value(blob, j, T_STRING)
+            return j
+        if etype not in _SCALAR:
+            raise ValueError("array of type %d" % etype)
+        return j + n * _SCALAR[etype]
+    if vtype not in _SCALAR:
+        raise ValueError("value type %d" % vtype)
+    return j + _SCALAR[vtype]
+
+
+def set_f32(path, key, value):
+    """Sets FLOAT32 metadata `key` of the GGUF v3 file at `path` to `value`
+    (adding the key when absent; the tensor data moves to stay aligned).
+    Returns the old value or None. Writes a temporary file, then renames it."""
+    blob = open(path, "rb").read()
+    if blob[:4] != b"GGUF":
+        raise ValueError(path + ": not a GGUF file")
+    version, n_tensors, n_kv = struct.unpack_from("<IQQ", blob, 4)
+    j, old, at = 24, None, None
+    for _ in range(n_kv):
+        (n,) = struct.unpack_from("<Q", blob, j)
+        k = blob[j + 8:j + 8 + n].decode("utf-8")
+        (vtype,) = struct.unpack_from("<I", blob, j + 8 + n)
+        start, j = j, _skip_value(blob, j + 12 + n, vtype)
+        if k == key:
+            if vtype != T_FLOAT32:
+                raise ValueError("%s: %s is not FLOAT32" % (path, key))
+            old, at = struct.unpack_from("<f", blob, j - 4)[0], (start, j)
+    kv_end = j
+    for _ in range(n_tensors):
+        (n,) = struct.unpack_from("<Q", blob, j)
+        (nd,) = struct.unpack_from("<I", blob, j + 8 + n)
+        j += 8 + n + 4 + 8 * nd + 4 + 8
+    data = blob[j + (-j) % ALIGN:]
+    infos = blob[kv_end:j]
+    item = _kv(key, float(value))
+    if at is None:
+        head = blob[:4] + struct.pack("<IQQ", version, n_tensors, n_kv + 1) + blob[24:kv_end] + item
+    else:
+        head = blob[:at[0]] + item + blob[at[1]:kv_end]
+    meta = head + infos
+    meta += b"\0" * ((-len(meta)) % ALIGN)
+    with open(path + ".tmp", "wb") as f:
+        f.write(meta)
+        f.write(data)
+    os.replace(path + ".tmp", path)
+    return old

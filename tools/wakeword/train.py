@@ -709,6 +709,7 @@ def main():
             "general.description": "Hearth wake-word model for '%s' (tools/wakeword/train.py, seed %d)" % (kw, a.seed),
             "hearth-kws.keyword": kw,
             "hearth-kws.threshold": float(thr),
+            "hearth-kws.threshold_logit": float(math.log(thr / (1 - thr))),
             "hearth-kws.channels": C,
             "hearth-kws.block_count": a.blocks,
             "hearth-kws.input_kernel": 3,

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Re-tune a hearth-kws model's threshold on a larger VALIDATION set and write
-it into the GGUF (the `hearth-kws.threshold` metadata value, patched in place).
+it into the GGUF (`hearth-kws.threshold_logit`, and `hearth-kws.threshold` for
+older readers, patched in place).
 
     tune_threshold.py --hearth BUILD/daemon/hearth --model assets/wakeword/jarvis.gguf
                       [--recordings ../shared/data/wakeword/jarvis] [--hours 3] [--cache DIR]
@@ -14,15 +15,14 @@ the TEST split the benchmark reports on:
   negatives: --hours of synthesized random word sequences (seeds 1000+, the
              benchmark uses 99+), the VAL split of speech_negatives and of the
              other words' recordings, and the VAL noise.
-The threshold is the lowest one of the evaluator's grid with no false alarm on
-those negatives (or with at most --max-fa-per-hour), then --margin higher in
-logit space. Prints a JSON summary.
+The threshold is the lowest one of the evaluator's grid (in logit space) with
+no false alarm on those negatives (or with at most --max-fa-per-hour), then
+--margin logit units higher. Prints a JSON summary.
 """
 import argparse
 import json
 import math
 import os
-import struct
 import subprocess
 import sys
 
@@ -32,28 +32,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import synth  # noqa: E402
 import train  # noqa: E402
+import gguf_write  # noqa: E402
 from features import load_audio  # noqa: E402
 
-KEY = b"hearth-kws.threshold"
-
-
-def patch_threshold(path, value):
-    """Overwrites the FLOAT32 value of hearth-kws.threshold in a GGUF file."""
-    blob = bytearray(open(path, "rb").read())
-    key = struct.pack("<Q", len(KEY)) + KEY
-    i = blob.find(key)
-    if i < 0 or blob.find(key, i + 1) >= 0:
-        sys.exit("%s: no unique %s key" % (path, KEY.decode()))
-    j = i + len(key)
-    (vtype,) = struct.unpack_from("<I", blob, j)
-    if vtype != 6:
-        sys.exit("%s: %s is not FLOAT32" % (path, KEY.decode()))
-    old = struct.unpack_from("<f", blob, j + 4)[0]
-    struct.pack_into("<f", blob, j + 4, value)
-    with open(path + ".tmp", "wb") as f:
-        f.write(blob)
-    os.replace(path + ".tmp", path)
-    return old
+def patch_threshold(path, logit):
+    """Writes the threshold into the GGUF file: hearth-kws.threshold_logit (exact
+    at any height) and hearth-kws.threshold, the probability that older readers
+    use (clamped below 1: float32 cannot hold 1 - 1e-8). Returns the old logit
+    (or the old probability's logit)."""
+    old_z = gguf_write.set_f32(path, "hearth-kws.threshold_logit", logit)
+    old_p = gguf_write.set_f32(path, "hearth-kws.threshold", min(1.0 / (1.0 + math.exp(-logit)), 0.99999994))
+    return old_z if old_z is not None else math.log(old_p / (1 - old_p))
 
 
 def main():
@@ -125,22 +114,21 @@ def main():
     if r.returncode != 0:
         sys.exit(r.stderr)
     j = json.loads(r.stdout)
+    # thresholds are logits of the smoothed posterior (exact above 0.9999999)
     zero = [p for p in j["det"] if p["fa_per_hour"] <= a.max_fa_per_hour]
     if not zero:
         sys.exit("no threshold with at most %g false alarms per hour" % a.max_fa_per_hour)
-    t0 = zero[0]["threshold"]
-    # the margin in logit space, up to where float32 scores stop being distinct
-    # (logit ~16.6), never below the zero-FA threshold itself
-    z = min(math.log(t0 / (1 - t0)) + a.margin, 16.6) if t0 < 1.0 else 16.6
-    thr = max(t0, 1.0 / (1.0 + math.exp(-z)))
-    at = [p for p in j["det"] if p["threshold"] >= thr]
+    z0 = zero[0]["logit"]
+    z = z0 + a.margin
+    at = [p for p in j["det"] if p["logit"] >= z - 1e-9]
     summary = {"model": a.model, "keyword": kw, "val_positives": j["positives"], "val_negative_hours": round(j["negative_hours"], 3),
-               "max_fa_per_hour": a.max_fa_per_hour, "zero_fa_threshold": round(t0, 7), "threshold": round(thr, 7),
+               "max_fa_per_hour": a.max_fa_per_hour, "zero_fa_logit": z0, "logit": round(z, 3),
+               "threshold": 1.0 / (1.0 + math.exp(-z)),
                "val_miss_at_threshold": at[0]["miss"] if at else 1.0,
-               "previous_threshold": round(j["default_threshold"], 5),
+               "previous_logit": round(j["default_threshold_logit"], 3),
                "val_miss_at_previous": j["miss_at_default"], "val_fa_per_hour_at_previous": round(j["fa_per_hour_at_default"], 3)}
     if not a.dry_run:
-        patch_threshold(a.model, thr)
+        patch_threshold(a.model, z)
     print(json.dumps(summary))
 
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 #include "kws_model.h"
 #include "log_mel.h"
@@ -24,26 +25,35 @@ bool same_features(const WakeFeatureSettings& a, const WakeFeatureSettings& b) {
          a.hop_samples == b.hop_samples && a.n_fft == b.n_fft && a.f_min_hz == b.f_min_hz && a.f_max_hz == b.f_max_hz;
 }
 
-// Moving average of the last n posteriors (fewer at stream start).
+// Moving average of the last n posteriors (fewer at stream start), taking
+// logits and returning the logit of the average. Each posterior is kept with
+// its complement (1 - p) in double, so an average within 1e-8 of 1 still has
+// an exact logit: log(sum p / sum (1 - p)). n <= 50: the sums are redone per
+// frame rather than updated, which would cancel the small complements away.
 class Smoother {
  public:
-  explicit Smoother(int n) : buf_(std::max(1, n), 0.f) {}
-  float push(float p) {
-    sum_ += p - buf_[pos_];
-    buf_[pos_] = p;
-    pos_ = (pos_ + 1) % buf_.size();
-    filled_ = std::min(filled_ + 1, buf_.size());
-    return static_cast<float>(sum_ / static_cast<double>(filled_));
+  explicit Smoother(int n) : p_(std::max(1, n), 0.0), q_(std::max(1, n), 1.0) {}
+  float push(float logit) {
+    const double z = logit;
+    p_[pos_] = 1.0 / (1.0 + std::exp(-z));
+    q_[pos_] = 1.0 / (1.0 + std::exp(z));
+    pos_ = (pos_ + 1) % p_.size();
+    filled_ = std::min(filled_ + 1, p_.size());
+    double sp = 0, sq = 0;
+    for (size_t i = 0; i < filled_; ++i) {
+      sp += p_[i];
+      sq += q_[i];
+    }
+    return static_cast<float>(std::log(sp) - std::log(sq));
   }
   void reset() {
-    std::fill(buf_.begin(), buf_.end(), 0.f);
-    sum_ = 0;
+    std::fill(p_.begin(), p_.end(), 0.0);
+    std::fill(q_.begin(), q_.end(), 1.0);
     pos_ = filled_ = 0;
   }
 
  private:
-  std::vector<float> buf_;
-  double sum_ = 0;
+  std::vector<double> p_, q_;
   size_t pos_ = 0, filled_ = 0;
 };
 
@@ -51,7 +61,7 @@ class NeuralWakeDetector final : public WakeWordDetector {
  public:
   struct Word {
     std::string keyword;
-    float threshold;
+    double threshold;  // logit
     KwsStream stream;
     Smoother smooth;
     int64_t quiet_until = 0;  // frame index before which this word cannot fire
@@ -102,7 +112,8 @@ class NeuralWakeDetector final : public WakeWordDetector {
       if (first) continue;  // one event per call; the other word's refractory still starts
       WakeEvent e;
       e.keyword = w.keyword;
-      e.score = s;
+      e.logit = s;
+      e.score = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(s))));
       e.end_offset = std::chrono::milliseconds((t + 1) * 10);
       e.start_offset = std::chrono::milliseconds(std::max<int64_t>(0, (t + 1 - w.start_frames) * 10));
       first = std::move(e);
@@ -155,12 +166,20 @@ std::string builtin_wake_model_path(const std::string& keyword) {
   return dir + "/" + keyword + ".gguf";
 }
 
+double effective_threshold_logit(const WakeWordSpec& spec) {
+  if (spec.threshold > 0.f) return std::log(spec.threshold / (1.0 - spec.threshold));
+  const double z0 = spec.model ? spec.model->default_threshold_logit() : 0.0;
+  const double s = std::clamp(spec.sensitivity, 0.f, 1.f);
+  // p = p0^(2 s): 0.5 -> p0; 1 -> p0^2 (easier); 0 -> 1 (never fires).
+  // In log space: -log p = 2 s * log(1 + e^-z0), and logit p = log p - log(1 - p).
+  const double a = 2.0 * s * std::log1p(std::exp(-z0));
+  if (a <= 0.0) return std::numeric_limits<double>::infinity();
+  const double z = -a - std::log(-std::expm1(-a));
+  return std::max(z, std::log(1e-4 / (1.0 - 1e-4)));  // never below p = 1e-4
+}
+
 float effective_threshold(const WakeWordSpec& spec) {
-  if (spec.threshold > 0.f) return spec.threshold;
-  const float t0 = spec.model ? spec.model->default_threshold() : 0.5f;
-  const float s = std::clamp(spec.sensitivity, 0.f, 1.f);
-  // 0.5 -> t0; 1 -> t0^2 (easier); 0 -> 1 (never fires)
-  return std::clamp(static_cast<float>(std::pow(t0, 2.0 * s)), 1e-4f, 1.f);
+  return static_cast<float>(1.0 / (1.0 + std::exp(-effective_threshold_logit(spec))));
 }
 
 Result<std::unique_ptr<WakeWordDetector>> make_wake_detector(std::vector<WakeWordSpec> words,
@@ -183,7 +202,7 @@ Result<std::unique_ptr<WakeWordDetector>> make_wake_detector(std::vector<WakeWor
       return Error{Code::kBadInput, where + ": model feature settings differ from word 0's"};
     auto km = std::dynamic_pointer_cast<const KwsModel>(w.model);
     if (!km) return Error{Code::kBadInput, where + ": not a hearth-kws model"};
-    ws.push_back(NeuralWakeDetector::Word{w.keyword.empty() ? w.model->keyword() : w.keyword, effective_threshold(w),
+    ws.push_back(NeuralWakeDetector::Word{w.keyword.empty() ? w.model->keyword() : w.keyword, effective_threshold_logit(w),
                                           KwsStream(km), Smoother(options.smoothing_frames), 0,
                                           std::min(km->receptive_field_frames(), 100)});
   }

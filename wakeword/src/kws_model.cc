@@ -89,7 +89,11 @@ std::string KwsModel::description() const {
   for (const KwsLayer& l : layers_) blocks += l.kind == KwsLayer::kDw;
   return "hearth-kws '" + keyword_ + "': " + std::to_string(blocks) + " blocks x " + std::to_string(channels_) +
          " ch, " + std::to_string(n_params_) + " params, receptive field " + std::to_string(receptive_field_frames() * 10) +
-         " ms, threshold " + std::to_string(threshold_);
+         " ms, threshold " + std::to_string(default_threshold()) + " (logit " + std::to_string(threshold_logit_) + ")";
+}
+
+float KwsModel::default_threshold() const {
+  return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(threshold_logit_))));
 }
 
 Result<std::shared_ptr<const KwsModel>> KwsModel::from_gguf(const GgufFile& f, const std::string& name) {
@@ -104,7 +108,14 @@ Result<std::shared_ptr<const KwsModel>> KwsModel::from_gguf(const GgufFile& f, c
   if (!kw) return bad();
   if (kw->str.empty() || kw->str.size() > 64) return Error{Code::kCorrupt, name + ": hearth-kws.keyword must be 1..64 bytes"};
   m->keyword_ = kw->str;
-  if (!L.f32("hearth-kws.threshold", 1e-6, 1.0 - 1e-9, m->threshold_)) return bad();
+  // the threshold as a probability (every file), and optionally as a logit,
+  // which can say 0.9999999 and above where a float32 probability cannot
+  float thr_p = 0.5f;
+  if (!L.f32("hearth-kws.threshold", 1e-6, 1.0 - 1e-9, thr_p)) return bad();
+  m->threshold_logit_ = static_cast<float>(std::log(thr_p / (1.0 - thr_p)));
+  if (f.kv.count("hearth-kws.threshold_logit") &&
+      !L.f32("hearth-kws.threshold_logit", -KwsStream::kMaxLogit, KwsStream::kMaxLogit, m->threshold_logit_))
+    return bad();
   WakeFeatureSettings& fs = m->features_;
   int n_blocks = 0, k_in = 0, k_dw = 0;
   if (!L.u32("hearth-kws.features.sample_rate", 16000, 16000, fs.sample_rate_hz) ||
@@ -242,7 +253,7 @@ float KwsStream::step(const float* log_mel) {
       case KwsLayer::kOut: {
         k.dense_i8(1, l.n_in, l.w.data(), cur, acc_.data());
         const float logit = std::fma(static_cast<float>(acc_[0]), l.mul[0], l.bias[0]);
-        return 1.f / (1.f + std::exp(-std::clamp(logit, -30.f, 30.f)));
+        return std::isfinite(logit) ? std::clamp(logit, -kMaxLogit, kMaxLogit) : 0.f;
       }
     }
   }

@@ -1,7 +1,8 @@
 // Private: the hearth-kws architecture (tools/wakeword/train.py documents and
 // trains it): normalized log-mel -> int8 -> 3-frame input conv -> N blocks of
 // depthwise causal conv (k=3, dilation 2^i) + pointwise conv, all with folded
-// batch-norm and ReLU -> linear head -> sigmoid. Weights are int8 with one
+// batch-norm and ReLU -> linear head -> logit (the detector smooths the
+// sigmoid of it and compares in logit space). Weights are int8 with one
 // scale per output channel, activations int8 with one static scale per layer
 // input, accumulation int32 (kernels/nn.h).
 #pragma once
@@ -28,7 +29,8 @@ struct KwsLayer {
 class KwsModel final : public WakeModel {
  public:
   const std::string& keyword() const override { return keyword_; }
-  float default_threshold() const override { return threshold_; }
+  float default_threshold() const override;
+  float default_threshold_logit() const override { return threshold_logit_; }
   const WakeFeatureSettings& features() const override { return features_; }
   int receptive_field_frames() const override;
   int n_params() const override { return n_params_; }
@@ -45,7 +47,7 @@ class KwsModel final : public WakeModel {
 
  private:
   std::string keyword_;
-  float threshold_ = 0.5f;
+  float threshold_logit_ = 0.f;
   WakeFeatureSettings features_;
   int channels_ = 0;
   int n_params_ = 0;
@@ -59,8 +61,10 @@ class KwsModel final : public WakeModel {
 class KwsStream {
  public:
   explicit KwsStream(std::shared_ptr<const KwsModel> model);
-  // One log-mel frame (n_mels floats) -> posterior in (0, 1).
+  // One log-mel frame (n_mels floats) -> the head's logit, clamped to
+  // [-kMaxLogit, kMaxLogit] (the posterior is its sigmoid).
   float step(const float* log_mel);
+  static constexpr float kMaxLogit = 60.f;
   void reset();
   const KwsModel& model() const { return *model_; }
 

@@ -16,6 +16,7 @@ struct KwsSpec {
   int blocks = 3;
   int n_mels = 40;
   float threshold = 0.5f;
+  float threshold_logit = 0.f;       // written as hearth-kws.threshold_logit when != 0
   std::string keyword = "testword";
   std::string arch = "hearth-kws";
   uint32_t seed = 1;
@@ -95,6 +96,7 @@ inline std::vector<uint8_t> make_kws_gguf(const KwsSpec& s) {
   b.kv_str("general.architecture", s.arch);
   b.kv_str("hearth-kws.keyword", s.keyword);
   b.kv_f32("hearth-kws.threshold", s.threshold);
+  if (s.threshold_logit != 0.f) b.kv_f32("hearth-kws.threshold_logit", s.threshold_logit);
   b.kv_u32("hearth-kws.channels", s.channels);
   b.kv_u32("hearth-kws.block_count", s.blocks);
   b.kv_u32("hearth-kws.input_kernel", 3);

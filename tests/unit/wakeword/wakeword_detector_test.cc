@@ -3,6 +3,7 @@
 // the shipped model and the shared data) real held-out recordings.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -19,9 +20,11 @@ namespace {
 using testing::KwsSpec;
 using testing::make_kws_gguf;
 
-std::shared_ptr<const WakeModel> synthetic(float out_bias = 0.f, uint32_t seed = 1, std::string kw = "testword") {
+std::shared_ptr<const WakeModel> synthetic(float out_bias = 0.f, uint32_t seed = 1, std::string kw = "testword",
+                                           float threshold_logit = 0.f) {
   KwsSpec s;
   s.out_bias = out_bias;
+  s.threshold_logit = threshold_logit;
   s.seed = seed;
   s.keyword = std::move(kw);
   auto m = load_wake_model_from_memory(make_kws_gguf(s));
@@ -66,17 +69,84 @@ TEST(WakeDetector, SensitivityMovesThreshold) {
   EXPECT_FLOAT_EQ(effective_threshold(s), 0.9f);
 }
 
+TEST(WakeDetector, SensitivityIsExactNearOne) {
+  // a model tuned at logit 20 (p = 1 - 2e-9, which float32 rounds to 1)
+  auto m = synthetic(0.f, 1, "testword", 20.f);
+  EXPECT_FLOAT_EQ(m->default_threshold_logit(), 20.f);
+  WakeWordSpec s{m};
+  EXPECT_NEAR(effective_threshold_logit(s), 20.0, 1e-6);
+  s.sensitivity = 1.f;  // p0^2: 1 - p doubles, the logit drops by log 2
+  EXPECT_NEAR(effective_threshold_logit(s), 20.0 - std::log(2.0), 1e-6);
+  s.sensitivity = 0.25f;  // p0^0.5: 1 - p halves
+  EXPECT_NEAR(effective_threshold_logit(s), 20.0 + std::log(2.0), 1e-6);
+  s.sensitivity = 0.f;
+  EXPECT_TRUE(std::isinf(effective_threshold_logit(s)));
+}
+
+TEST(WakeDetector, ScoresStayDistinctWhereProbabilitiesRoundToOne) {
+  // head bias 25: every posterior is 1 in float32, the logits still differ
+  auto m = synthetic(25.f, 5);
+  const auto pcm = noise(16000 * 2, 6);
+  const auto z = wake_scores(*m, pcm, 3);
+  ASSERT_EQ(z.size(), pcm.size() / 160);
+  std::vector<float> sorted(z.begin(), z.end());
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_GT(sorted.front(), 17.f);
+  EXPECT_GT(std::unique(sorted.begin(), sorted.end()) - sorted.begin(), 20);
+  // a threshold above the median logit (set in the model file): only frames at
+  // or above it fire, in order, and the event reports the logit
+  const float thr = sorted[sorted.size() / 2];
+  size_t first = 0;
+  while (z[first] < thr) ++first;
+  KwsSpec spec;
+  spec.out_bias = 25.f;
+  spec.seed = 5;
+  spec.threshold_logit = thr;
+  auto m2 = load_wake_model_from_memory(make_kws_gguf(spec));
+  ASSERT_TRUE(m2) << m2.error().message;
+  auto d = make_wake_detector({WakeWordSpec{*m2}});
+  ASSERT_TRUE(d);
+  std::optional<WakeEvent> ev;
+  for (size_t i = 0; i < pcm.size() && !ev; i += 160) ev = (*d)->accept(std::span<const float>(pcm).subspan(i, 160));
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->end_offset.count(), static_cast<long>((first + 1) * 10));
+  EXPECT_FLOAT_EQ(ev->logit, z[first]);
+  EXPECT_FLOAT_EQ(ev->score, 1.f);
+}
+
+TEST(WakeDetector, SmoothedLogitIsTheLogitOfTheAveragePosterior) {
+  auto m = synthetic(0.f, 7);
+  const auto pcm = noise(16000, 8);
+  const auto raw = wake_scores(*m, pcm, 1);  // no smoothing: the head's logits
+  const auto sm = wake_scores(*m, pcm, 3);
+  ASSERT_EQ(raw.size(), sm.size());
+  auto sig = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+  for (size_t i = 2; i < raw.size(); ++i) {
+    const double p = (sig(raw[i]) + sig(raw[i - 1]) + sig(raw[i - 2])) / 3.0;
+    EXPECT_NEAR(sm[i], std::log(p / (1.0 - p)), 1e-4) << i;
+  }
+}
+
 TEST(WakeDetector, StreamingEqualsOfflineScoresForAnyChunking) {
   auto m = synthetic();
   const auto pcm = noise(16000 * 3, 5);
   const auto offline = wake_scores(*m, pcm, 3);
   ASSERT_EQ(offline.size(), pcm.size() / 160);
-  // a threshold at an offline score's value: the detector must fire at exactly
-  // the first frame whose score reaches it, however the audio is chunked
-  size_t first = offline.size() / 2;
-  const float thr = offline[first];
-  for (size_t i = 0; i < offline.size(); ++i)
-    if (offline[i] >= thr) { first = i; break; }
+  // a threshold between two offline scores (logits) near the middle: the
+  // detector must fire at exactly the first frame whose score passes it,
+  // however the audio is chunked
+  std::vector<float> sorted(offline.begin(), offline.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  ASSERT_GT(sorted.size(), 10u);
+  const size_t k = sorted.size() / 2;
+  const double mid = 0.5 * (static_cast<double>(sorted[k - 1]) + sorted[k]);
+  const float thr = static_cast<float>(1.0 / (1.0 + std::exp(-mid)));
+  const double thr_logit = std::log(static_cast<double>(thr) / (1.0 - thr));
+  ASSERT_GT(thr_logit, sorted[k - 1]);
+  ASSERT_LT(thr_logit, sorted[k]);
+  size_t first = 0;
+  while (offline[first] < thr_logit) ++first;
   for (size_t chunk : {160u, 320u, 1600u, 100u, 7u}) {
     WakeWordSpec s{m};
     s.threshold = thr;
@@ -89,7 +159,8 @@ TEST(WakeDetector, StreamingEqualsOfflineScoresForAnyChunking) {
       ev = (*d)->accept(std::span<const float>(pcm).subspan(i, std::min(chunk, pcm.size() - i)));
     ASSERT_TRUE(ev) << "chunk " << chunk;
     EXPECT_EQ(ev->end_offset.count(), static_cast<long>((first + 1) * 10)) << "chunk " << chunk;
-    EXPECT_NEAR(ev->score, offline[first], 1e-6);
+    EXPECT_FLOAT_EQ(ev->logit, offline[first]);
+    EXPECT_NEAR(ev->score, 1.0 / (1.0 + std::exp(-static_cast<double>(offline[first]))), 1e-6);
     EXPECT_EQ(ev->keyword, "testword");
     EXPECT_LE(ev->start_offset, ev->end_offset);
   }

@@ -2,8 +2,8 @@
 // is an error with a message, never a crash (STYLE.md §11 corrupt inputs).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
-
 #include <fstream>
 
 #include "hearth/wakeword/detector.h"
@@ -113,6 +113,28 @@ TEST(WakeModel, ThresholdOutOfRange) {
   auto m = load(make_kws_gguf(s));
   ASSERT_FALSE(m);
   EXPECT_NE(m.error().message.find("threshold"), std::string::npos);
+  for (float z : {100.f, -100.f, std::nanf("")}) {
+    KwsSpec t;
+    t.threshold_logit = z;
+    auto r = load(make_kws_gguf(t));
+    ASSERT_FALSE(r) << z;
+    EXPECT_NE(r.error().message.find("threshold_logit"), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(WakeModel, ThresholdLogitTakesPrecedence) {
+  KwsSpec s;
+  s.threshold = 0.99f;
+  s.threshold_logit = 21.5f;  // 1 - 4.6e-10: not a float32 probability below 1
+  auto m = load(make_kws_gguf(s));
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_FLOAT_EQ((*m)->default_threshold_logit(), 21.5f);
+  EXPECT_FLOAT_EQ((*m)->default_threshold(), 1.f);
+  KwsSpec old;  // a file from before the key: the probability's logit
+  old.threshold = 0.9f;
+  auto m2 = load(make_kws_gguf(old));
+  ASSERT_TRUE(m2);
+  EXPECT_NEAR((*m2)->default_threshold_logit(), std::log(9.0), 1e-5);
 }
 
 TEST(WakeModel, UnsupportedFrontEnd) {

@@ -2,7 +2,10 @@
 // int8 neural keyword spotter loaded from a GGUF file (architecture
 // "hearth-kws"); a detector streams 16 kHz mono float audio through the
 // log-mel front end and one or more models and returns a WakeEvent when a
-// word's smoothed posterior crosses its threshold.
+// word's smoothed posterior crosses its threshold. Scores and thresholds are
+// compared as logits of that posterior: a well-trained model puts both its
+// takes and its loudest false alarms above 0.9999999, where float32
+// probabilities are no longer distinct.
 //
 // Callers: the daemon's wake service (DSP thread, one detector per stream),
 // the Wyoming `detect` server, `hearth wakeword detect|eval`, the benches.
@@ -41,6 +44,7 @@ class WakeModel {
   virtual ~WakeModel() = default;
   virtual const std::string& keyword() const = 0;           // label, e.g. "jarvis"
   virtual float default_threshold() const = 0;              // tuned at training, (0, 1)
+  virtual float default_threshold_logit() const = 0;        // the same as a logit (exact above 0.9999999)
   virtual const WakeFeatureSettings& features() const = 0;
   virtual int receptive_field_frames() const = 0;           // frames of context the net sees
   virtual int n_params() const = 0;                         // weights + biases
@@ -74,8 +78,12 @@ struct WakeDetectorOptions {
   int smoothing_frames = 3;   // moving average of the per-frame posterior (1 = none)
 };
 
-// The effective threshold for a spec: `threshold` when > 0, else the model's
-// default threshold moved by sensitivity (t^(2 * sensitivity) in probability).
+// The effective threshold for a spec as a logit: logit(`threshold`) when
+// > 0, else the model's default threshold moved
+// by sensitivity (t^(2 * sensitivity) in probability, computed in log space
+// so thresholds near 1 stay exact; sensitivity 0 gives +infinity: never
+// fires). effective_threshold() is the same as a probability.
+double effective_threshold_logit(const WakeWordSpec& spec);
 float effective_threshold(const WakeWordSpec& spec);
 
 // Creates a streaming detector over all `words` (at least one). It implements
@@ -95,9 +103,10 @@ Result<std::unique_ptr<WakeWordDetector>> make_wake_detector(std::vector<WakeWor
 // else the source tree's assets/wakeword/<keyword>.gguf (embedded at build time).
 std::string builtin_wake_model_path(const std::string& keyword);
 
-// Offline scoring for eval/bench tools: the smoothed posterior of `model` for
-// every 10 ms frame of `pcm` (16 kHz), exactly as a detector would compute it
-// (same front end, same int8 kernels). Output length = pcm.size() / 160.
+// Offline scoring for eval/bench tools: the logit of the smoothed posterior of
+// `model` for every 10 ms frame of `pcm` (16 kHz), exactly as a detector
+// computes it (same front end, same int8 kernels, same smoothing); compare it
+// with effective_threshold_logit(). Output length = pcm.size() / 160.
 std::vector<float> wake_scores(const WakeModel& model, std::span<const float> pcm, int smoothing_frames = 3);
 
 }  // namespace hearth

@@ -13,6 +13,7 @@ namespace hearth {
 struct WakeEvent {
   std::string keyword;                       // "hey hearth"
   float score = 0.f;                         // smoothed posterior, 0..1
+  float logit = 0.f;                         // the same as a logit (distinct where score rounds to 1)
   std::chrono::milliseconds start_offset{0};  // keyword start, relative to stream start
   std::chrono::milliseconds end_offset{0};    // keyword end
 };
