@@ -526,6 +526,12 @@ static std::set<std::string> split_domains(std::string_view domains) {
   return wanted;
 }
 
+std::optional<KindMeaning> kind_meaning(std::string_view phrase) {
+  for (const KindEntry& k : kKinds)
+    if (phrase == k.words) return KindMeaning{k.domain, k.device_class};
+  return std::nullopt;
+}
+
 // Kind words ("lights", "blinds"), optionally only for some domains ("cover").
 int Grammar::make_kind_list(std::string_view domains) {
   std::string key = domains.empty() ? std::string("kind") : "kind:" + std::string(domains);

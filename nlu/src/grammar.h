@@ -119,6 +119,14 @@ struct Accept {
   int template_index = -1;
 };
 
+// The domain (and device_class, "" when none) a kind word or phrase names
+// ("blinds" -> cover/blind, "lights" -> light), from the grammar's own table;
+// nullopt for anything else.
+struct KindMeaning {
+  std::string domain, device_class;
+};
+std::optional<KindMeaning> kind_meaning(std::string_view phrase);
+
 struct GrammarMatch {
   std::string intent;
   ValueMap slots;

@@ -21,7 +21,9 @@
 #include <nlohmann/json.hpp>
 
 #include "hearth/nlu/cascade.h"
+#include "grammar.h"
 #include "intent_llm_constraint.h"
+#include "text.h"
 #include "llm/model.h"
 
 namespace hearth {
@@ -316,7 +318,9 @@ class LlmIntentParserImpl final : public LlmIntentParser {
       }
     }
     prefer_device_name(r.text, in);
-    const bool grounded = said_in_text(r.text, in);
+    // an answer moved to another device than the model's is only offered
+    const bool moved = prefer_area_and_kind(r.text, in);
+    const bool grounded = !moved && said_in_text(r.text, in);
     r.intent = in;
     auto targets = resolve_targets(home_, in);
     if (targets) {
@@ -437,6 +441,64 @@ class LlmIntentParserImpl final : public LlmIntentParser {
     if (!hit) return;
     for (const char* k : {"area", "floor", "domain", "device_class"}) in.slots.erase(std::string(k));
     in.slots["name"] = hit->name;
+  }
+
+  // The converse (docs/intents.md: "the shade in the study" is area + kind):
+  // the model answers with a device name, but the sentence does not say any
+  // phrase of that device; it says one area and a kind word of the device's
+  // domain ("the fan in the bathroom" read as the Bedroom Fan; "lights
+  // outside" as the Garden Lights). What was said wins, when it resolves.
+  // Returns whether the answer now targets devices without the model's one.
+  bool prefer_area_and_kind(const std::string& text, Intent& in) const {
+    auto name_it = in.slots.find("name");
+    if (name_it == in.slots.end() || in.slots.count("area") || in.slots.count("floor")) return false;
+    const auto* name = std::get_if<std::string>(&name_it->second);
+    if (!name) return false;
+    const auto devs = home_.devices_named(*name);
+    if (devs.size() != 1) return false;
+    const Device* dev = devs[0];
+    const std::string domain = dev->id.substr(0, dev->id.find('.'));
+    const std::string said = " " + normalize_name(text) + " ";
+    auto contiguous = [&](const std::string& phrase) {
+      const std::string p = normalize_name(phrase);
+      return !p.empty() && said.find(" " + p + " ") != std::string::npos;
+    };
+    // any device of that domain said by a name or alias: not an area + kind sentence
+    for (const Device& d : home_.devices()) {
+      if (d.id.compare(0, domain.size() + 1, domain + ".") != 0) continue;
+      if (contiguous(d.name) || std::any_of(d.aliases.begin(), d.aliases.end(), contiguous)) return false;
+    }
+    const Area* area = nullptr;
+    for (const Area& a : home_.areas()) {
+      if (!contiguous(a.name) && !std::any_of(a.aliases.begin(), a.aliases.end(), contiguous)) continue;
+      if (area) return false;  // two places said: leave it to the model
+      area = &a;
+    }
+    if (!area) return false;
+    const std::vector<std::string> words = nlu::tokenize(text);
+    std::optional<nlu::KindMeaning> kind;
+    bool plural = false;
+    for (size_t i = 0; i < words.size(); ++i)
+      for (size_t n = 1; n <= 2 && i + n <= words.size(); ++n)
+        if (auto k = nlu::kind_meaning(nlu::join_words(words, i, i + n)); k && k->domain == domain) {
+          if (kind && (kind->domain != k->domain || kind->device_class != k->device_class)) return false;
+          kind = k;
+          plural = plural || words[i + n - 1].back() == 's';
+        }
+    if (!kind) return false;
+    Intent alt = in;
+    alt.slots.erase("name");
+    alt.slots["area"] = area->name;
+    alt.slots["domain"] = kind->domain;
+    if (!kind->device_class.empty()) alt.slots["device_class"] = kind->device_class;
+    auto targets = resolve_targets(home_, alt);
+    if (!targets || targets->empty()) return false;
+    // "the lamp in the office" with two lights there: one thing was asked
+    // for, and the model's device is one of them; keep it
+    const bool named_is_among = std::find(targets->begin(), targets->end(), dev->id) != targets->end();
+    if (named_is_among && targets->size() > 1 && !plural) return false;
+    in = std::move(alt);
+    return !named_is_among;
   }
 
   const Home& home_;
