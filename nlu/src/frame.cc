@@ -394,7 +394,9 @@ bool starts_reason(std::string_view rest) {
                                                   "so nobody", "so no one", "so they", "so you", "so everyone",
                                                   "so the", "so my", "so our", "so it", "so he", "so she",
                                                   "while i", "while we", "while you", "while they", "while he",
-                                                  "while she", "while the", "whilst"};
+                                                  "while she", "while the", "whilst", "before i", "before we",
+                                                  "before you", "before they", "before he", "before she",
+                                                  "before my", "before our", "before the"};
   for (std::string_view w : kReasons)
     if (opens(w)) return true;
   return false;
@@ -451,6 +453,14 @@ bool starts_unpunctuated_sentence(std::string_view before, const std::vector<std
   if (!subject && !it_is && !noun_subject) return false;
   const auto [prev, more] = last_word(before);
   if (prev.empty() || !more) return false;
+  // "is the tv on the kids should be doing homework": after "on"/"off", a
+  // noun with a modal is no object of theirs ("how warm on the landing is
+  // it" keeps "is" out of this)
+  static constexpr std::string_view kModal[] = {"should", "must", "will", "can", "has", "have", "had", "keeps",
+                                                 "always", "never", "just"};
+  if (noun_subject && (prev == "on" || prev == "off"))
+    for (std::string_view w : kModal)
+      if (next[2] == w) return true;
   static constexpr std::string_view kLeadIns[] = {
       "can",  "could", "would", "will",  "should", "shall", "may",   "might", "must", "do",    "does",  "did",
       "if",   "when",  "that",  "so",    "because", "cause", "cos",  "and",   "or",   "but",   "what",  "where",
@@ -545,6 +555,17 @@ std::vector<std::string> split_clauses(std::string_view text) {
     const std::vector<std::string> next = c == ' ' ? plain_words(text.substr(i + 1, 40)) : std::vector<std::string>{};
     if (c == ' ' && (starts_reason(text.substr(i + 1)) || starts_unpunctuated_sentence(cur, next))) {
       flush();
+      continue;
+    }
+    // "... so scrap its timer": "so" before a command verb ends what came
+    // before (a statement) and starts the command
+    static constexpr std::string_view kCommandVerbs[] = {
+        "turn", "switch", "put", "set", "cancel", "scrap", "stop", "start", "kill", "dim", "open", "close",
+        "shut", "pause", "resume", "lock", "unlock", "make", "please", "can", "could", "would"};
+    if (c == ' ' && next.size() >= 2 && next[0] == "so" && !cur.empty() &&
+        std::any_of(std::begin(kCommandVerbs), std::end(kCommandVerbs), [&](std::string_view v) { return next[1] == v; })) {
+      flush();
+      i += 3;  // past "so "
       continue;
     }
     // What is to stay as it is ends at "and" or "but" ("keep the floor lamp
@@ -1009,6 +1030,18 @@ class FrameReader {
           m.slots["timer_name"] = s.words[u];
           --n_unexplained;
           break;
+        }
+      }
+      // "pasta is done early, cancel its timer": the thing another clause
+      // is about (its first unplaced noun, said first or after a determiner)
+      if (m.slots.find("timer_name") == m.slots.end() && s.timer_at >= 1 && s.words[s.timer_at - 1] == "its") {
+        for (const Spotted* o : context) {
+          for (int u : o->unexplained)
+            if (u == 0 || is_det(o->words[u - 1])) {
+              m.slots["timer_name"] = o->words[u];
+              break;
+            }
+          if (m.slots.count("timer_name")) break;
         }
       }
       if (t.any()) return std::nullopt;

@@ -46,9 +46,17 @@ TEST(SplitClauses, UnpunctuatedSentences) {
   EXPECT_EQ(split_clauses("start the dinner scene the roast is carved"),
             (V{"start the dinner scene", "the roast is carved"}));
   EXPECT_EQ(split_clauses("forget it the moment's passed"), (V{"forget it", "the moment's passed"}));
+  // after "on"/"off", a noun with a modal starts the next sentence
+  EXPECT_EQ(split_clauses("is the radio on the baby should be asleep"),
+            (V{"is the radio on", "the baby should be asleep"}));
+  // "so" before a command verb ends the statement before it
+  EXPECT_EQ(split_clauses("the soup is hot so cancel the timer"), (V{"the soup is hot", "cancel the timer"}));
+  // "before" + a subject opens a time clause
+  EXPECT_EQ(split_clauses("start the vacuum before my parents visit"), (V{"start the vacuum", "before my parents visit"}));
   for (const char* one : {"can i have the lights on", "the fan in the bathroom can go off", "what time is it",
                           "make sure the door is locked", "tell me if we left the garage open",
-                          "how warm is it in the bedroom", "i need the lights on"})
+                          "how warm is it in the bedroom", "i need the lights on", "how warm on the landing is it",
+                          "make it so bright"})
     EXPECT_EQ(split_clauses(one), V{one}) << one;
 }
 
@@ -378,6 +386,14 @@ TEST_F(FrameTest, TimerNameMayBeInAnotherClause) {
   // A status or cancel takes the name from the other clause.
   EXPECT_EQ(parse("pasta timer, how long to go?"), "HassTimerStatus {timer_name=pasta} frames");
   EXPECT_EQ(parse("the egg timer, cancel it"), "HassCancelTimer {timer_name=egg} frames");
+  // "its timer": the thing the other clause is about
+  EXPECT_EQ(parse("the rice is ready, cancel its timer"), "HassCancelTimer {timer_name=rice} frames");
+  EXPECT_EQ(parse("i took the muffins out so stop its timer"), "HassCancelTimer {timer_name=muffins} frames");
+  EXPECT_EQ(parse("the lasagne smells done, how long is left on its timer"),
+            "HassTimerStatus {timer_name=lasagne} frames");
+  // a time clause after a command is no part of it; "how long before" asks
+  EXPECT_EQ(parse("run the vacuum before the in-laws arrive"), "HassVacuumStart {} frames");
+  EXPECT_EQ(parse("how long before the cake timer goes off"), "HassTimerStatus {timer_name=cake} template");
 }
 
 TEST_F(FrameTest, FrameOnlyEntryPoint) {
