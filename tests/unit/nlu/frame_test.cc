@@ -194,6 +194,11 @@ TEST_F(FrameTest, Climate) {
   EXPECT_EQ(parse("hall thermostat 21 degrees"), "HassClimateSetTemperature {name=Hall Thermostat, temperature=21} frames");
   EXPECT_EQ(parse("tell me how warm the kitchen is"), "HassClimateGetTemperature {area=Kitchen} frames");
   EXPECT_EQ(parse("what's a good temperature for a baby's room"), "none");
+  // a temperature alone sets it; a statement of one does not
+  EXPECT_EQ(parse("22 degrees please"), "HassClimateSetTemperature {temperature=22} template");
+  EXPECT_EQ(parse("could we have eighteen degrees in the kitchen"),
+            "HassClimateSetTemperature {area=Kitchen, temperature=18} template");
+  EXPECT_EQ(parse("it's 22 degrees in here"), "none");
 }
 
 TEST_F(FrameTest, MediaVolumeTimers) {
