@@ -154,6 +154,41 @@ class LlmIntentParserImpl final : public LlmIntentParser {
     return out;
   }
 
+  // The sentence's phrases of 1-3 words ([a-z0-9] words, up to 24
+  // characters): what a timer's name may be ("pizza" for "plank timer forty
+  // five seconds" cannot come out).
+  static nlu::CharTrie sentence_phrases(const std::string& norm) {
+    std::vector<std::string> words;
+    std::string w;
+    const std::string padded = norm + " ";
+    for (size_t i = 0; i < padded.size(); ++i) {
+      const char c = padded[i];
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+        w.push_back(c);
+      } else if (!w.empty()) {
+        words.push_back(std::move(w));
+        w.clear();
+        // "the bread's in": the possessive or "is" is no part of a name
+        if (c == '\'' && i + 1 < padded.size() && padded[i + 1] == 's') ++i;
+      }
+    }
+    nlu::CharTrie t;
+    for (size_t i = 0; i < words.size(); ++i) {
+      std::string p;
+      for (size_t n = 0; n < 3 && i + n < words.size(); ++n) {
+        p += (n ? " " : "") + words[i + n];
+        if (p.size() > 24) break;
+        t.add(p);
+      }
+    }
+    return t;
+  }
+
+  bool in_sentence_label(const nlu::ConstraintState& st) const {
+    return st.labels && st.phase == nlu::ConstraintState::kString &&
+           grammar_.slot(st.slot).kind == nlu::SlotKind::kLabel;
+  }
+
   bool decode(std::string_view text, std::string& out, double& logp) const {
     const llm::Tokenizer& tok = model_->tokenizer();
     std::vector<Token> prompt;
@@ -176,6 +211,8 @@ class LlmIntentParserImpl final : public LlmIntentParser {
     stats_.forward_passes = static_cast<int>(prompt.size());
     out = kForcedStart;
     nlu::ConstraintState st = constraint_.start();
+    labels_ = sentence_phrases(normalize_text(text));
+    st.labels = &labels_;
     int produced = 0;
     // Token healing: the last token of forced text is held back and becomes
     // the prefix the next decision must start with. Forced text cut at a
@@ -261,7 +298,20 @@ class LlmIntentParserImpl final : public LlmIntentParser {
       float mx = -INFINITY;
       for (float l : lg) mx = std::max(mx, l);
       double sum = 0.0;
-      for (float l : lg) sum += std::exp(static_cast<double>(l - mx));
+      if (in_sentence_label(st)) {
+        // A timer's name is a choice among the sentence's own phrases: its
+        // probability is taken among the tokens that can continue one, so
+        // the model's wish for a name nobody said ("pizza" for "plank timer")
+        // does not count against the rest of the answer.
+        for (char c : nc)
+          for (Token t : by_first_[static_cast<unsigned char>(c)]) {
+            nlu::ConstraintState s2 = st;
+            if (constraint_.accept(s2, pieces_[static_cast<size_t>(t)]))
+              sum += std::exp(static_cast<double>(lg[static_cast<size_t>(t)] - mx));
+          }
+      } else {
+        for (float l : lg) sum += std::exp(static_cast<double>(l - mx));
+      }
       logp += static_cast<double>(best_logit - mx) - std::log(sum);
       st = best_state;
       out += pieces_[static_cast<size_t>(best)].substr(pending.size());
@@ -513,6 +563,7 @@ class LlmIntentParserImpl final : public LlmIntentParser {
   mutable std::mutex mu_;
   mutable std::unique_ptr<llm::Session> session_;
   mutable std::string last_;
+  mutable nlu::CharTrie labels_;  // the sentence's phrases, for the decode in progress
   mutable Stats stats_;
 };
 

@@ -228,6 +228,17 @@ bool IntentConstraint::advance(ConstraintState& s, char c) const {
     }
     case P::kString: {
       const SlotSpec& sp = g_.slot(s.slot);
+      if (sp.kind == SlotKind::kLabel && s.labels) {
+        if (c == '"') {
+          if (s.node == 0 || !s.labels->terminal(s.node)) return false;
+          s.phase = P::kAfterValue;
+          return true;
+        }
+        const int k = s.labels->child(s.node, c);
+        if (k < 0) return false;
+        s.node = k;
+        return true;
+      }
       if (sp.kind == SlotKind::kLabel) {
         if (c == '"') {
           if (s.node == 0) return false;

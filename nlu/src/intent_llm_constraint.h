@@ -11,7 +11,8 @@
 //   never pasted into the prompt); domain, device_class, color and state come
 //   from fixed lists; brightness / position / volume are integers 0..100,
 //   color_temp one of the kelvin values, temperature 5..35 with at most one
-//   decimal, timer parts bounded integers, timer_name a short lower-case label.
+//   decimal, timer parts bounded integers, timer_name a short lower-case label
+//   (with ConstraintState::labels, one of the sentence's own phrases).
 //
 // The decoder asks, for each candidate token, whether its text can be
 // consumed from the current state (advance() char by char on a copy); when
@@ -105,6 +106,10 @@ struct ConstraintState {
   int64_t num = 0;       // kNumber: integer part read
   int8_t num_digits = 0;
   int8_t frac_digits = -1;  // -1: no '.', 0: '.' read, 1: one decimal read
+  // timer_name: when set, the phrases the label must be one of (the words
+  // of the sentence being read: a name nobody said cannot come out); else
+  // any short lower-case label. Owned by the decode's caller.
+  const CharTrie* labels = nullptr;
 };
 
 class IntentConstraint {

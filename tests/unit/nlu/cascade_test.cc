@@ -26,10 +26,11 @@ using nlu::ConstraintState;
 using nlu::IntentConstraint;
 using nlu::IntentGrammar;
 
-bool accepts(const IntentConstraint& c, std::string_view json) {
+bool accepts(const IntentConstraint& c, std::string_view json, const nlu::CharTrie* labels = nullptr) {
   constexpr std::string_view kStart = "{\"intent\":\"";
   if (json.substr(0, kStart.size()) != kStart) return false;
   ConstraintState s = c.start();
+  s.labels = labels;
   return c.accept(s, json.substr(kStart.size())) && c.done(s);
 }
 
@@ -69,6 +70,24 @@ TEST(IntentConstraint, RejectsInventedDevicesBadNumbersAndWrongKeys) {
   EXPECT_FALSE(accepts(c, R"({"intent":"HassTurnOn","brightness":50})"));             // key not allowed
   EXPECT_FALSE(accepts(c, R"({"intent":"HassTurnOn"} trailing)"));
   EXPECT_FALSE(accepts(c, R"({"intent":"HassStartTimer","timer_name":""})"));
+}
+
+// With the sentence's phrases given, a timer's name is one of them.
+TEST(IntentConstraint, TimerNamesComeFromTheSentence) {
+  Home home = load_test_home();
+  IntentGrammar g(home);
+  IntentConstraint c(g);
+  nlu::CharTrie said;
+  for (const char* p : {"plank", "plank timer", "timer", "45", "seconds"}) said.add(p);
+  EXPECT_TRUE(accepts(c, R"({"intent":"HassStartTimer","seconds":45,"timer_name":"plank"})", &said));
+  EXPECT_TRUE(accepts(c, R"({"intent":"HassStartTimer","seconds":45,"timer_name":"plank timer"})", &said));
+  EXPECT_FALSE(accepts(c, R"({"intent":"HassStartTimer","seconds":45,"timer_name":"pizza"})", &said));
+  EXPECT_FALSE(accepts(c, R"({"intent":"HassStartTimer","seconds":45,"timer_name":"plan"})", &said));  // prefix only
+  EXPECT_FALSE(accepts(c, R"({"intent":"HassStartTimer","seconds":45,"timer_name":""})", &said));
+  // names, areas and numbers are unaffected
+  EXPECT_TRUE(accepts(c, R"({"intent":"HassTurnOn","name":"big light"})", &said));
+  // without the phrases, any short label (a general model's few-shot use)
+  EXPECT_TRUE(accepts(c, R"({"intent":"HassStartTimer","seconds":45,"timer_name":"pizza"})"));
 }
 
 TEST(IntentConstraint, ForcedCharactersAreUnique) {
